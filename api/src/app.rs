@@ -1,0 +1,77 @@
+//! Start-up: connect, migrate, optionally seed, bind, serve. Tests build the same
+//! [`Application`] on port 0 with a database of their own.
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{db, domain, graphql, http};
+use actix_web::{web, App, HttpServer};
+use entity::company;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    pub state: Arc<AppState>,
+    /// True when this start seeded the demo data.
+    pub seeded_demo: bool,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        crate::metrics::init();
+        let (db, statements) = db::connect(&config.database_url).await?;
+        Migrator::up(&db, None).await?;
+        let seeded_demo = if config.seed_demo && company::Entity::find().count(&db).await? == 0 {
+            domain::demo::seed(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding demo data: {}", e.message()))?
+        } else {
+            false
+        };
+        let keys = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, config.token_ttl_seconds);
+        let schema = graphql::build(
+            graphql::Services { db: db.clone(), keys: keys.clone() },
+            config.limits,
+        );
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis::Client::open(url.as_str())?),
+            None => None,
+        };
+        let listener = TcpListener::bind(config.listen)
+            .map_err(|e| anyhow::anyhow!("MERCATO_LISTEN={}: {e}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let workers = config.workers;
+        let state = Arc::new(AppState { config, db, keys, schema, statements, redis });
+        let data = web::Data::from(state.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .configure(http::routes)
+        })
+        .shutdown_timeout(10);
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Application { port, server, state, seeded_demo })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// A handle that stops the server (tests).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}

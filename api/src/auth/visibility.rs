@@ -1,0 +1,183 @@
+//! The one place that decides what a principal may see and do (R-ACC-1…8).
+//!
+//! Lists, lookups, nested fields and (later) subscription filters all take their conditions
+//! from here; no resolver writes its own access filter. Whatever lies outside a caller's
+//! scope does not exist for it: lookups filtered by these conditions answer NOT_FOUND.
+use super::{Principal, Scope};
+use crate::error::{AppError, AppResult};
+use entity::{customer, item, sales_rep, stock_level, supplier, user, warehouse, Role};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition};
+
+/// Operations gated by role (users) or scope (API tokens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Items and warehouses.
+    ReadCatalog,
+    /// Stock levels and availability.
+    ReadInventory,
+    /// `adjustStock` (R-ACC-6: warehouse receives and ships).
+    WriteInventory,
+    /// Customers, filtered by [`customers`].
+    ReadCustomers,
+    /// Sales reps, filtered by [`sales_reps`].
+    ReadSalesReps,
+    ReadSuppliers,
+    /// Suppliers are handled by purchasing (R-ACC-6).
+    ManageSuppliers,
+    /// An item's cost is internal: never shown to buyers or partners.
+    ReadItemCost,
+    /// Companies, reps, customers, items, warehouses.
+    ManageMasterData,
+    ManageUsers,
+    ManageApiTokens,
+}
+
+impl Permission {
+    fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Permission::ReadCatalog | Permission::ReadCustomers => {
+                &[Admin, SalesManager, SalesRep, Warehouse, Purchasing, Customer]
+            }
+            Permission::ReadInventory | Permission::ReadItemCost | Permission::ReadSalesReps => {
+                &[Admin, SalesManager, SalesRep, Warehouse, Purchasing]
+            }
+            Permission::ReadSuppliers => &[Admin, SalesManager, Warehouse, Purchasing],
+            Permission::ManageSuppliers => &[Admin, Purchasing],
+            Permission::WriteInventory => &[Admin, Warehouse],
+            Permission::ManageMasterData | Permission::ManageUsers | Permission::ManageApiTokens => {
+                &[Admin]
+            }
+        }
+    }
+
+    /// Scopes that grant this permission to an API token (any one suffices).
+    fn scopes(self) -> &'static [Scope] {
+        match self {
+            Permission::ReadCatalog => &[Scope::CatalogRead, Scope::InventoryRead],
+            Permission::ReadInventory => &[Scope::InventoryRead],
+            Permission::ReadCustomers => &[Scope::OrdersRead, Scope::OrdersWrite, Scope::InvoicesRead],
+            _ => &[],
+        }
+    }
+}
+
+/// FORBIDDEN unless the principal holds `permission` (R-ACC-8).
+pub fn require(p: &Principal, permission: Permission) -> AppResult<()> {
+    let allowed = match p.role {
+        Some(role) => permission.roles().contains(&role),
+        None => permission.scopes().iter().any(|s| p.has_scope(*s)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "this operation needs {permission:?}"
+        )))
+    }
+}
+
+pub fn can(p: &Principal, permission: Permission) -> bool {
+    require(p, permission).is_ok()
+}
+
+fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(Expr::val(0)))
+}
+
+/// Customers the principal sees (R-ACC-3…5, R-ACC-7).
+pub fn customers(p: &Principal) -> Condition {
+    let company = Condition::all().add(customer::Column::CompanyId.eq(p.company_id));
+    if let Some(customer_id) = p.customer_id {
+        return company.add(customer::Column::Id.eq(customer_id));
+    }
+    match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => {
+            if p.visible_rep_ids.is_empty() {
+                nothing()
+            } else {
+                company.add(customer::Column::SalesRepId.is_in(p.visible_rep_ids.clone()))
+            }
+        }
+        Some(Role::Customer) => nothing(), // a CUSTOMER user without a customer sees nothing
+        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        None if can(p, Permission::ReadCustomers) => company,
+        None => nothing(),
+    }
+}
+
+/// Sales reps the principal sees: reps see themselves, managers their associated reps.
+pub fn sales_reps(p: &Principal) -> Condition {
+    let company = Condition::all().add(sales_rep::Column::CompanyId.eq(p.company_id));
+    match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => {
+            company.add(sales_rep::Column::Id.is_in(p.visible_rep_ids.clone()))
+        }
+        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        _ => nothing(),
+    }
+}
+
+/// Users: an admin sees the company's users, anyone else only themselves.
+pub fn users(p: &Principal) -> Condition {
+    let company = Condition::all().add(user::Column::CompanyId.eq(p.company_id));
+    match (p.role, p.user_id()) {
+        (Some(Role::Admin), _) => company,
+        (_, Some(id)) => company.add(user::Column::Id.eq(id)),
+        _ => nothing(),
+    }
+}
+
+pub fn items(p: &Principal) -> Condition {
+    Condition::all().add(item::Column::CompanyId.eq(p.company_id))
+}
+
+pub fn warehouses(p: &Principal) -> Condition {
+    Condition::all().add(warehouse::Column::CompanyId.eq(p.company_id))
+}
+
+pub fn suppliers(p: &Principal) -> Condition {
+    Condition::all().add(supplier::Column::CompanyId.eq(p.company_id))
+}
+
+pub fn stock_levels(p: &Principal) -> Condition {
+    Condition::all().add(stock_level::Column::CompanyId.eq(p.company_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Actor;
+
+    fn principal(role: Option<Role>, scopes: Vec<Scope>) -> Principal {
+        Principal {
+            actor: Actor::User(1),
+            company_id: 1,
+            role,
+            scopes,
+            rep_id: None,
+            visible_rep_ids: vec![],
+            customer_id: None,
+        }
+    }
+
+    #[test]
+    fn only_warehouse_and_admin_adjust_stock() {
+        for role in [Role::Admin, Role::Warehouse] {
+            assert!(can(&principal(Some(role), vec![]), Permission::WriteInventory));
+        }
+        for role in [Role::SalesRep, Role::SalesManager, Role::Purchasing, Role::Customer] {
+            assert!(!can(&principal(Some(role), vec![]), Permission::WriteInventory));
+        }
+    }
+
+    #[test]
+    fn tokens_get_exactly_what_their_scopes_grant() {
+        let catalog = principal(None, vec![Scope::CatalogRead]);
+        assert!(can(&catalog, Permission::ReadCatalog));
+        assert!(!can(&catalog, Permission::ReadInventory));
+        assert!(!can(&catalog, Permission::ReadCustomers));
+        assert!(!can(&catalog, Permission::ManageMasterData));
+    }
+}

@@ -1,0 +1,158 @@
+//! Every setting, read once from the environment (and an optional `.env`).
+//! A bad value stops start-up with a message naming the variable.
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Env {
+    Dev,
+    Prod,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: Env,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub listen: SocketAddr,
+    pub jwt_secret: String,
+    /// True when no secret was configured and a random one was generated (dev only).
+    pub jwt_secret_generated: bool,
+    pub jwt_issuer: String,
+    pub token_ttl_seconds: i64,
+    pub limits: GraphqlLimits,
+    pub workers: usize,
+    /// Seed demo data when `serve` finds an empty database (dev default).
+    pub seed_demo: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub introspection: bool,
+    pub graphiql: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from any key lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let env = match var("MERCATO_ENV").as_deref() {
+            None | Some("dev") | Some("development") => Env::Dev,
+            Some("prod") | Some("production") => Env::Prod,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "MERCATO_ENV",
+                    message: format!("expected dev or prod, got {other:?}"),
+                });
+            }
+        };
+        let (jwt_secret, jwt_secret_generated) = match var("MERCATO_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => (s, false),
+            Some(_) => {
+                return Err(ConfigError {
+                    var: "MERCATO_JWT_SECRET",
+                    message: "must be at least 32 characters".into(),
+                });
+            }
+            None if env == Env::Dev => (crate::auth::tokens::random_hex(32), true),
+            None => {
+                return Err(ConfigError {
+                    var: "MERCATO_JWT_SECRET",
+                    message: "required when MERCATO_ENV=prod".into(),
+                });
+            }
+        };
+        let dev = env == Env::Dev;
+        Ok(Config {
+            env,
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://mercato.db?mode=rwc".to_owned()),
+            redis_url: var("REDIS_URL"),
+            listen: parse(&var, "MERCATO_LISTEN", "127.0.0.1:8080")?,
+            jwt_secret,
+            jwt_secret_generated,
+            jwt_issuer: var("MERCATO_JWT_ISSUER").unwrap_or_else(|| "mercato".to_owned()),
+            token_ttl_seconds: parse(&var, "MERCATO_TOKEN_TTL_SECONDS", "3600")?,
+            limits: GraphqlLimits {
+                max_depth: parse(&var, "MERCATO_GRAPHQL_MAX_DEPTH", "12")?,
+                max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "5000")?,
+                max_aliases: parse(&var, "MERCATO_GRAPHQL_MAX_ALIASES", "50")?,
+                introspection: parse(&var, "MERCATO_GRAPHQL_INTROSPECTION", "true")?,
+                graphiql: parse(&var, "MERCATO_GRAPHIQL", if dev { "true" } else { "false" })?,
+            },
+            workers: parse(&var, "MERCATO_WORKERS", "0")?,
+            seed_demo: parse(&var, "MERCATO_SEED_DEMO", if dev { "true" } else { "false" })?,
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}
+
+fn parse<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = var(name).unwrap_or_else(|| default.to_owned());
+    raw.trim().parse().map_err(|e| ConfigError {
+        var: name,
+        message: format!("cannot parse {raw:?}: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn dev_defaults_generate_a_secret_and_use_sqlite() {
+        let c = config(&[]).unwrap();
+        assert!(c.jwt_secret_generated);
+        assert_eq!(c.database_url, "sqlite://mercato.db?mode=rwc");
+        assert!(c.seed_demo);
+    }
+
+    #[test]
+    fn prod_without_secret_names_the_variable() {
+        let err = config(&[("MERCATO_ENV", "prod")]).unwrap_err();
+        assert_eq!(err.var, "MERCATO_JWT_SECRET");
+    }
+
+    #[test]
+    fn a_bad_number_names_the_variable() {
+        let err = config(&[("MERCATO_GRAPHQL_MAX_DEPTH", "deep")]).unwrap_err();
+        assert_eq!(err.var, "MERCATO_GRAPHQL_MAX_DEPTH");
+        let err = config(&[("MERCATO_LISTEN", "nowhere")]).unwrap_err();
+        assert_eq!(err.var, "MERCATO_LISTEN");
+    }
+}

@@ -1,0 +1,108 @@
+//! Companies (R-ACC-1): legal entities with their own currency and data.
+use crate::auth::{visibility, Permission, Principal};
+use crate::domain::{users, validate};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{company, user, Role};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+
+pub struct NewCompany {
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+}
+
+pub struct FirstAdmin {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// Creates a company and its first admin in one transaction (an admin of an existing company
+/// may found a sister company; it does not gain access to it).
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: NewCompany,
+    admin: FirstAdmin,
+) -> AppResult<(company::Model, user::Model)> {
+    visibility::require(p, Permission::ManageMasterData)?;
+    create_with_admin(db, input, admin).await
+}
+
+pub async fn create_with_admin(
+    db: &DatabaseConnection,
+    input: NewCompany,
+    admin: FirstAdmin,
+) -> AppResult<(company::Model, user::Model)> {
+    let tx = db.begin().await?;
+    let company = insert(&tx, input).await?;
+    let user = users::insert(
+        &tx,
+        users::NewUser {
+            company_id: company.id,
+            email: admin.email,
+            name: admin.name,
+            password: admin.password,
+            role: Role::Admin,
+            sales_rep_id: None,
+            customer_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(company = %company.code, "company created");
+    Ok((company, user))
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, input: NewCompany) -> AppResult<company::Model> {
+    let code = validate::required("code", &input.code, 20)?.to_uppercase();
+    if company::Entity::find()
+        .filter(company::Column::Code.eq(&code))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!("company code {code} is taken")));
+    }
+    Ok(company::ActiveModel {
+        code: Set(code),
+        name: Set(validate::required("name", &input.name, 200)?),
+        currency: Set(validate::currency("currency", &input.currency)?),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> AppResult<Option<company::Model>> {
+    Ok(company::Entity::find()
+        .filter(company::Column::Code.eq(code.to_uppercase()))
+        .one(db)
+        .await?)
+}
+
+/// The caller's own company; others do not exist for it.
+pub async fn own(db: &DatabaseConnection, p: &Principal) -> AppResult<company::Model> {
+    company::Entity::find_by_id(p.company_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("company"))
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    name: Option<String>,
+) -> AppResult<company::Model> {
+    visibility::require(p, Permission::ManageMasterData)?;
+    let mut active: company::ActiveModel = own(db, p).await?.into();
+    if let Some(name) = name {
+        active.name = Set(validate::required("name", &name, 200)?);
+    }
+    Ok(active.update(db).await?)
+}

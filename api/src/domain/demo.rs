@@ -1,0 +1,193 @@
+//! Demo data: two sister companies with reps, a zone manager, customers, items, warehouses,
+//! stock and one user per role. Idempotent: does nothing when the demo company exists.
+use crate::domain::{companies, customers, items, principals, sales_reps, stock, suppliers, users, warehouses};
+use crate::error::AppResult;
+use entity::{CustomerType, ItemKind, Role, Tracking};
+use rust_decimal::Decimal;
+use sea_orm::DatabaseConnection;
+
+pub const PASSWORD: &str = "mercato-demo";
+pub const COMPANY: &str = "IBX";
+pub const SISTER: &str = "BLK";
+
+/// (email, role) of the demo users, for the README and the start-up banner.
+pub const USERS: &[(&str, &str)] = &[
+    ("admin@iberia.example", "ADMIN of IBX"),
+    ("manager@iberia.example", "SALES_MANAGER (zone manager over ana)"),
+    ("ana@iberia.example", "SALES_REP, customers ACME and INITECH"),
+    ("boris@iberia.example", "SALES_REP, customer GLOBEX"),
+    ("warehouse@iberia.example", "WAREHOUSE"),
+    ("purchasing@iberia.example", "PURCHASING"),
+    ("buyer@acme.example", "CUSTOMER user of ACME"),
+    ("admin@balkan.example", "ADMIN of BLK (sister company)"),
+];
+
+/// Returns false when the demo data was already there.
+pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
+    if companies::by_code(db, COMPANY).await?.is_some() {
+        return Ok(false);
+    }
+    let (ibx, ibx_admin) = companies::create_with_admin(
+        db,
+        companies::NewCompany { code: COMPANY.into(), name: "Iberia Supplies S.L.".into(), currency: "EUR".into() },
+        companies::FirstAdmin { email: "admin@iberia.example".into(), name: "Irene Admin".into(), password: PASSWORD.into() },
+    )
+    .await?;
+    let (blk, blk_admin) = companies::create_with_admin(
+        db,
+        companies::NewCompany { code: SISTER.into(), name: "Balkan Trading EOOD".into(), currency: "EUR".into() },
+        companies::FirstAdmin { email: "admin@balkan.example".into(), name: "Bogdan Admin".into(), password: PASSWORD.into() },
+    )
+    .await?;
+    let admin = principals::from_user_id(db, ibx_admin.id).await?;
+    let blk_admin = principals::from_user_id(db, blk_admin.id).await?;
+
+    let rep = |code: &str, name: &str| sales_reps::NewSalesRep { code: code.into(), name: name.into(), email: None };
+    let manager = sales_reps::create(db, &admin, rep("MGR", "Marta Manager")).await?;
+    let ana = sales_reps::create(db, &admin, rep("ANA", "Ana Rep")).await?;
+    let boris = sales_reps::create(db, &admin, rep("BORIS", "Boris Rep")).await?;
+    sales_reps::set_associated(db, &admin, manager.id, vec![ana.id]).await?;
+
+    let customer = |code: &str, name: &str, rep: Option<i64>, lang: &str, limit: i64| customers::CustomerFields {
+        code: Some(code.into()),
+        name: Some(name.into()),
+        sales_rep_id: Some(rep),
+        language: Some(lang.into()),
+        credit_limit: Some(Decimal::from(limit)),
+        zone: Some("CENTRO".into()),
+        province: Some("Madrid".into()),
+        payment_terms: Some("30D".into()),
+        ..Default::default()
+    };
+    let acme = customers::create(db, &admin, customer("ACME", "Acme Industrial S.A.", Some(ana.id), "es", 50_000)).await?;
+    customers::create(db, &admin, customer("INITECH", "Initech Iberia", Some(ana.id), "en", 20_000)).await?;
+    customers::create(db, &admin, customer("GLOBEX", "Globex Portugal", Some(boris.id), "pt", 10_000)).await?;
+    customers::create(db, &admin, customer("HOOLI", "Hooli Retail (manager's own)", Some(manager.id), "es", 0)).await?;
+    customers::create(
+        db,
+        &admin,
+        customers::CustomerFields {
+            customer_type: Some(CustomerType::Intercompany),
+            linked_company_id: Some(Some(blk.id)),
+            ..customer("BLK", "Balkan Trading EOOD (sister)", None, "bg", 0)
+        },
+    )
+    .await?;
+    suppliers::create(
+        &*db,
+        &blk_admin,
+        suppliers::SupplierFields {
+            code: Some("IBX".into()),
+            name: Some("Iberia Supplies S.L. (sister)".into()),
+            linked_company_id: Some(Some(ibx.id)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let tools = suppliers::create(
+        db,
+        &admin,
+        suppliers::SupplierFields { code: Some("TOOLS".into()), name: Some("Herramientas del Norte".into()), ..Default::default() },
+    )
+    .await?;
+
+    let mad = warehouses::create(db, &admin, "MAD", "Madrid central", 1).await?;
+    let bcn = warehouses::create(db, &admin, "BCN", "Barcelona port", 2).await?;
+    let item = |sku: &str, name: &str, kind: ItemKind, price: &str, cost: &str| items::ItemFields {
+        sku: Some(sku.into()),
+        name: Some(name.into()),
+        kind: Some(kind),
+        list_price: Some(price.parse().unwrap_or_default()),
+        cost: Some(cost.parse().unwrap_or_default()),
+        weight: Some(Decimal::new(25, 2)),
+        preferred_supplier_id: Some(Some(tools.id)),
+        ..Default::default()
+    };
+    let bolt = items::create(
+        db,
+        &admin,
+        items::ItemFields {
+            barcodes: Some(vec!["8412345000011".into()]),
+            descriptions: Some(vec![("es".into(), "Tornillo de acero M8".into()), ("bg".into(), "Стоманен болт M8".into())]),
+            ..item("BOLT-M8", "Steel bolt M8", ItemKind::Stocked, "0.35", "0.12")
+        },
+    )
+    .await?;
+    let nut = items::create(
+        db,
+        &admin,
+        items::ItemFields {
+            sales_unit: Some("BOX".into()),
+            sales_unit_factor: Some(Decimal::from(100)),
+            barcodes: Some(vec!["8412345000028".into()]),
+            ..item("NUT-M8", "Hex nut M8", ItemKind::Stocked, "9.90", "3.10")
+        },
+    )
+    .await?;
+    let oil = items::create(
+        db,
+        &admin,
+        items::ItemFields { tracking: Some(Tracking::Lot), ..item("OIL-1L", "Machine oil 1 L", ItemKind::Stocked, "12.50", "6.00") },
+    )
+    .await?;
+    items::create(db, &admin, item("SVC-INSTALL", "Installation service (hour)", ItemKind::NonStocked, "45.00", "0")).await?;
+    items::create(db, &admin, item("KIT-FIX", "Fixing kit (bolts + nuts)", ItemKind::Kit, "19.90", "0")).await?;
+
+    let warehouse_user = users::insert(
+        db,
+        users::NewUser {
+            company_id: ibx.id,
+            email: "warehouse@iberia.example".into(),
+            name: "Walter Warehouse".into(),
+            password: PASSWORD.into(),
+            role: Role::Warehouse,
+            sales_rep_id: None,
+            customer_id: None,
+        },
+    )
+    .await?;
+    for (email, name, role, rep, cust) in [
+        ("manager@iberia.example", "Marta Manager", Role::SalesManager, Some(manager.id), None),
+        ("ana@iberia.example", "Ana Rep", Role::SalesRep, Some(ana.id), None),
+        ("boris@iberia.example", "Boris Rep", Role::SalesRep, Some(boris.id), None),
+        ("purchasing@iberia.example", "Pablo Purchasing", Role::Purchasing, None, None),
+        ("buyer@acme.example", "Acme Buyer", Role::Customer, None, Some(acme.id)),
+    ] {
+        users::insert(
+            db,
+            users::NewUser {
+                company_id: ibx.id,
+                email: email.into(),
+                name: name.into(),
+                password: PASSWORD.into(),
+                role,
+                sales_rep_id: rep,
+                customer_id: cust,
+            },
+        )
+        .await?;
+    }
+    let wh = principals::from_user_id(db, warehouse_user.id).await?;
+    for (item_id, warehouse_id, lot, qty) in [
+        (bolt.id, mad.id, None, 100),
+        (nut.id, mad.id, None, 500),
+        (nut.id, bcn.id, None, 200),
+        (oil.id, mad.id, Some("L2026-11"), 40),
+    ] {
+        stock::adjust(
+            db,
+            &wh,
+            stock::Adjustment {
+                item_id,
+                warehouse_id,
+                location: Some("A-01".into()),
+                lot: lot.map(Into::into),
+                quantity: Decimal::from(qty),
+                reason: "demo opening stock".into(),
+            },
+        )
+        .await?;
+    }
+    tracing::info!("demo data seeded");
+    Ok(true)
+}

@@ -1,0 +1,17 @@
+//! Business rules, one module per area. No GraphQL types here: resolvers convert their inputs
+//! into these plain structs and call these functions.
+pub mod api_tokens;
+pub mod companies;
+pub mod customers;
+pub mod demo;
+pub mod items;
+pub mod page;
+pub mod principals;
+pub mod sales_reps;
+pub mod stock;
+pub mod suppliers;
+pub mod users;
+pub mod validate;
+pub mod warehouses;
+
+pub use page::{Page, PageArgs};

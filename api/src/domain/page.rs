@@ -1,0 +1,84 @@
+//! Keyset pagination for Relay connections: stable order by id, opaque cursors.
+use crate::error::{AppError, AppResult};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 200;
+
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Page<M> {
+    pub items: Vec<M>,
+    pub has_next: bool,
+    pub has_previous: bool,
+    pub total: u64,
+}
+
+pub fn encode_cursor(id: i64) -> String {
+    format!("c{id}")
+}
+
+fn decode_cursor(cursor: &str) -> AppResult<i64> {
+    cursor
+        .strip_prefix('c')
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| AppError::validation("after", "invalid cursor"))
+}
+
+/// Runs `select` (already filtered by visibility) as one page ordered by `id`: two statements,
+/// one for the rows and one for the total.
+pub async fn fetch<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let first = match args.first {
+        None => DEFAULT_PAGE,
+        Some(n) if n < 0 => return Err(AppError::validation("first", "must not be negative")),
+        Some(n) => std::cmp::min(n as u64, MAX_PAGE),
+    };
+    let total = select.clone().count(db).await?;
+    let mut query = select.order_by_asc(id);
+    let has_previous = args.after.is_some();
+    if let Some(after) = &args.after {
+        query = query.filter(id.gt(decode_cursor(after)?));
+    }
+    let mut items = query.limit(first + 1).all(db).await?;
+    let has_next = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page {
+        items,
+        has_next,
+        has_previous,
+        total,
+    })
+}
+
+/// Case-insensitive substring match on any of `cols`, portable across SQLite and PostgreSQL.
+pub fn search_condition<Col: ColumnTrait>(cols: &[Col], needle: &str) -> sea_orm::Condition {
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    cols.iter().fold(sea_orm::Condition::any(), |cond, col| {
+        let lowered = Expr::expr(Func::lower(Expr::col(col.as_column_ref())));
+        cond.add(lowered.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+    })
+}

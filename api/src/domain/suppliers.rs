@@ -1,0 +1,98 @@
+//! Suppliers (R-BO-3; R-IC-1: a supplier may point to a sister company).
+use crate::auth::{visibility, Permission, Principal};
+use crate::domain::{companies, page, validate, Page, PageArgs};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{company, supplier};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+#[derive(Default)]
+pub struct SupplierFields {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub currency: Option<String>,
+    pub linked_company_id: Option<Option<i64>>,
+}
+
+pub async fn create(db: &DatabaseConnection, p: &Principal, input: SupplierFields) -> AppResult<supplier::Model> {
+    visibility::require(p, Permission::ManageSuppliers)?;
+    let company = companies::own(db, p).await?;
+    let blank = supplier::ActiveModel {
+        company_id: Set(p.company_id),
+        code: Set(validate::required("code", input.code.as_deref().unwrap_or(""), 40)?),
+        name: Set(validate::required("name", input.name.as_deref().unwrap_or(""), 200)?),
+        email: Set(None),
+        currency: Set(company.currency),
+        linked_company_id: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    save(db, p, blank, false, input).await
+}
+
+pub async fn update(db: &DatabaseConnection, p: &Principal, id: i64, input: SupplierFields) -> AppResult<supplier::Model> {
+    visibility::require(p, Permission::ManageSuppliers)?;
+    let active: supplier::ActiveModel = get(db, p, id).await?.into();
+    save(db, p, active, true, input).await
+}
+
+async fn save(
+    db: &DatabaseConnection,
+    p: &Principal,
+    mut m: supplier::ActiveModel,
+    exists: bool,
+    input: SupplierFields,
+) -> AppResult<supplier::Model> {
+    if let Some(code) = input.code {
+        m.code = Set(validate::required("code", &code, 40)?);
+    }
+    if let Some(name) = input.name {
+        m.name = Set(validate::required("name", &name, 200)?);
+    }
+    if let Some(email) = input.email {
+        m.email = Set(Some(validate::email("email", &email)?));
+    }
+    if let Some(c) = input.currency {
+        m.currency = Set(validate::currency("currency", &c)?);
+    }
+    if let Some(linked) = input.linked_company_id {
+        if let Some(company_id) = linked {
+            if company_id == p.company_id {
+                return Err(AppError::validation("linkedCompanyId", "must be another company"));
+            }
+            company::Entity::find_by_id(company_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::validation("linkedCompanyId", "no such company"))?;
+        }
+        m.linked_company_id = Set(linked);
+    }
+    Ok(if exists { m.update(db).await? } else { m.insert(db).await? })
+}
+
+pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<supplier::Model> {
+    visibility::require(p, Permission::ReadSuppliers)?;
+    supplier::Entity::find_by_id(id)
+        .filter(visibility::suppliers(p))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("supplier"))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    search: Option<String>,
+    args: &PageArgs,
+) -> AppResult<Page<supplier::Model>> {
+    visibility::require(p, Permission::ReadSuppliers)?;
+    let mut select = supplier::Entity::find().filter(visibility::suppliers(p));
+    if let Some(s) = search.filter(|s| !s.trim().is_empty()) {
+        select = select.filter(page::search_condition(
+            &[supplier::Column::Code, supplier::Column::Name],
+            s.trim(),
+        ));
+    }
+    page::fetch(db, select, supplier::Column::Id, args).await
+}

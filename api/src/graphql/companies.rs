@@ -1,0 +1,89 @@
+//! Companies (R-ACC-1).
+use super::users::User;
+use super::{db, principal, to_id};
+use crate::domain::companies;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::company;
+
+pub struct Company(pub company::Model);
+
+#[Object]
+impl Company {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateCompanyInput {
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub admin_email: String,
+    pub admin_name: String,
+    pub admin_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateCompanyPayload {
+    pub company: Company,
+    /// The new company's first ADMIN (the caller gains no access to the new company).
+    pub admin: User,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCompanyInput {
+    pub name: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CompanyPayload {
+    pub company: Company,
+}
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    /// The caller's company.
+    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
+        Ok(Company(companies::own(db(ctx), principal(ctx)?).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyMutation;
+
+#[Object]
+impl CompanyMutation {
+    /// Founds a sister company with its first admin (ADMIN).
+    async fn create_company(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CreateCompanyPayload> {
+        let (company, admin) = companies::create(
+            db(ctx),
+            principal(ctx)?,
+            companies::NewCompany { code: input.code, name: input.name, currency: input.currency },
+            companies::FirstAdmin { email: input.admin_email, name: input.admin_name, password: input.admin_password },
+        )
+        .await?;
+        Ok(CreateCompanyPayload { company: Company(company), admin: User(admin) })
+    }
+
+    async fn update_company(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
+        let company = companies::update(db(ctx), principal(ctx)?, input.name).await?;
+        Ok(CompanyPayload { company: Company(company) })
+    }
+}

@@ -1,0 +1,102 @@
+//! The GraphQL schema: one module per business area (same names as `domain/`), resolvers thin.
+pub mod api_tokens;
+pub mod companies;
+pub mod connection;
+pub mod customers;
+pub mod items;
+pub mod limits;
+pub mod loaders;
+pub mod sales_reps;
+pub mod scalars;
+pub mod stock;
+pub mod suppliers;
+pub mod users;
+pub mod warehouses;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::Principal;
+use crate::config::GraphqlLimits;
+use crate::error::{AppError, AppResult};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, ID};
+use sea_orm::DatabaseConnection;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    users::UserQuery,
+    api_tokens::ApiTokenQuery,
+    companies::CompanyQuery,
+    sales_reps::SalesRepQuery,
+    customers::CustomerQuery,
+    suppliers::SupplierQuery,
+    items::ItemQuery,
+    warehouses::WarehouseQuery,
+    stock::StockQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    users::UserMutation,
+    api_tokens::ApiTokenMutation,
+    companies::CompanyMutation,
+    sales_reps::SalesRepMutation,
+    customers::CustomerMutation,
+    suppliers::SupplierMutation,
+    items::ItemMutation,
+    warehouses::WarehouseMutation,
+    stock::StockMutation,
+);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Process-wide state the resolvers reach through the context.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub keys: JwtKeys,
+}
+
+pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(limits::AliasLimit::new(limits.max_aliases));
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    &ctx.data_unchecked::<Services>().db
+}
+
+pub fn keys<'a>(ctx: &Context<'a>) -> &'a JwtKeys {
+    &ctx.data_unchecked::<Services>().keys
+}
+
+/// The authenticated caller, or UNAUTHENTICATED.
+pub fn principal<'a>(ctx: &Context<'a>) -> AppResult<&'a Principal> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| AppError::Unauthenticated("send Authorization: Bearer <token>".into()))
+}
+
+/// Parses a GraphQL `ID` into a row id; an unparsable id names the field.
+pub fn parse_id(id: &ID, field: &str) -> AppResult<i64> {
+    id.parse::<i64>()
+        .map_err(|_| AppError::validation(field, format!("{field} is not a valid id")))
+}
+
+pub fn parse_opt_id(id: Option<&ID>, field: &str) -> AppResult<Option<i64>> {
+    id.map(|id| parse_id(id, field)).transpose()
+}
+
+pub fn to_id(id: i64) -> ID {
+    ID(id.to_string())
+}

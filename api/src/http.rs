@@ -1,0 +1,197 @@
+//! HTTP surface: POST /graphql (GraphQL over HTTP), GET /graphql (GraphiQL), /graphql/ws,
+//! /healthz, /readyz, /metrics.
+use crate::auth::Principal;
+use crate::domain::principals;
+use crate::error::AppError;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::AppSchema;
+use crate::state::AppState;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Data, ServerError};
+use async_graphql_actix_web::GraphQLSubscription;
+use std::time::Instant;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql))
+        .route("/graphql", web::get().to(graphiql))
+        .route("/graphql/ws", web::get().to(subscriptions))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// A client that asks for `application/graphql-response+json` gets it (with 4xx on request
+/// errors); anyone else gets `application/json` and 200, as the GraphQL-over-HTTP spec says.
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            let gql = accept.find(GRAPHQL_RESPONSE);
+            let json = accept.find("application/json");
+            match (gql, json) {
+                (Some(g), Some(j)) => g < j,
+                (Some(_), None) => true,
+                _ => false,
+            }
+        })
+}
+
+fn error_body(message: &str, code: &str) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+fn respond(status: StatusCode, gql: bool, body: &impl serde::Serialize) -> HttpResponse {
+    let content_type = if gql { GRAPHQL_RESPONSE } else { "application/json" };
+    // Serialised straight from the response so that fields keep the query's order.
+    match serde_json::to_string(body) {
+        Ok(text) => HttpResponse::build(status)
+            .content_type(format!("{content_type}; charset=utf-8"))
+            .body(text),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+/// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
+/// introspection work then), a bad one is refused outright.
+pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Result<Option<Principal>, AppError> {
+    let Some(value) = authorization else { return Ok(None) };
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated("expected Authorization: Bearer <token>".into()))?;
+    principals::resolve(&state.db, &state.keys, token).await.map(Some)
+}
+
+async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let started = Instant::now();
+    let gql = wants_graphql_response(req.headers());
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let body = error_body(&format!("malformed GraphQL request: {e}"), "BAD_REQUEST");
+            return respond(StatusCode::BAD_REQUEST, gql, &body);
+        }
+    };
+    if request.query.trim().is_empty() {
+        return respond(StatusCode::BAD_REQUEST, gql, &error_body("missing query", "BAD_REQUEST"));
+    }
+    let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let principal = match authenticate(&state, auth).await {
+        Ok(p) => p,
+        Err(e) => {
+            let status = if gql { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+            return respond(status, gql, &error_body(&e.message(), e.code()));
+        }
+    };
+    let operation = request.operation_name.clone().unwrap_or_else(|| "anonymous".into());
+    let mut request = request;
+    if let Some(p) = principal {
+        request = request.data(Loaders::new(&state.db, &p)).data(p);
+    }
+    let mut response = state.schema.execute(request).await;
+    let request_failed = matches!(response.data, async_graphql::Value::Null);
+    for err in &mut response.errors {
+        add_missing_code(err, request_failed);
+    }
+    crate::metrics::record_request(&operation, started.elapsed().as_secs_f64(), response.errors.is_empty());
+    let status = if gql && request_failed && !response.errors.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    respond(status, gql, &response)
+}
+
+/// Errors raised by async-graphql itself (parse, validation, depth and complexity limits)
+/// carry no code; they are the client's fault when no data was produced.
+fn add_missing_code(err: &mut ServerError, request_failed: bool) {
+    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        let code = if request_failed { "VALIDATION" } else { "INTERNAL" };
+        err.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+}
+
+async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
+    if !state.config.limits.graphiql {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+}
+
+/// WebSocket endpoint (graphql-transport-ws and graphql-ws). The token comes in the
+/// `connection_init` payload as `{"authorization": "Bearer …"}`; without a valid one the
+/// connection is refused.
+async fn subscriptions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let schema: AppSchema = state.schema.clone();
+    let st = state.clone();
+    GraphQLSubscription::new(schema)
+        .on_connection_init(move |value| {
+            let st = st.clone();
+            async move {
+                let auth = value
+                    .get("authorization")
+                    .or_else(|| value.get("Authorization"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
+                let Some(p) = authenticate(&st, auth.as_deref()).await.map_err(|e| e.message())? else {
+                    return Err("connection_init needs {\"authorization\": \"Bearer <token>\"}".into());
+                };
+                let mut data = Data::default();
+                data.insert(Loaders::new(&st.db, &p));
+                data.insert(p);
+                Ok(data)
+            }
+        })
+        .start(&req, payload)
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database = crate::db::ping(&state.db).await;
+    let redis = match &state.redis {
+        None => None,
+        Some(client) => Some(ping_redis(client).await),
+    };
+    let ready = database && redis.unwrap_or(true);
+    let body = serde_json::json!({ "database": database, "redis": redis, "ready": ready });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn ping_redis(client: &redis::Client) -> bool {
+    let attempt = async {
+        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await.ok()
+    };
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), attempt).await,
+        Ok(Some(_))
+    )
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::metrics::render(&state.db, &state.statements))
+}

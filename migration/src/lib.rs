@@ -1,0 +1,14 @@
+//! Schema migrations, one file each; a landed migration is never edited.
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}
