@@ -11,6 +11,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+pub use actix_web::dev::ServerHandle;
+
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
@@ -71,7 +73,7 @@ impl Application {
     }
 
     /// A handle that stops the server (tests).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+    pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 }

@@ -1,1 +1,230 @@
+//! Black-box test harness: starts the real server on port 0 with a database of its own and
+//! talks GraphQL over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set
+//! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
+use api::{Application, Config};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
 
+/// The secret test servers sign with, so tests can forge expired tokens.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const DEMO_PASSWORD: &str = api::domain::demo::PASSWORD;
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub state: Arc<api::state::AppState>,
+    handle: api::app::ServerHandle,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A server with an empty database (migrated, no data).
+pub async fn spawn_app() -> TestApp {
+    spawn(false, &[]).await
+}
+
+/// A server with the demo data (`mercato seed-demo`): companies IBX and BLK, their users.
+pub async fn spawn_demo() -> TestApp {
+    spawn(true, &[]).await
+}
+
+pub async fn spawn_with(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
+    spawn(seed_demo, extra).await
+}
+
+async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
+    let (database_url, cleanup) = fresh_database().await;
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), database_url),
+        ("MERCATO_LISTEN".into(), "127.0.0.1:0".into()),
+        ("MERCATO_JWT_SECRET".into(), JWT_SECRET.into()),
+        ("MERCATO_SEED_DEMO".into(), seed_demo.to_string()),
+        ("MERCATO_WORKERS".into(), "2".into()),
+    ]);
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        if !redis.is_empty() {
+            vars.insert("REDIS_URL".into(), redis);
+        }
+    }
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let app = Application::build(config).await.expect("server starts");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        url,
+        client: reqwest::Client::new(),
+        state,
+        handle,
+        cleanup,
+    }
+}
+
+async fn fresh_database() -> (String, Cleanup) {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(admin_url) => {
+            let name = format!("mercato_t_{}", &unique[..16]);
+            let (db, _) = api::db::connect(&admin_url).await.expect("TEST_DATABASE_URL reachable");
+            use sea_orm::ConnectionTrait;
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            db.close().await.ok();
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            (format!("{base}/{name}"), Cleanup::PostgresDatabase { admin_url, name })
+        }
+        None => {
+            let path = std::env::temp_dir().join(format!("mercato-test-{unique}.db"));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                Cleanup::SqliteFile(path),
+            )
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command; awaiting it would block the test's own runtime, which
+        // drives the server.
+        drop(self.handle.stop(false));
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::SqliteFile(Default::default()));
+        // The test's runtime is busy dropping us; clean up on a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                match cleanup {
+                    Cleanup::SqliteFile(path) => {
+                        for suffix in ["", "-wal", "-shm"] {
+                            let mut p = path.clone().into_os_string();
+                            p.push(suffix);
+                            let _ = std::fs::remove_file(p);
+                        }
+                    }
+                    Cleanup::PostgresDatabase { admin_url, name } => {
+                        if let Ok((db, _)) = api::db::connect(&admin_url).await {
+                            use sea_orm::ConnectionTrait;
+                            let _ = db
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .await;
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A GraphQL answer with helpers to read it.
+#[derive(Debug, Clone)]
+pub struct Gql(pub Value);
+
+impl Gql {
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.0.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.0
+        );
+        &self.0["data"]
+    }
+
+    /// The code of the first error; panics when there is none.
+    pub fn code(&self) -> String {
+        self.0["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code, got {}", self.0))
+            .to_owned()
+    }
+
+    pub fn field(&self) -> Option<String> {
+        self.0["errors"][0]["extensions"]["field"].as_str().map(str::to_owned)
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.0.get("errors").is_none()
+    }
+}
+
+impl TestApp {
+    pub async fn post_raw(&self, token: Option<&str>, body: Value) -> reqwest::Response {
+        let mut req = self.client.post(format!("{}/graphql", self.url)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Gql {
+        let resp = self
+            .post_raw(token, json!({ "query": query, "variables": variables }))
+            .await;
+        Gql(resp.json().await.expect("JSON answer"))
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        self.login_with(email, DEMO_PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> String {
+        let r = self
+            .gql(
+                None,
+                "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }",
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        r.data()["login"]["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Id of the demo record with this code, looked up as the company admin.
+    pub async fn id_of(&self, admin: &str, list: &str, code: &str) -> String {
+        let field = if list == "items" { "sku" } else { "code" };
+        let q = format!("{{ {list}(first: 200) {{ edges {{ node {{ id {field} }} }} }} }}");
+        let r = self.gql(Some(admin), &q, json!({})).await;
+        r.data()[list]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"][field] == code)
+            .unwrap_or_else(|| panic!("no {list} with {field} {code}"))["node"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// Codes of the nodes of a connection.
+pub fn codes(conn: &Value, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = conn["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {conn}"))
+        .iter()
+        .map(|e| e["node"][field].as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
