@@ -1,0 +1,135 @@
+//! GraphQL over HTTP, limits, health, readiness and metrics.
+use api_tests::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn malformed_json_and_a_missing_query_are_400_with_a_graphql_error() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("malformed"));
+    let resp = app.post_raw(None, json!({"variables": {}})).await;
+    assert_eq!(resp.status(), 400);
+    let resp = app.post_raw(None, json!({"query": "  "})).await;
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn accept_application_json_gets_application_json() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("accept", "application/json")
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], "Query");
+
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({"query": "{ nope }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400, "validation errors are 4xx under the new media type");
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
+}
+
+#[tokio::test]
+async fn an_over_deep_query_is_refused() {
+    let app = spawn_demo().await;
+    let t = app.login("admin@iberia.example").await;
+    let mut q = String::from("{ me { customer { salesRep { associatedReps { ");
+    for _ in 0..12 {
+        q.push_str("associatedReps { ");
+    }
+    q.push_str("code");
+    q.push_str(&" }".repeat(16));
+    q.push_str(" }");
+    let r = app.gql(Some(&t), &q, json!({})).await;
+    assert_eq!(r.code(), "VALIDATION");
+    assert!(r.0["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{}", r.0);
+}
+
+#[tokio::test]
+async fn a_thousand_aliases_are_refused_before_execution() {
+    let app = spawn_demo().await;
+    let t = app.login("admin@iberia.example").await;
+    let before = app.state.statements.get();
+    let fields: String = (0..1000).map(|i| format!(" a{i}: customers {{ totalCount }}")).collect();
+    let r = app.gql(Some(&t), &format!("{{{fields} }}"), json!({})).await;
+    assert_eq!(r.code(), "VALIDATION");
+    assert!(r.0["errors"][0]["message"].as_str().unwrap().contains("aliases"));
+    // Only the principal lookup ran: nothing of the query executed.
+    assert!(app.state.statements.get() - before <= 2);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_demo().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"], true);
+    let t = app.login("admin@iberia.example").await;
+    let r = app
+        .post_raw(Some(&t), json!({"query": "query ListItems { items { totalCount } }", "operationName": "ListItems"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("mercato_graphql_requests_total"), "{metrics}");
+    assert!(metrics.contains("operation=\"ListItems\""), "{metrics}");
+    assert!(metrics.contains("mercato_db_statements_total"));
+    assert!(metrics.contains("mercato_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn graphiql_is_served_on_get() {
+    let app = spawn_app().await;
+    let page = app.get("/graphql").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn a_page_of_items_with_nested_fields_costs_a_fixed_number_of_statements() {
+    let app = spawn_demo().await;
+    let t = app.login("admin@iberia.example").await;
+    let q = "{ items(first: 50) { totalCount edges { node { sku barcodes descriptions { language } preferredSupplier { code } stockLevels { onHand warehouse { code } item { sku } } } } } }";
+    let count = |app: &TestApp| app.state.statements.get();
+    let before = count(&app);
+    assert!(app.gql(Some(&t), q, json!({})).await.is_ok());
+    let small = count(&app) - before;
+    for i in 0..30 {
+        let r = app
+            .gql(
+                Some(&t),
+                "mutation($s: String!) { createItem(input: {sku: $s, name: \"x\", barcodes: [$s]}) { item { id } } }",
+                json!({"s": format!("EXTRA-{i}")}),
+            )
+            .await;
+        assert!(r.is_ok());
+    }
+    let before = count(&app);
+    let r = app.gql(Some(&t), q, json!({})).await;
+    assert_eq!(r.data()["items"]["edges"].as_array().unwrap().len(), 35);
+    let large = count(&app) - before;
+    assert_eq!(small, large, "statements must not grow with the page size");
+    assert!(large <= 10, "{large} statements for one page");
+}
