@@ -4,7 +4,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{db, domain, graphql, http};
-use actix_web::{web, App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use entity::company;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -33,9 +33,16 @@ impl Application {
         } else {
             false
         };
-        let keys = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, config.token_ttl_seconds);
+        let keys = JwtKeys::new(
+            &config.jwt_secret,
+            &config.jwt_issuer,
+            config.token_ttl_seconds,
+        );
         let schema = graphql::build(
-            graphql::Services { db: db.clone(), keys: keys.clone() },
+            graphql::Services {
+                db: db.clone(),
+                keys: keys.clone(),
+            },
             config.limits,
         );
         let redis = match &config.redis_url {
@@ -46,7 +53,14 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("MERCATO_LISTEN={}: {e}", config.listen))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
-        let state = Arc::new(AppState { config, db, keys, schema, statements, redis });
+        let state = Arc::new(AppState {
+            config,
+            db,
+            keys,
+            schema,
+            statements,
+            redis,
+        });
         let data = web::Data::from(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
@@ -60,7 +74,12 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Application { port, server, state, seeded_demo })
+        Ok(Application {
+            port,
+            server,
+            state,
+            seeded_demo,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -97,7 +97,11 @@ impl Config {
                 graphiql: parse(&var, "MERCATO_GRAPHIQL", if dev { "true" } else { "false" })?,
             },
             workers: parse(&var, "MERCATO_WORKERS", "0")?,
-            seed_demo: parse(&var, "MERCATO_SEED_DEMO", if dev { "true" } else { "false" })?,
+            seed_demo: parse(
+                &var,
+                "MERCATO_SEED_DEMO",
+                if dev { "true" } else { "false" },
+            )?,
         })
     }
 

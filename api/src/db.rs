@@ -5,8 +5,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Counts SQL statements executed through one connection pool (exposed in `/metrics`, and
@@ -28,12 +28,13 @@ pub async fn connect(url: &str) -> anyhow::Result<(DatabaseConnection, Statement
     if url.starts_with("sqlite") {
         // WAL gives concurrent readers beside the single writer; writers queue on the busy
         // timeout because every write transaction starts IMMEDIATE (see `write_tx`).
-        opts.max_connections(8).map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(60))
-        });
+        opts.max_connections(8)
+            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(60))
+            });
     } else {
         opts.max_connections(20).min_connections(1);
     }

@@ -3,12 +3,12 @@
 use crate::auth::Principal;
 use crate::domain::principals;
 use crate::error::AppError;
-use crate::graphql::loaders::Loaders;
 use crate::graphql::AppSchema;
+use crate::graphql::loaders::Loaders;
 use crate::state::AppState;
-use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, ServerError};
 use async_graphql_actix_web::GraphQLSubscription;
@@ -47,7 +47,11 @@ fn error_body(message: &str, code: &str) -> serde_json::Value {
 }
 
 fn respond(status: StatusCode, gql: bool, body: &impl serde::Serialize) -> HttpResponse {
-    let content_type = if gql { GRAPHQL_RESPONSE } else { "application/json" };
+    let content_type = if gql {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
     // Serialised straight from the response so that fields keep the query's order.
     match serde_json::to_string(body) {
         Ok(text) => HttpResponse::build(status)
@@ -59,15 +63,24 @@ fn respond(status: StatusCode, gql: bool, body: &impl serde::Serialize) -> HttpR
 
 /// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
 /// introspection work then), a bad one is refused outright.
-pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Result<Option<Principal>, AppError> {
-    let Some(value) = authorization else { return Ok(None) };
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Option<Principal>, AppError> {
+    let Some(value) = authorization else {
+        return Ok(None);
+    };
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::Unauthenticated("expected Authorization: Bearer <token>".into()))?;
-    principals::resolve(&state.db, &state.keys, token).await.map(Some)
+        .ok_or_else(|| {
+            AppError::Unauthenticated("expected Authorization: Bearer <token>".into())
+        })?;
+    principals::resolve(&state.db, &state.keys, token)
+        .await
+        .map(Some)
 }
 
 async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -81,17 +94,31 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         }
     };
     if request.query.trim().is_empty() {
-        return respond(StatusCode::BAD_REQUEST, gql, &error_body("missing query", "BAD_REQUEST"));
+        return respond(
+            StatusCode::BAD_REQUEST,
+            gql,
+            &error_body("missing query", "BAD_REQUEST"),
+        );
     }
-    let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let principal = match authenticate(&state, auth).await {
         Ok(p) => p,
         Err(e) => {
-            let status = if gql { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+            let status = if gql {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            };
             return respond(status, gql, &error_body(&e.message(), e.code()));
         }
     };
-    let operation = request.operation_name.clone().unwrap_or_else(|| "anonymous".into());
+    let operation = request
+        .operation_name
+        .clone()
+        .unwrap_or_else(|| "anonymous".into());
     let mut request = request;
     if let Some(p) = principal {
         request = request.data(Loaders::new(&state.db, &p)).data(p);
@@ -101,7 +128,11 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     for err in &mut response.errors {
         add_missing_code(err, request_failed);
     }
-    crate::metrics::record_request(&operation, started.elapsed().as_secs_f64(), response.errors.is_empty());
+    crate::metrics::record_request(
+        &operation,
+        started.elapsed().as_secs_f64(),
+        response.errors.is_empty(),
+    );
     let status = if gql && request_failed && !response.errors.is_empty() {
         StatusCode::BAD_REQUEST
     } else {
@@ -113,10 +144,19 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
 /// Errors raised by async-graphql itself (parse, validation, depth and complexity limits)
 /// carry no code; they are the client's fault when no data was produced.
 fn add_missing_code(err: &mut ServerError, request_failed: bool) {
-    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        let code = if request_failed { "VALIDATION" } else { "INTERNAL" };
-        err.extensions.get_or_insert_with(Default::default).set("code", code);
+        let code = if request_failed {
+            "VALIDATION"
+        } else {
+            "INTERNAL"
+        };
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
     }
 }
 
@@ -126,7 +166,12 @@ async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
     }
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
 }
 
 /// WebSocket endpoint (graphql-transport-ws and graphql-ws). The token comes in the
@@ -148,8 +193,13 @@ async fn subscriptions(
                     .or_else(|| value.get("Authorization"))
                     .and_then(|v| v.as_str())
                     .map(str::to_owned);
-                let Some(p) = authenticate(&st, auth.as_deref()).await.map_err(|e| e.message())? else {
-                    return Err("connection_init needs {\"authorization\": \"Bearer <token>\"}".into());
+                let Some(p) = authenticate(&st, auth.as_deref())
+                    .await
+                    .map_err(|e| e.message())?
+                else {
+                    return Err(
+                        "connection_init needs {\"authorization\": \"Bearer <token>\"}".into(),
+                    );
                 };
                 let mut data = Data::default();
                 data.insert(Loaders::new(&st.db, &p));
@@ -182,7 +232,10 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn ping_redis(client: &redis::Client) -> bool {
     let attempt = async {
         let mut conn = client.get_multiplexed_async_connection().await.ok()?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await.ok()
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .ok()
     };
     matches!(
         tokio::time::timeout(std::time::Duration::from_secs(2), attempt).await,

@@ -1,17 +1,21 @@
 //! `mercato` command line: serve (default) | migrate | seed-demo | print-schema |
 //! create-admin | create-api-token.
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use api::auth::Scope;
 use api::config::{Config, Env};
 use api::domain::{api_tokens, companies, demo, users};
-use api::{db, Application};
+use api::{Application, db};
 use clap::{Parser, Subcommand};
 use entity::Role;
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "mercato", version, about = "Mercato: GraphQL backend for B2B headless commerce")]
+#[command(
+    name = "mercato",
+    version,
+    about = "Mercato: GraphQL backend for B2B headless commerce"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -81,14 +85,31 @@ async fn main() -> anyhow::Result<()> {
             let (db, _) = db::connect(&config.database_url).await?;
             Migrator::up(&db, None).await?;
             let seeded = demo::seed(&db).await.map_err(|e| anyhow!(e.message()))?;
-            println!("{}", if seeded { "demo data loaded" } else { "demo data already present" });
+            println!(
+                "{}",
+                if seeded {
+                    "demo data loaded"
+                } else {
+                    "demo data already present"
+                }
+            );
             Ok(())
         }
         Command::PrintSchema => unreachable!("handled above"),
-        Command::CreateAdmin { company, company_name, currency, email, password, name } => {
+        Command::CreateAdmin {
+            company,
+            company_name,
+            currency,
+            email,
+            password,
+            name,
+        } => {
             let (db, _) = db::connect(&config.database_url).await?;
             Migrator::up(&db, None).await?;
-            let company_row = match companies::by_code(&db, &company).await.map_err(|e| anyhow!(e.message()))? {
+            let company_row = match companies::by_code(&db, &company)
+                .await
+                .map_err(|e| anyhow!(e.message()))?
+            {
                 Some(c) => c,
                 None => companies::insert(
                     &db,
@@ -115,10 +136,19 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow!(e.message()))?;
-            println!("admin {} created in company {}", user.email, company_row.code);
+            println!(
+                "admin {} created in company {}",
+                user.email, company_row.code
+            );
             Ok(())
         }
-        Command::CreateApiToken { company, name, scopes, customer_id, expires_in_days } => {
+        Command::CreateApiToken {
+            company,
+            name,
+            scopes,
+            customer_id,
+            expires_in_days,
+        } => {
             let (db, _) = db::connect(&config.database_url).await?;
             Migrator::up(&db, None).await?;
             let company_row = companies::by_code(&db, &company)
@@ -127,7 +157,11 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("no company {company}"))?;
             let scopes = scopes
                 .split(',')
-                .map(|s| s.trim().parse::<Scope>().map_err(|_| anyhow!("unknown scope {s:?}")))
+                .map(|s| {
+                    s.trim()
+                        .parse::<Scope>()
+                        .map_err(|_| anyhow!("unknown scope {s:?}"))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let (row, token) = api_tokens::create_for_company(
                 &db,
@@ -137,12 +171,16 @@ async fn main() -> anyhow::Result<()> {
                     name,
                     scopes,
                     customer_id,
-                    expires_at: expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(d)),
+                    expires_at: expires_in_days
+                        .map(|d| chrono::Utc::now() + chrono::Duration::days(d)),
                 },
             )
             .await
             .map_err(|e| anyhow!(e.message()))?;
-            println!("API token {} created; the secret is shown only now:\n{token}", row.id);
+            println!(
+                "API token {} created; the secret is shown only now:\n{token}",
+                row.id
+            );
             Ok(())
         }
     }
@@ -150,7 +188,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     if config.jwt_secret_generated {
-        tracing::warn!("MERCATO_JWT_SECRET is not set: using a random secret (dev only; tokens die with the process)");
+        tracing::warn!(
+            "MERCATO_JWT_SECRET is not set: using a random secret (dev only; tokens die with the process)"
+        );
     }
     let app = Application::build(config.clone()).await?;
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
@@ -158,9 +198,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.env == Env::Dev {
         println!("\nMercato is up: GraphiQL at {url}/graphql");
         if app.seeded_demo {
-            println!("Demo data loaded. Log in with any of these (password \"{}\"):", demo::PASSWORD);
+            println!(
+                "Demo data loaded. Log in with any of these (password \"{}\"):",
+                demo::PASSWORD
+            );
         } else {
-            println!("Demo users (password \"{}\") if the demo data is loaded:", demo::PASSWORD);
+            println!(
+                "Demo users (password \"{}\") if the demo data is loaded:",
+                demo::PASSWORD
+            );
         }
         for (email, role) in demo::USERS {
             println!("  {email:<28} {role}");
@@ -176,7 +222,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn init_logging(env: Env) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if env == Env::Prod || std::env::var("MERCATO_LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();

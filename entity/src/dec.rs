@@ -13,8 +13,19 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Dec(pub Decimal);
 
+/// Places kept by the database (`NUMERIC(19,4)`).
+pub const SCALE: u32 = 4;
+
 impl Dec {
     pub const ZERO: Dec = Dec(Decimal::ZERO);
+
+    /// The stored form: exactly four places, whatever the backend, so that both backends
+    /// answer `10.5000` for `10.5` (PostgreSQL pads NUMERIC(19,4) on its own).
+    pub fn canonical(d: Decimal) -> Decimal {
+        let mut d = d.round_dp(SCALE);
+        d.rescale(SCALE);
+        d
+    }
 }
 
 impl From<Decimal> for Dec {
@@ -44,7 +55,7 @@ impl std::fmt::Display for Dec {
 
 impl From<Dec> for Value {
     fn from(d: Dec) -> Self {
-        Value::Decimal(Some(d.0))
+        Value::Decimal(Some(Dec::canonical(d.0)))
     }
 }
 
@@ -80,9 +91,9 @@ impl TryGetable for Dec {
     fn try_get_by<I: ColIdx>(res: &QueryResult, idx: I) -> Result<Self, TryGetError> {
         // SQLite hands back TEXT; PostgreSQL refuses TEXT for NUMERIC and takes the second path.
         match String::try_get_by(res, idx) {
-            Ok(text) => parse(&text).map(Dec),
+            Ok(text) => parse(&text).map(|d| Dec(Dec::canonical(d))),
             Err(TryGetError::Null(col)) => Err(TryGetError::Null(col)),
-            Err(_) => Decimal::try_get_by(res, idx).map(Dec),
+            Err(_) => Decimal::try_get_by(res, idx).map(|d| Dec(Dec::canonical(d))),
         }
     }
 }
@@ -105,5 +116,11 @@ mod tests {
         );
         assert_eq!(parse("0.0001").unwrap(), Decimal::new(1, 4));
         assert_eq!(parse("1.5E+3").unwrap(), Decimal::new(1500, 0));
+    }
+
+    #[test]
+    fn the_canonical_form_has_four_places() {
+        assert_eq!(Dec::canonical(Decimal::new(105, 1)).to_string(), "10.5000");
+        assert_eq!(Dec::canonical(Decimal::new(1, 4)).to_string(), "0.0001");
     }
 }

@@ -63,7 +63,11 @@ pub fn instant_null(name: &'static str) -> ColumnDef {
         .take()
 }
 
-pub fn foreign(from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
+pub fn foreign(
+    from: &'static str,
+    col: &'static str,
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from}_{col}"))
         .from(from, col)

@@ -39,7 +39,11 @@ impl MigrationTrait for Migration {
                 .col(fk("rep_id"))
                 .col(fk("company_id"))
                 .primary_key(Index::create().col("manager_rep_id").col("rep_id"))
-                .foreign_key(&mut foreign("rep_associations", "manager_rep_id", "sales_reps"))
+                .foreign_key(&mut foreign(
+                    "rep_associations",
+                    "manager_rep_id",
+                    "sales_reps",
+                ))
                 .foreign_key(&mut foreign("rep_associations", "rep_id", "sales_reps"))
                 .take(),
             Table::create()
@@ -90,7 +94,11 @@ impl MigrationTrait for Migration {
                 .col(text_null("province"))
                 .col(text("country"))
                 .col(flag("is_default", false))
-                .foreign_key(&mut foreign("customer_addresses", "customer_id", "customers"))
+                .foreign_key(&mut foreign(
+                    "customer_addresses",
+                    "customer_id",
+                    "customers",
+                ))
                 .take(),
             Table::create()
                 .table("users")
@@ -194,7 +202,11 @@ impl MigrationTrait for Migration {
                 .col(fk_null("user_id"))
                 .col(fk_null("api_token_id"))
                 .col(instant("created_at"))
-                .foreign_key(&mut foreign("stock_movements", "stock_level_id", "stock_levels"))
+                .foreign_key(&mut foreign(
+                    "stock_movements",
+                    "stock_level_id",
+                    "stock_levels",
+                ))
                 .take(),
             Table::create()
                 .table("api_tokens")
@@ -218,25 +230,75 @@ impl MigrationTrait for Migration {
             m.create_table(table).await?;
         }
         let indexes = [
-            ("ux_sales_reps_code", "sales_reps", vec!["company_id", "code"], true),
-            ("ux_customers_code", "customers", vec!["company_id", "code"], true),
+            (
+                "ux_sales_reps_code",
+                "sales_reps",
+                vec!["company_id", "code"],
+                true,
+            ),
+            (
+                "ux_customers_code",
+                "customers",
+                vec!["company_id", "code"],
+                true,
+            ),
             ("ix_customers_rep", "customers", vec!["sales_rep_id"], false),
-            ("ix_customer_addresses_customer", "customer_addresses", vec!["customer_id"], false),
-            ("ux_suppliers_code", "suppliers", vec!["company_id", "code"], true),
+            (
+                "ix_customer_addresses_customer",
+                "customer_addresses",
+                vec!["customer_id"],
+                false,
+            ),
+            (
+                "ux_suppliers_code",
+                "suppliers",
+                vec!["company_id", "code"],
+                true,
+            ),
             ("ux_items_sku", "items", vec!["company_id", "sku"], true),
-            ("ux_item_barcodes", "item_barcodes", vec!["company_id", "barcode"], true),
-            ("ix_item_barcodes_item", "item_barcodes", vec!["item_id"], false),
-            ("ux_item_descriptions", "item_descriptions", vec!["item_id", "language"], true),
-            ("ux_warehouses_code", "warehouses", vec!["company_id", "code"], true),
+            (
+                "ux_item_barcodes",
+                "item_barcodes",
+                vec!["company_id", "barcode"],
+                true,
+            ),
+            (
+                "ix_item_barcodes_item",
+                "item_barcodes",
+                vec!["item_id"],
+                false,
+            ),
+            (
+                "ux_item_descriptions",
+                "item_descriptions",
+                vec!["item_id", "language"],
+                true,
+            ),
+            (
+                "ux_warehouses_code",
+                "warehouses",
+                vec!["company_id", "code"],
+                true,
+            ),
             (
                 "ux_stock_levels_slot",
                 "stock_levels",
                 vec!["item_id", "warehouse_id", "location", "lot"],
                 true,
             ),
-            ("ix_stock_levels_company", "stock_levels", vec!["company_id", "item_id"], false),
+            (
+                "ix_stock_levels_company",
+                "stock_levels",
+                vec!["company_id", "item_id"],
+                false,
+            ),
             ("ix_users_company", "users", vec!["company_id"], false),
-            ("ix_api_tokens_company", "api_tokens", vec!["company_id"], false),
+            (
+                "ix_api_tokens_company",
+                "api_tokens",
+                vec!["company_id"],
+                false,
+            ),
         ];
         for (name, table, cols, unique) in indexes {
             let mut index = Index::create().name(name).table(table).take();

@@ -2,7 +2,7 @@
 //! talks GraphQL over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set
 //! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
 use api::{Application, Config};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -50,10 +50,8 @@ async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
         ("MERCATO_SEED_DEMO".into(), seed_demo.to_string()),
         ("MERCATO_WORKERS".into(), "2".into()),
     ]);
-    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
-        if !redis.is_empty() {
-            vars.insert("REDIS_URL".into(), redis);
-        }
+    if let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()) {
+        vars.insert("REDIS_URL".into(), redis);
     }
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
@@ -75,17 +73,28 @@ async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
 
 async fn fresh_database() -> (String, Cleanup) {
     let unique = uuid::Uuid::new_v4().simple().to_string();
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(admin_url) => {
             let name = format!("mercato_t_{}", &unique[..16]);
-            let (db, _) = api::db::connect(&admin_url).await.expect("TEST_DATABASE_URL reachable");
+            let (db, _) = api::db::connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
             use sea_orm::ConnectionTrait;
             db.execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
             db.close().await.ok();
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            (format!("{base}/{name}"), Cleanup::PostgresDatabase { admin_url, name })
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (
+                format!("{base}/{name}"),
+                Cleanup::PostgresDatabase { admin_url, name },
+            )
         }
         None => {
             let path = std::env::temp_dir().join(format!("mercato-test-{unique}.db"));
@@ -105,7 +114,10 @@ impl Drop for TestApp {
         let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::SqliteFile(Default::default()));
         // The test's runtime is busy dropping us; clean up on a thread with a runtime of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 match cleanup {
                     Cleanup::SqliteFile(path) => {
@@ -119,7 +131,9 @@ impl Drop for TestApp {
                         if let Ok((db, _)) = api::db::connect(&admin_url).await {
                             use sea_orm::ConnectionTrait;
                             let _ = db
-                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
                                 .await;
                         }
                     }
@@ -153,7 +167,9 @@ impl Gql {
     }
 
     pub fn field(&self) -> Option<String> {
-        self.0["errors"][0]["extensions"]["field"].as_str().map(str::to_owned)
+        self.0["errors"][0]["extensions"]["field"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     pub fn is_ok(&self) -> bool {
@@ -163,7 +179,10 @@ impl Gql {
 
 impl TestApp {
     pub async fn post_raw(&self, token: Option<&str>, body: Value) -> reqwest::Response {
-        let mut req = self.client.post(format!("{}/graphql", self.url)).json(&body);
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -189,7 +208,10 @@ impl TestApp {
                 json!({ "e": email, "p": password }),
             )
             .await;
-        r.data()["login"]["token"].as_str().expect("token").to_owned()
+        r.data()["login"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Id of the demo record with this code, looked up as the company admin.

@@ -22,7 +22,13 @@ async fn each_role_lists_exactly_its_customers() {
     ];
     for (email, expected) in cases {
         let token = app.login(email).await;
-        let r = app.gql(Some(&token), "{ customers(first: 100) { totalCount edges { node { code } } } }", json!({})).await;
+        let r = app
+            .gql(
+                Some(&token),
+                "{ customers(first: 100) { totalCount edges { node { code } } } }",
+                json!({}),
+            )
+            .await;
         let conn = &r.data()["customers"];
         assert_eq!(codes(conn, "code"), expected.to_vec(), "{email}");
         assert_eq!(conn["totalCount"], expected.len(), "{email}");
@@ -48,7 +54,13 @@ async fn customer_lookup_by_id_is_not_found_outside_scope() {
     for (email, visible) in cases {
         let token = app.login(email).await;
         for (code, id) in &ids {
-            let r = app.gql(Some(&token), "query($id: ID!) { customer(id: $id) { code } }", json!({"id": id})).await;
+            let r = app
+                .gql(
+                    Some(&token),
+                    "query($id: ID!) { customer(id: $id) { code } }",
+                    json!({"id": id}),
+                )
+                .await;
             if visible.contains(code) {
                 assert_eq!(r.data()["customer"]["code"], *code, "{email} sees {code}");
             } else {
@@ -67,25 +79,55 @@ async fn a_rep_cannot_reach_another_reps_customer_by_any_path() {
     let boris_rep = app.id_of(&admin, "salesReps", "BORIS").await;
     let ana = app.login("ana@iberia.example").await;
     let queries = [
-        ("{ customers(filter: {search: \"globex\"}) { totalCount edges { node { code } } } }", json!({})),
-        ("query($r: ID!) { customers(filter: {salesRepId: $r}) { totalCount edges { node { code } } } }", json!({"r": boris_rep})),
-        ("{ customers(first: 200) { edges { node { code groupCustomer { code } } } } }", json!({})),
-        ("{ me { customer { code } salesRep { associatedReps { code } } } }", json!({})),
+        (
+            "{ customers(filter: {search: \"globex\"}) { totalCount edges { node { code } } } }",
+            json!({}),
+        ),
+        (
+            "query($r: ID!) { customers(filter: {salesRepId: $r}) { totalCount edges { node { code } } } }",
+            json!({"r": boris_rep}),
+        ),
+        (
+            "{ customers(first: 200) { edges { node { code groupCustomer { code } } } } }",
+            json!({}),
+        ),
+        (
+            "{ me { customer { code } salesRep { associatedReps { code } } } }",
+            json!({}),
+        ),
     ];
     for (q, vars) in queries {
         let r = app.gql(Some(&ana), q, vars).await;
-        assert!(!r.0.to_string().contains("GLOBEX"), "leak through {q}: {}", r.0);
+        assert!(
+            !r.0.to_string().contains("GLOBEX"),
+            "leak through {q}: {}",
+            r.0
+        );
     }
-    let lookup = app.gql(Some(&ana), "query($id: ID!) { customer(id: $id) { code } }", json!({"id": globex})).await;
+    let lookup = app
+        .gql(
+            Some(&ana),
+            "query($id: ID!) { customer(id: $id) { code } }",
+            json!({"id": globex}),
+        )
+        .await;
     assert_eq!(lookup.code(), "NOT_FOUND");
-    let rep = app.gql(Some(&ana), "query($id: ID!) { salesRep(id: $id) { code } }", json!({"id": boris_rep})).await;
+    let rep = app
+        .gql(
+            Some(&ana),
+            "query($id: ID!) { salesRep(id: $id) { code } }",
+            json!({"id": boris_rep}),
+        )
+        .await;
     assert_eq!(rep.code(), "NOT_FOUND");
     let update = app
         .gql(Some(&ana), "mutation($id: ID!) { updateCustomer(input: {id: $id, fields: {name: \"x\"}}) { customer { code } } }", json!({"id": globex}))
         .await;
     assert_eq!(update.code(), "FORBIDDEN");
     // The buyer user's nested customer is null for a rep who may not see it.
-    let users = app.gql(Some(&ana), "{ users { totalCount } }", json!({})).await;
+    let users = app
+        .gql(Some(&ana), "{ users { totalCount } }", json!({}))
+        .await;
     assert_eq!(users.code(), "FORBIDDEN");
 }
 
@@ -103,10 +145,22 @@ async fn nested_group_customer_follows_visibility() {
             json!({"id": acme, "g": globex}),
         )
         .await;
-    assert_eq!(r.data()["updateCustomer"]["customer"]["groupCustomer"]["code"], "GLOBEX");
+    assert_eq!(
+        r.data()["updateCustomer"]["customer"]["groupCustomer"]["code"],
+        "GLOBEX"
+    );
     let ana = app.login("ana@iberia.example").await;
-    let seen = app.gql(Some(&ana), "query($id: ID!) { customer(id: $id) { code groupCustomer { code } } }", json!({"id": acme})).await;
-    assert_eq!(seen.data()["customer"]["groupCustomer"], serde_json::Value::Null);
+    let seen = app
+        .gql(
+            Some(&ana),
+            "query($id: ID!) { customer(id: $id) { code groupCustomer { code } } }",
+            json!({"id": acme}),
+        )
+        .await;
+    assert_eq!(
+        seen.data()["customer"]["groupCustomer"],
+        serde_json::Value::Null
+    );
 }
 
 /// Items, stock, users and tokens by role.
@@ -131,12 +185,46 @@ async fn catalog_stock_users_and_tokens_by_role() {
                 assert_eq!(r.code(), "FORBIDDEN", "{email} must not read {what}");
             }
         };
-        check(app.gql(Some(&t), "{ items { totalCount } }", json!({})).await, items, "items");
-        check(app.gql(Some(&t), "{ items { edges { node { cost } } } }", json!({})).await, cost, "cost");
-        check(app.gql(Some(&t), "{ stockLevels { totalCount } }", json!({})).await, stock, "stockLevels");
-        check(app.gql(Some(&t), "{ items { edges { node { stockLevels { onHand } } } } }", json!({})).await, stock, "item.stockLevels");
-        check(app.gql(Some(&t), "{ users { totalCount } }", json!({})).await, users, "users");
-        check(app.gql(Some(&t), "{ apiTokens { totalCount } }", json!({})).await, tokens, "apiTokens");
+        check(
+            app.gql(Some(&t), "{ items { totalCount } }", json!({}))
+                .await,
+            items,
+            "items",
+        );
+        check(
+            app.gql(Some(&t), "{ items { edges { node { cost } } } }", json!({}))
+                .await,
+            cost,
+            "cost",
+        );
+        check(
+            app.gql(Some(&t), "{ stockLevels { totalCount } }", json!({}))
+                .await,
+            stock,
+            "stockLevels",
+        );
+        check(
+            app.gql(
+                Some(&t),
+                "{ items { edges { node { stockLevels { onHand } } } } }",
+                json!({}),
+            )
+            .await,
+            stock,
+            "item.stockLevels",
+        );
+        check(
+            app.gql(Some(&t), "{ users { totalCount } }", json!({}))
+                .await,
+            users,
+            "users",
+        );
+        check(
+            app.gql(Some(&t), "{ apiTokens { totalCount } }", json!({}))
+                .await,
+            tokens,
+            "apiTokens",
+        );
     }
 }
 
@@ -154,9 +242,21 @@ async fn another_companys_admin_sees_nothing_of_ours() {
     assert_eq!(d["stockLevels"]["totalCount"], 0);
     assert_eq!(d["warehouses"]["totalCount"], 0);
     assert_eq!(d["users"]["edges"].as_array().unwrap().len(), 1);
-    let item = app.gql(Some(&blk), "query($id: ID!) { item(id: $id) { sku } }", json!({"id": bolt})).await;
+    let item = app
+        .gql(
+            Some(&blk),
+            "query($id: ID!) { item(id: $id) { sku } }",
+            json!({"id": bolt}),
+        )
+        .await;
     assert_eq!(item.code(), "NOT_FOUND");
-    let cust = app.gql(Some(&blk), "query($id: ID!) { customer(id: $id) { code } }", json!({"id": acme})).await;
+    let cust = app
+        .gql(
+            Some(&blk),
+            "query($id: ID!) { customer(id: $id) { code } }",
+            json!({"id": acme}),
+        )
+        .await;
     assert_eq!(cust.code(), "NOT_FOUND");
     let adjust = app
         .gql(
@@ -178,7 +278,8 @@ async fn mutations_by_role() {
     let mad = app.id_of(&admin, "warehouses", "MAD").await;
     let adjust = "mutation($i: ID!, $w: ID!) { adjustStock(input: {itemId: $i, warehouseId: $w, quantity: \"1\", reason: \"count\"}) { stockLevel { onHand } } }";
     let supplier = "mutation($c: String!) { createSupplier(input: {code: $c, name: \"S\"}) { supplier { id } } }";
-    let item = "mutation($c: String!) { createItem(input: {sku: $c, name: \"I\"}) { item { id } } }";
+    let item =
+        "mutation($c: String!) { createItem(input: {sku: $c, name: \"I\"}) { item { id } } }";
     let cases = [
         ("admin@iberia.example", true, true, true),
         ("warehouse@iberia.example", true, false, false),
@@ -191,8 +292,15 @@ async fn mutations_by_role() {
         let t = app.login(email).await;
         let code = format!("C{n}");
         for (allowed, r) in [
-            (can_adjust, app.gql(Some(&t), adjust, json!({"i": bolt, "w": mad})).await),
-            (can_supplier, app.gql(Some(&t), supplier, json!({"c": code})).await),
+            (
+                can_adjust,
+                app.gql(Some(&t), adjust, json!({"i": bolt, "w": mad}))
+                    .await,
+            ),
+            (
+                can_supplier,
+                app.gql(Some(&t), supplier, json!({"c": code})).await,
+            ),
             (can_item, app.gql(Some(&t), item, json!({"c": code})).await),
         ] {
             if allowed {

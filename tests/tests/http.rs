@@ -15,7 +15,12 @@ async fn malformed_json_and_a_missing_query_are_400_with_a_graphql_error() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("malformed"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed")
+    );
     let resp = app.post_raw(None, json!({"variables": {}})).await;
     assert_eq!(resp.status(), 400);
     let resp = app.post_raw(None, json!({"query": "  "})).await;
@@ -34,7 +39,12 @@ async fn accept_application_json_gets_application_json() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["data"]["__typename"], "Query");
 
@@ -46,8 +56,17 @@ async fn accept_application_json_gets_application_json() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 400, "validation errors are 4xx under the new media type");
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
+    assert_eq!(
+        resp.status(),
+        400,
+        "validation errors are 4xx under the new media type"
+    );
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
 }
 
 #[tokio::test]
@@ -63,7 +82,14 @@ async fn an_over_deep_query_is_refused() {
     q.push_str(" }");
     let r = app.gql(Some(&t), &q, json!({})).await;
     assert_eq!(r.code(), "VALIDATION");
-    assert!(r.0["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{}", r.0);
+    assert!(
+        r.0["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{}",
+        r.0
+    );
 }
 
 #[tokio::test]
@@ -71,10 +97,19 @@ async fn a_thousand_aliases_are_refused_before_execution() {
     let app = spawn_demo().await;
     let t = app.login("admin@iberia.example").await;
     let before = app.state.statements.get();
-    let fields: String = (0..1000).map(|i| format!(" a{i}: customers {{ totalCount }}")).collect();
-    let r = app.gql(Some(&t), &format!("{{{fields} }}"), json!({})).await;
+    let fields: String = (0..1000)
+        .map(|i| format!(" a{i}: customers {{ totalCount }}"))
+        .collect();
+    let r = app
+        .gql(Some(&t), &format!("{{{fields} }}"), json!({}))
+        .await;
     assert_eq!(r.code(), "VALIDATION");
-    assert!(r.0["errors"][0]["message"].as_str().unwrap().contains("aliases"));
+    assert!(
+        r.0["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases")
+    );
     // Only the principal lookup ran: nothing of the query executed.
     assert!(app.state.statements.get() - before <= 2);
 }
@@ -93,7 +128,10 @@ async fn health_readiness_and_metrics_answer() {
         .await;
     assert_eq!(r.status(), 200);
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("mercato_graphql_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("mercato_graphql_requests_total"),
+        "{metrics}"
+    );
     assert!(metrics.contains("operation=\"ListItems\""), "{metrics}");
     assert!(metrics.contains("mercato_db_statements_total"));
     assert!(metrics.contains("mercato_db_pool_connections"));
@@ -104,7 +142,13 @@ async fn graphiql_is_served_on_get() {
     let app = spawn_app().await;
     let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("graphiql")
+    );
 }
 
 #[tokio::test]

@@ -24,17 +24,50 @@ async fn decimals_round_trip_every_digit() {
                 json!({"p": value.trim_start_matches('-'), "s": format!("DEC-{value}")}),
             )
             .await;
-        let id = r.data()["createItem"]["item"]["id"].as_str().unwrap().to_owned();
-        let back = app.gql(Some(&admin), "query($id: ID!) { item(id: $id) { listPrice weight } }", json!({"id": id})).await;
-        assert_eq!(dec(&back.data()["item"]["listPrice"]), Decimal::from_str(value.trim_start_matches('-')).unwrap());
-        assert_eq!(dec(&back.data()["item"]["weight"]), Decimal::from_str("0.0001").unwrap());
+        let id = r.data()["createItem"]["item"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let back = app
+            .gql(
+                Some(&admin),
+                "query($id: ID!) { item(id: $id) { listPrice weight } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(
+            dec(&back.data()["item"]["listPrice"]),
+            Decimal::from_str(value.trim_start_matches('-')).unwrap()
+        );
+        assert_eq!(
+            dec(&back.data()["item"]["weight"]),
+            Decimal::from_str("0.0001").unwrap()
+        );
     }
     let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
     let mad = app.id_of(&admin, "warehouses", "MAD").await;
-    let r = app.gql(Some(&admin), ADJUST, json!({"i": bolt, "w": mad, "q": "12345678901134.5678"})).await;
-    assert_eq!(dec(&r.data()["adjustStock"]["stockLevel"]["onHand"]), Decimal::from_str("12345678901234.5678").unwrap());
-    let r = app.gql(Some(&admin), ADJUST, json!({"i": bolt, "w": mad, "q": "-12345678901234.5677"})).await;
-    assert_eq!(dec(&r.data()["adjustStock"]["stockLevel"]["onHand"]), Decimal::from_str("0.0001").unwrap());
+    let r = app
+        .gql(
+            Some(&admin),
+            ADJUST,
+            json!({"i": bolt, "w": mad, "q": "12345678901134.5678"}),
+        )
+        .await;
+    assert_eq!(
+        dec(&r.data()["adjustStock"]["stockLevel"]["onHand"]),
+        Decimal::from_str("12345678901234.5678").unwrap()
+    );
+    let r = app
+        .gql(
+            Some(&admin),
+            ADJUST,
+            json!({"i": bolt, "w": mad, "q": "-12345678901234.5677"}),
+        )
+        .await;
+    assert_eq!(
+        dec(&r.data()["adjustStock"]["stockLevel"]["onHand"]),
+        Decimal::from_str("0.0001").unwrap()
+    );
 }
 
 #[tokio::test]
@@ -59,17 +92,23 @@ async fn stock_never_drops_below_reserved() {
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         match db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => "UPDATE stock_levels SET reserved = 30 WHERE item_id = $1",
+            sea_orm::DbBackend::Postgres => {
+                "UPDATE stock_levels SET reserved = 30 WHERE item_id = $1"
+            }
             _ => "UPDATE stock_levels SET reserved = '30' WHERE item_id = ?",
         },
         [bolt_id.into()],
     ))
     .await
     .unwrap();
-    let r = app.gql(Some(&wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-71"})).await;
+    let r = app
+        .gql(Some(&wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-71"}))
+        .await;
     assert_eq!(r.code(), "VALIDATION");
     assert_eq!(r.field().as_deref(), Some("quantity"));
-    let r = app.gql(Some(&wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-70"})).await;
+    let r = app
+        .gql(Some(&wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-70"}))
+        .await;
     let level = &r.data()["adjustStock"]["stockLevel"];
     assert_eq!(dec(&level["onHand"]), Decimal::from(30));
     assert_eq!(dec(&level["available"]), Decimal::ZERO);
@@ -88,11 +127,21 @@ async fn tracked_and_non_stocked_items_are_checked() {
     let oil = app.id_of(&admin, "items", "OIL-1L").await;
     let svc = app.id_of(&admin, "items", "SVC-INSTALL").await;
     let mad = app.id_of(&admin, "warehouses", "MAD").await;
-    let r = app.gql(Some(&wh), ADJUST, json!({"i": oil, "w": mad, "q": "5"})).await;
+    let r = app
+        .gql(Some(&wh), ADJUST, json!({"i": oil, "w": mad, "q": "5"}))
+        .await;
     assert_eq!(r.field().as_deref(), Some("lot"));
-    let r = app.gql(Some(&wh), ADJUST, json!({"i": oil, "w": mad, "q": "5", "lot": "L1"})).await;
+    let r = app
+        .gql(
+            Some(&wh),
+            ADJUST,
+            json!({"i": oil, "w": mad, "q": "5", "lot": "L1"}),
+        )
+        .await;
     assert!(r.is_ok());
-    let r = app.gql(Some(&wh), ADJUST, json!({"i": svc, "w": mad, "q": "5"})).await;
+    let r = app
+        .gql(Some(&wh), ADJUST, json!({"i": svc, "w": mad, "q": "5"}))
+        .await;
     assert_eq!(r.field().as_deref(), Some("itemId"));
 }
 
@@ -108,15 +157,22 @@ async fn concurrent_adjustments_on_one_row_leave_the_exact_sum() {
     let calls = (0..clients).map(|i| {
         let q = if i % 4 == 0 { "-1.5" } else { "2.25" };
         let (app, wh, nut, bcn) = (&app, &wh, &nut, &bcn);
-        async move { app.gql(Some(wh), ADJUST, json!({"i": nut, "w": bcn, "q": q})).await }
+        async move {
+            app.gql(Some(wh), ADJUST, json!({"i": nut, "w": bcn, "q": q}))
+                .await
+        }
     });
     let results = join_all(calls).await;
     for r in &results {
         assert!(r.is_ok(), "{}", r.0);
     }
-    let expected = Decimal::from(200) + Decimal::from_str("2.25").unwrap() * Decimal::from(30) - Decimal::from_str("1.5").unwrap() * Decimal::from(10);
+    let expected = Decimal::from(200) + Decimal::from_str("2.25").unwrap() * Decimal::from(30)
+        - Decimal::from_str("1.5").unwrap() * Decimal::from(10);
     let r = app.gql(Some(&admin), "query($i: ID!, $w: ID!) { stockLevels(filter: {itemId: $i, warehouseId: $w}) { edges { node { onHand } } } }", json!({"i": nut, "w": bcn})).await;
-    assert_eq!(dec(&r.data()["stockLevels"]["edges"][0]["node"]["onHand"]), expected);
+    assert_eq!(
+        dec(&r.data()["stockLevels"]["edges"][0]["node"]["onHand"]),
+        expected
+    );
 }
 
 /// Removals race for the last units: exactly as many succeed as there is stock.
@@ -130,7 +186,10 @@ async fn concurrent_removals_never_go_below_zero() {
     // 100 on hand; 30 clients each take 4 → 25 succeed, 5 are refused.
     let calls = (0..30).map(|_| {
         let (app, wh, bolt, mad) = (&app, &wh, &bolt, &mad);
-        async move { app.gql(Some(wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-4"})).await }
+        async move {
+            app.gql(Some(wh), ADJUST, json!({"i": bolt, "w": mad, "q": "-4"}))
+                .await
+        }
     });
     let results = join_all(calls).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -138,6 +197,15 @@ async fn concurrent_removals_never_go_below_zero() {
         assert_eq!(r.code(), "VALIDATION");
     }
     assert_eq!(ok, 25);
-    let r = app.gql(Some(&admin), "query($i: ID!) { item(id: $i) { stockLevels { onHand } } }", json!({"i": bolt})).await;
-    assert_eq!(dec(&r.data()["item"]["stockLevels"][0]["onHand"]), Decimal::ZERO);
+    let r = app
+        .gql(
+            Some(&admin),
+            "query($i: ID!) { item(id: $i) { stockLevels { onHand } } }",
+            json!({"i": bolt}),
+        )
+        .await;
+    assert_eq!(
+        dec(&r.data()["item"]["stockLevels"][0]["onHand"]),
+        Decimal::ZERO
+    );
 }

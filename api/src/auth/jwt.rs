@@ -66,7 +66,9 @@ impl JwtKeys {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|e| AppError::Unauthenticated(format!("invalid token: {e}")))?;
         if data.claims.iat > Utc::now().timestamp() + 60 {
-            return Err(AppError::Unauthenticated("token issued in the future".into()));
+            return Err(AppError::Unauthenticated(
+                "token issued in the future".into(),
+            ));
         }
         data.claims
             .sub
@@ -93,7 +95,10 @@ mod tests {
         let keys = JwtKeys::new(SECRET, "mercato", 60);
         let past = Utc::now() - chrono::Duration::hours(2);
         let (token, _) = keys.issue_at(42, 1, past, 60).unwrap();
-        assert!(matches!(keys.verify(&token), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(
+            keys.verify(&token),
+            Err(AppError::Unauthenticated(_))
+        ));
     }
 
     #[test]

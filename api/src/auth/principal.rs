@@ -53,7 +53,11 @@ impl Scope {
     }
 
     pub fn join(scopes: &[Scope]) -> String {
-        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 

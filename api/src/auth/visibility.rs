@@ -5,7 +5,7 @@
 //! scope does not exist for it: lookups filtered by these conditions answer NOT_FOUND.
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
-use entity::{customer, item, sales_rep, stock_level, supplier, user, warehouse, Role};
+use entity::{Role, customer, item, sales_rep, stock_level, supplier, user, warehouse};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition};
 
@@ -37,18 +37,23 @@ impl Permission {
     fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Permission::ReadCatalog | Permission::ReadCustomers => {
-                &[Admin, SalesManager, SalesRep, Warehouse, Purchasing, Customer]
-            }
+            Permission::ReadCatalog | Permission::ReadCustomers => &[
+                Admin,
+                SalesManager,
+                SalesRep,
+                Warehouse,
+                Purchasing,
+                Customer,
+            ],
             Permission::ReadInventory | Permission::ReadItemCost | Permission::ReadSalesReps => {
                 &[Admin, SalesManager, SalesRep, Warehouse, Purchasing]
             }
             Permission::ReadSuppliers => &[Admin, SalesManager, Warehouse, Purchasing],
             Permission::ManageSuppliers => &[Admin, Purchasing],
             Permission::WriteInventory => &[Admin, Warehouse],
-            Permission::ManageMasterData | Permission::ManageUsers | Permission::ManageApiTokens => {
-                &[Admin]
-            }
+            Permission::ManageMasterData
+            | Permission::ManageUsers
+            | Permission::ManageApiTokens => &[Admin],
         }
     }
 
@@ -57,7 +62,9 @@ impl Permission {
         match self {
             Permission::ReadCatalog => &[Scope::CatalogRead, Scope::InventoryRead],
             Permission::ReadInventory => &[Scope::InventoryRead],
-            Permission::ReadCustomers => &[Scope::OrdersRead, Scope::OrdersWrite, Scope::InvoicesRead],
+            Permission::ReadCustomers => {
+                &[Scope::OrdersRead, Scope::OrdersWrite, Scope::InvoicesRead]
+            }
             _ => &[],
         }
     }
@@ -165,10 +172,21 @@ mod tests {
     #[test]
     fn only_warehouse_and_admin_adjust_stock() {
         for role in [Role::Admin, Role::Warehouse] {
-            assert!(can(&principal(Some(role), vec![]), Permission::WriteInventory));
+            assert!(can(
+                &principal(Some(role), vec![]),
+                Permission::WriteInventory
+            ));
         }
-        for role in [Role::SalesRep, Role::SalesManager, Role::Purchasing, Role::Customer] {
-            assert!(!can(&principal(Some(role), vec![]), Permission::WriteInventory));
+        for role in [
+            Role::SalesRep,
+            Role::SalesManager,
+            Role::Purchasing,
+            Role::Customer,
+        ] {
+            assert!(!can(
+                &principal(Some(role), vec![]),
+                Permission::WriteInventory
+            ));
         }
     }
 

@@ -1,8 +1,8 @@
 //! Partner API tokens (R-ACC-7): created by an admin, optionally bound to one customer, scoped,
 //! shown once, stored as a hash, expiring, revocable, with their last use recorded.
-use crate::auth::{tokens, visibility, Permission, Principal, Scope};
+use crate::auth::{Permission, Principal, Scope, tokens, visibility};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
-use crate::domain::{page, validate, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::{api_token, customer};
 use sea_orm::{
@@ -35,7 +35,10 @@ pub async fn create_for_company(
 ) -> AppResult<(api_token::Model, String)> {
     let name = validate::required("name", &input.name, 100)?;
     if input.scopes.is_empty() {
-        return Err(AppError::validation("scopes", "at least one scope is required"));
+        return Err(AppError::validation(
+            "scopes",
+            "at least one scope is required",
+        ));
     }
     if input.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::validation("expiresAt", "must be in the future"));
@@ -71,7 +74,11 @@ pub async fn create_for_company(
     Ok((row, secret.token))
 }
 
-pub async fn revoke(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<api_token::Model> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+) -> AppResult<api_token::Model> {
     visibility::require(p, Permission::ManageApiTokens)?;
     let token = find(db, p, id).await?;
     if token.revoked_at.is_some() {

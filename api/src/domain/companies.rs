@@ -1,9 +1,9 @@
 //! Companies (R-ACC-1): legal entities with their own currency and data.
-use crate::auth::{visibility, Permission, Principal};
+use crate::auth::{Permission, Principal, visibility};
 use crate::domain::{users, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{company, user, Role};
+use entity::{Role, company, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,

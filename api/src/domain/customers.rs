@@ -1,11 +1,11 @@
 //! Customers: the header defaults of every order come from here (R-ORD-1, R-ORD-11), and the
 //! assigned rep decides who sees them (R-ACC-2…5).
-use crate::auth::{visibility, Permission, Principal};
+use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{companies, page, validate, Page, PageArgs};
+use crate::domain::{Page, PageArgs, companies, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{company, customer, customer_address, sales_rep, AddressKind, CustomerType, Dec};
+use entity::{AddressKind, CustomerType, Dec, company, customer, customer_address, sales_rep};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -61,7 +61,11 @@ pub struct CustomerFilter {
     pub sales_rep_id: Option<i64>,
 }
 
-pub async fn create(db: &DatabaseConnection, p: &Principal, input: CustomerFields) -> AppResult<customer::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: CustomerFields,
+) -> AppResult<customer::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let company = companies::own(db, p).await?;
     let code = validate::required("code", input.code.as_deref().unwrap_or(""), 40)?;
@@ -99,7 +103,12 @@ pub async fn create(db: &DatabaseConnection, p: &Principal, input: CustomerField
     save(db, p, blank, None, input).await
 }
 
-pub async fn update(db: &DatabaseConnection, p: &Principal, id: i64, input: CustomerFields) -> AppResult<customer::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    input: CustomerFields,
+) -> AppResult<customer::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let existing = get(db, p, id).await?;
     let mut active: customer::ActiveModel = existing.into();
@@ -155,7 +164,10 @@ async fn save(
     if let Some(group) = input.group_customer_id {
         if let Some(group_id) = group {
             if Some(group_id) == id {
-                return Err(AppError::validation("groupCustomerId", "a customer cannot be its own group"));
+                return Err(AppError::validation(
+                    "groupCustomerId",
+                    "a customer cannot be its own group",
+                ));
             }
             customer::Entity::find_by_id(group_id)
                 .filter(customer::Column::CompanyId.eq(p.company_id))
@@ -182,7 +194,10 @@ async fn save(
     if let Some(linked) = input.linked_company_id {
         if let Some(company_id) = linked {
             if company_id == p.company_id {
-                return Err(AppError::validation("linkedCompanyId", "must be another company"));
+                return Err(AppError::validation(
+                    "linkedCompanyId",
+                    "must be another company",
+                ));
             }
             company::Entity::find_by_id(company_id)
                 .one(db)
@@ -192,7 +207,10 @@ async fn save(
         m.linked_company_id = Set(linked);
     }
     if m.group_customer_id.as_ref().is_none() && m.invoice_to_group.as_ref() == &true {
-        return Err(AppError::validation("invoiceToGroup", "needs a group customer"));
+        return Err(AppError::validation(
+            "invoiceToGroup",
+            "needs a group customer",
+        ));
     }
     let addresses = match input.addresses {
         Some(list) => Some(validate_addresses(list)?),
@@ -211,7 +229,11 @@ async fn save(
     Ok(saved)
 }
 
-fn set_text(slot: &mut ActiveValue<Option<String>>, field: &str, value: Option<String>) -> AppResult<()> {
+fn set_text(
+    slot: &mut ActiveValue<Option<String>>,
+    field: &str,
+    value: Option<String>,
+) -> AppResult<()> {
     if let Some(v) = value {
         *slot = Set(validate::optional(field, Some(v), 200)?);
     }
@@ -250,19 +272,21 @@ async fn replace_addresses<C: ConnectionTrait>(
     if addresses.is_empty() {
         return Ok(());
     }
-    customer_address::Entity::insert_many(addresses.into_iter().map(|a| customer_address::ActiveModel {
-        company_id: Set(customer.company_id),
-        customer_id: Set(customer.id),
-        kind: Set(a.kind),
-        name: Set(a.name),
-        line1: Set(a.line1),
-        line2: Set(a.line2),
-        city: Set(a.city),
-        postal_code: Set(a.postal_code),
-        province: Set(a.province),
-        country: Set(a.country),
-        is_default: Set(a.is_default),
-        ..Default::default()
+    customer_address::Entity::insert_many(addresses.into_iter().map(|a| {
+        customer_address::ActiveModel {
+            company_id: Set(customer.company_id),
+            customer_id: Set(customer.id),
+            kind: Set(a.kind),
+            name: Set(a.name),
+            line1: Set(a.line1),
+            line2: Set(a.line2),
+            city: Set(a.city),
+            postal_code: Set(a.postal_code),
+            province: Set(a.province),
+            country: Set(a.country),
+            is_default: Set(a.is_default),
+            ..Default::default()
+        }
     }))
     .exec(db)
     .await?;

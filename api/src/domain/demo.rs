@@ -1,6 +1,8 @@
 //! Demo data: two sister companies with reps, a zone manager, customers, items, warehouses,
 //! stock and one user per role. Idempotent: does nothing when the demo company exists.
-use crate::domain::{companies, customers, items, principals, sales_reps, stock, suppliers, users, warehouses};
+use crate::domain::{
+    companies, customers, items, principals, sales_reps, stock, suppliers, users, warehouses,
+};
 use crate::error::AppResult;
 use entity::{CustomerType, ItemKind, Role, Tracking};
 use rust_decimal::Decimal;
@@ -13,8 +15,14 @@ pub const SISTER: &str = "BLK";
 /// (email, role) of the demo users, for the README and the start-up banner.
 pub const USERS: &[(&str, &str)] = &[
     ("admin@iberia.example", "ADMIN of IBX"),
-    ("manager@iberia.example", "SALES_MANAGER (zone manager over ana)"),
-    ("ana@iberia.example", "SALES_REP, customers ACME and INITECH"),
+    (
+        "manager@iberia.example",
+        "SALES_MANAGER (zone manager over ana)",
+    ),
+    (
+        "ana@iberia.example",
+        "SALES_REP, customers ACME and INITECH",
+    ),
     ("boris@iberia.example", "SALES_REP, customer GLOBEX"),
     ("warehouse@iberia.example", "WAREHOUSE"),
     ("purchasing@iberia.example", "PURCHASING"),
@@ -29,40 +37,88 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     }
     let (ibx, ibx_admin) = companies::create_with_admin(
         db,
-        companies::NewCompany { code: COMPANY.into(), name: "Iberia Supplies S.L.".into(), currency: "EUR".into() },
-        companies::FirstAdmin { email: "admin@iberia.example".into(), name: "Irene Admin".into(), password: PASSWORD.into() },
+        companies::NewCompany {
+            code: COMPANY.into(),
+            name: "Iberia Supplies S.L.".into(),
+            currency: "EUR".into(),
+        },
+        companies::FirstAdmin {
+            email: "admin@iberia.example".into(),
+            name: "Irene Admin".into(),
+            password: PASSWORD.into(),
+        },
     )
     .await?;
     let (blk, blk_admin) = companies::create_with_admin(
         db,
-        companies::NewCompany { code: SISTER.into(), name: "Balkan Trading EOOD".into(), currency: "EUR".into() },
-        companies::FirstAdmin { email: "admin@balkan.example".into(), name: "Bogdan Admin".into(), password: PASSWORD.into() },
+        companies::NewCompany {
+            code: SISTER.into(),
+            name: "Balkan Trading EOOD".into(),
+            currency: "EUR".into(),
+        },
+        companies::FirstAdmin {
+            email: "admin@balkan.example".into(),
+            name: "Bogdan Admin".into(),
+            password: PASSWORD.into(),
+        },
     )
     .await?;
     let admin = principals::from_user_id(db, ibx_admin.id).await?;
     let blk_admin = principals::from_user_id(db, blk_admin.id).await?;
 
-    let rep = |code: &str, name: &str| sales_reps::NewSalesRep { code: code.into(), name: name.into(), email: None };
+    let rep = |code: &str, name: &str| sales_reps::NewSalesRep {
+        code: code.into(),
+        name: name.into(),
+        email: None,
+    };
     let manager = sales_reps::create(db, &admin, rep("MGR", "Marta Manager")).await?;
     let ana = sales_reps::create(db, &admin, rep("ANA", "Ana Rep")).await?;
     let boris = sales_reps::create(db, &admin, rep("BORIS", "Boris Rep")).await?;
     sales_reps::set_associated(db, &admin, manager.id, vec![ana.id]).await?;
 
-    let customer = |code: &str, name: &str, rep: Option<i64>, lang: &str, limit: i64| customers::CustomerFields {
-        code: Some(code.into()),
-        name: Some(name.into()),
-        sales_rep_id: Some(rep),
-        language: Some(lang.into()),
-        credit_limit: Some(Decimal::from(limit)),
-        zone: Some("CENTRO".into()),
-        province: Some("Madrid".into()),
-        payment_terms: Some("30D".into()),
-        ..Default::default()
+    let customer = |code: &str, name: &str, rep: Option<i64>, lang: &str, limit: i64| {
+        customers::CustomerFields {
+            code: Some(code.into()),
+            name: Some(name.into()),
+            sales_rep_id: Some(rep),
+            language: Some(lang.into()),
+            credit_limit: Some(Decimal::from(limit)),
+            zone: Some("CENTRO".into()),
+            province: Some("Madrid".into()),
+            payment_terms: Some("30D".into()),
+            ..Default::default()
+        }
     };
-    let acme = customers::create(db, &admin, customer("ACME", "Acme Industrial S.A.", Some(ana.id), "es", 50_000)).await?;
-    customers::create(db, &admin, customer("INITECH", "Initech Iberia", Some(ana.id), "en", 20_000)).await?;
-    customers::create(db, &admin, customer("GLOBEX", "Globex Portugal", Some(boris.id), "pt", 10_000)).await?;
-    customers::create(db, &admin, customer("HOOLI", "Hooli Retail (manager's own)", Some(manager.id), "es", 0)).await?;
+    let acme = customers::create(
+        db,
+        &admin,
+        customer("ACME", "Acme Industrial S.A.", Some(ana.id), "es", 50_000),
+    )
+    .await?;
+    customers::create(
+        db,
+        &admin,
+        customer("INITECH", "Initech Iberia", Some(ana.id), "en", 20_000),
+    )
+    .await?;
+    customers::create(
+        db,
+        &admin,
+        customer("GLOBEX", "Globex Portugal", Some(boris.id), "pt", 10_000),
+    )
+    .await?;
+    customers::create(
+        db,
+        &admin,
+        customer(
+            "HOOLI",
+            "Hooli Retail (manager's own)",
+            Some(manager.id),
+            "es",
+            0,
+        ),
+    )
+    .await?;
     customers::create(
         db,
         &admin,
@@ -74,7 +130,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     )
     .await?;
     suppliers::create(
-        &*db,
+        db,
         &blk_admin,
         suppliers::SupplierFields {
             code: Some("IBX".into()),
@@ -87,7 +143,11 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     let tools = suppliers::create(
         db,
         &admin,
-        suppliers::SupplierFields { code: Some("TOOLS".into()), name: Some("Herramientas del Norte".into()), ..Default::default() },
+        suppliers::SupplierFields {
+            code: Some("TOOLS".into()),
+            name: Some("Herramientas del Norte".into()),
+            ..Default::default()
+        },
     )
     .await?;
 
@@ -108,8 +168,17 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         &admin,
         items::ItemFields {
             barcodes: Some(vec!["8412345000011".into()]),
-            descriptions: Some(vec![("es".into(), "Tornillo de acero M8".into()), ("bg".into(), "Стоманен болт M8".into())]),
-            ..item("BOLT-M8", "Steel bolt M8", ItemKind::Stocked, "0.35", "0.12")
+            descriptions: Some(vec![
+                ("es".into(), "Tornillo de acero M8".into()),
+                ("bg".into(), "Стоманен болт M8".into()),
+            ]),
+            ..item(
+                "BOLT-M8",
+                "Steel bolt M8",
+                ItemKind::Stocked,
+                "0.35",
+                "0.12",
+            )
         },
     )
     .await?;
@@ -127,11 +196,42 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     let oil = items::create(
         db,
         &admin,
-        items::ItemFields { tracking: Some(Tracking::Lot), ..item("OIL-1L", "Machine oil 1 L", ItemKind::Stocked, "12.50", "6.00") },
+        items::ItemFields {
+            tracking: Some(Tracking::Lot),
+            ..item(
+                "OIL-1L",
+                "Machine oil 1 L",
+                ItemKind::Stocked,
+                "12.50",
+                "6.00",
+            )
+        },
     )
     .await?;
-    items::create(db, &admin, item("SVC-INSTALL", "Installation service (hour)", ItemKind::NonStocked, "45.00", "0")).await?;
-    items::create(db, &admin, item("KIT-FIX", "Fixing kit (bolts + nuts)", ItemKind::Kit, "19.90", "0")).await?;
+    items::create(
+        db,
+        &admin,
+        item(
+            "SVC-INSTALL",
+            "Installation service (hour)",
+            ItemKind::NonStocked,
+            "45.00",
+            "0",
+        ),
+    )
+    .await?;
+    items::create(
+        db,
+        &admin,
+        item(
+            "KIT-FIX",
+            "Fixing kit (bolts + nuts)",
+            ItemKind::Kit,
+            "19.90",
+            "0",
+        ),
+    )
+    .await?;
 
     let warehouse_user = users::insert(
         db,
@@ -147,11 +247,41 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     )
     .await?;
     for (email, name, role, rep, cust) in [
-        ("manager@iberia.example", "Marta Manager", Role::SalesManager, Some(manager.id), None),
-        ("ana@iberia.example", "Ana Rep", Role::SalesRep, Some(ana.id), None),
-        ("boris@iberia.example", "Boris Rep", Role::SalesRep, Some(boris.id), None),
-        ("purchasing@iberia.example", "Pablo Purchasing", Role::Purchasing, None, None),
-        ("buyer@acme.example", "Acme Buyer", Role::Customer, None, Some(acme.id)),
+        (
+            "manager@iberia.example",
+            "Marta Manager",
+            Role::SalesManager,
+            Some(manager.id),
+            None,
+        ),
+        (
+            "ana@iberia.example",
+            "Ana Rep",
+            Role::SalesRep,
+            Some(ana.id),
+            None,
+        ),
+        (
+            "boris@iberia.example",
+            "Boris Rep",
+            Role::SalesRep,
+            Some(boris.id),
+            None,
+        ),
+        (
+            "purchasing@iberia.example",
+            "Pablo Purchasing",
+            Role::Purchasing,
+            None,
+            None,
+        ),
+        (
+            "buyer@acme.example",
+            "Acme Buyer",
+            Role::Customer,
+            None,
+            Some(acme.id),
+        ),
     ] {
         users::insert(
             db,

@@ -1,11 +1,11 @@
 //! Items (R-ITEM-1…5): kinds, units with a conversion factor, tracking, prices, barcodes and
 //! descriptions per language.
-use crate::auth::{visibility, Permission, Principal};
+use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{page, validate, Page, PageArgs};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{item, item_barcode, item_description, supplier, Dec, ItemKind, Tracking};
+use entity::{Dec, ItemKind, Tracking, item, item_barcode, item_description, supplier};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -43,13 +43,25 @@ pub struct ItemFilter {
     pub sellable: Option<bool>,
 }
 
-pub async fn create(db: &DatabaseConnection, p: &Principal, input: ItemFields) -> AppResult<item::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: ItemFields,
+) -> AppResult<item::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let now = Utc::now();
     let blank = item::ActiveModel {
         company_id: Set(p.company_id),
-        sku: Set(validate::required("sku", input.sku.as_deref().unwrap_or(""), 60)?),
-        name: Set(validate::required("name", input.name.as_deref().unwrap_or(""), 200)?),
+        sku: Set(validate::required(
+            "sku",
+            input.sku.as_deref().unwrap_or(""),
+            60,
+        )?),
+        name: Set(validate::required(
+            "name",
+            input.name.as_deref().unwrap_or(""),
+            200,
+        )?),
         kind: Set(ItemKind::Stocked),
         sellable: Set(true),
         purchasable: Set(true),
@@ -69,7 +81,12 @@ pub async fn create(db: &DatabaseConnection, p: &Principal, input: ItemFields) -
     save(db, p, blank, false, input).await
 }
 
-pub async fn update(db: &DatabaseConnection, p: &Principal, id: i64, input: ItemFields) -> AppResult<item::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    input: ItemFields,
+) -> AppResult<item::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let mut active: item::ActiveModel = get(db, p, id).await?.into();
     active.updated_at = Set(Utc::now());
@@ -131,7 +148,10 @@ async fn save(
         m.preferred_supplier_id = Set(sup);
     }
     if m.kind.as_ref() != &ItemKind::Stocked && m.tracking.as_ref() != &Tracking::None {
-        return Err(AppError::validation("tracking", "only stocked items carry lots or serials"));
+        return Err(AppError::validation(
+            "tracking",
+            "only stocked items carry lots or serials",
+        ));
     }
     let barcodes = match input.barcodes {
         Some(list) => Some(
@@ -156,7 +176,11 @@ async fn save(
     };
 
     let tx = db::write_tx(db).await?;
-    let saved = if exists { m.update(&tx).await? } else { m.insert(&tx).await? };
+    let saved = if exists {
+        m.update(&tx).await?
+    } else {
+        m.insert(&tx).await?
+    };
     if let Some(barcodes) = barcodes {
         replace_barcodes(&tx, &saved, barcodes).await?;
     }
@@ -167,7 +191,11 @@ async fn save(
     Ok(saved)
 }
 
-async fn replace_barcodes<C: ConnectionTrait>(db: &C, item: &item::Model, barcodes: Vec<String>) -> AppResult<()> {
+async fn replace_barcodes<C: ConnectionTrait>(
+    db: &C,
+    item: &item::Model,
+    barcodes: Vec<String>,
+) -> AppResult<()> {
     item_barcode::Entity::delete_many()
         .filter(item_barcode::Column::ItemId.eq(item.id))
         .exec(db)
@@ -184,7 +212,9 @@ async fn replace_barcodes<C: ConnectionTrait>(db: &C, item: &item::Model, barcod
     .exec(db)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict("a barcode is already used by another item".into()),
+        AppError::Conflict(_) => {
+            AppError::Conflict("a barcode is already used by another item".into())
+        }
         other => other,
     })?;
     Ok(())
@@ -237,7 +267,10 @@ pub async fn list(
     visibility::require(p, Permission::ReadCatalog)?;
     let mut select = item::Entity::find().filter(visibility::items(p));
     if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
-        select = select.filter(page::search_condition(&[item::Column::Sku, item::Column::Name], s.trim()));
+        select = select.filter(page::search_condition(
+            &[item::Column::Sku, item::Column::Name],
+            s.trim(),
+        ));
     }
     if let Some(sku) = filter.sku {
         select = select.filter(item::Column::Sku.eq(sku.trim()));
@@ -260,7 +293,11 @@ pub async fn list(
     page::fetch(db, select, item::Column::Id, args).await
 }
 
-pub async fn by_ids(db: &DatabaseConnection, p: &Principal, ids: &[i64]) -> AppResult<HashMap<i64, item::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    p: &Principal,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, item::Model>> {
     Ok(item::Entity::find()
         .filter(visibility::items(p))
         .filter(item::Column::Id.is_in(ids.to_vec()))
@@ -271,7 +308,10 @@ pub async fn by_ids(db: &DatabaseConnection, p: &Principal, ids: &[i64]) -> AppR
         .collect())
 }
 
-pub async fn barcodes_by_item(db: &DatabaseConnection, ids: &[i64]) -> AppResult<HashMap<i64, Vec<String>>> {
+pub async fn barcodes_by_item(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<String>>> {
     let rows = item_barcode::Entity::find()
         .filter(item_barcode::Column::ItemId.is_in(ids.to_vec()))
         .order_by_asc(item_barcode::Column::Id)

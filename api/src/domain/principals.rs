@@ -1,9 +1,9 @@
 //! Turns a bearer credential into a [`Principal`] (R-ACC-7, R-ACC-8). Access is re-read from
 //! the database on each request, so a deactivated user or a revoked token stops at once.
-use crate::auth::{jwt::JwtKeys, tokens, Actor, Principal, Scope};
+use crate::auth::{Actor, Principal, Scope, jwt::JwtKeys, tokens};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{api_token, rep_association, user, Role};
+use entity::{Role, api_token, rep_association, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -11,7 +11,11 @@ use sea_orm::{
 /// `last_used_at` is written at most this often per token, to keep reads cheap.
 const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 
-pub async fn resolve(db: &DatabaseConnection, keys: &JwtKeys, bearer: &str) -> AppResult<Principal> {
+pub async fn resolve(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    bearer: &str,
+) -> AppResult<Principal> {
     match tokens::split(bearer) {
         Some((lookup, secret)) => from_api_token(db, lookup, secret).await,
         None => {
@@ -53,7 +57,11 @@ pub async fn from_user_id(db: &DatabaseConnection, user_id: i64) -> AppResult<Pr
     })
 }
 
-async fn from_api_token(db: &DatabaseConnection, lookup: &str, secret: &str) -> AppResult<Principal> {
+async fn from_api_token(
+    db: &DatabaseConnection,
+    lookup: &str,
+    secret: &str,
+) -> AppResult<Principal> {
     let invalid = || AppError::Unauthenticated("invalid, expired or revoked API token".into());
     let token = api_token::Entity::find()
         .filter(api_token::Column::Lookup.eq(lookup))

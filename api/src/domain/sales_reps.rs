@@ -1,13 +1,11 @@
 //! Sales reps and zone managers' associated reps (R-ACC-2, R-ACC-4).
-use crate::auth::{visibility, Permission, Principal};
+use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{page, validate, Page, PageArgs};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{rep_association, sales_rep};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::collections::{BTreeSet, HashMap};
 
 pub struct NewSalesRep {
@@ -16,7 +14,11 @@ pub struct NewSalesRep {
     pub email: Option<String>,
 }
 
-pub async fn create(db: &DatabaseConnection, p: &Principal, input: NewSalesRep) -> AppResult<sales_rep::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: NewSalesRep,
+) -> AppResult<sales_rep::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     Ok(sales_rep::ActiveModel {
         company_id: Set(p.company_id),
@@ -41,7 +43,10 @@ pub async fn set_associated(
     rep_ids: Vec<i64>,
 ) -> AppResult<Vec<sales_rep::Model>> {
     visibility::require(p, Permission::ManageMasterData)?;
-    let wanted: BTreeSet<i64> = rep_ids.into_iter().filter(|id| *id != manager_rep_id).collect();
+    let wanted: BTreeSet<i64> = rep_ids
+        .into_iter()
+        .filter(|id| *id != manager_rep_id)
+        .collect();
     let mut all: Vec<i64> = wanted.iter().copied().collect();
     all.push(manager_rep_id);
     let found = sales_rep::Entity::find()
@@ -61,16 +66,21 @@ pub async fn set_associated(
         .exec(&tx)
         .await?;
     if !wanted.is_empty() {
-        rep_association::Entity::insert_many(wanted.iter().map(|rep_id| rep_association::ActiveModel {
-            manager_rep_id: Set(manager_rep_id),
-            rep_id: Set(*rep_id),
-            company_id: Set(p.company_id),
+        rep_association::Entity::insert_many(wanted.iter().map(|rep_id| {
+            rep_association::ActiveModel {
+                manager_rep_id: Set(manager_rep_id),
+                rep_id: Set(*rep_id),
+                company_id: Set(p.company_id),
+            }
         }))
         .exec(&tx)
         .await?;
     }
     tx.commit().await?;
-    Ok(found.into_iter().filter(|r| wanted.contains(&r.id)).collect())
+    Ok(found
+        .into_iter()
+        .filter(|r| wanted.contains(&r.id))
+        .collect())
 }
 
 pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<sales_rep::Model> {
@@ -82,14 +92,21 @@ pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<s
         .ok_or(AppError::NotFound("sales rep"))
 }
 
-pub async fn list(db: &DatabaseConnection, p: &Principal, args: &PageArgs) -> AppResult<Page<sales_rep::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    args: &PageArgs,
+) -> AppResult<Page<sales_rep::Model>> {
     visibility::require(p, Permission::ReadSalesReps)?;
     let select = sales_rep::Entity::find().filter(visibility::sales_reps(p));
     page::fetch(db, select, sales_rep::Column::Id, args).await
 }
 
 /// Batch lookup for loaders (callers have already passed visibility for the parent).
-pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> AppResult<HashMap<i64, sales_rep::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, sales_rep::Model>> {
     Ok(sales_rep::Entity::find()
         .filter(sales_rep::Column::Id.is_in(ids.to_vec()))
         .all(db)
@@ -112,7 +129,9 @@ pub async fn associated_by_manager(
     let mut out: HashMap<i64, Vec<sales_rep::Model>> = HashMap::new();
     for link in links {
         if let Some(rep) = reps.get(&link.rep_id) {
-            out.entry(link.manager_rep_id).or_default().push(rep.clone());
+            out.entry(link.manager_rep_id)
+                .or_default()
+                .push(rep.clone());
         }
     }
     Ok(out)

@@ -1,10 +1,10 @@
 //! Stock per (item, warehouse, location, lot) with `0 ≤ reserved ≤ on_hand` (R-STK-1).
-use crate::auth::{visibility, Permission, Principal};
+use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{page, validate, Page, PageArgs};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{item, stock_level, stock_movement, warehouse, Dec, ItemKind, Tracking};
+use entity::{Dec, ItemKind, Tracking, item, stock_level, stock_movement, warehouse};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -34,14 +34,24 @@ pub struct StockFilter {
 /// On-hand never drops below reserved, under any concurrency: the slot row is locked
 /// (`FOR UPDATE` on PostgreSQL; the IMMEDIATE transaction holds SQLite's write lock) before it
 /// is read, so concurrent adjustments serialise and none is lost.
-pub async fn adjust(db: &DatabaseConnection, p: &Principal, input: Adjustment) -> AppResult<stock_level::Model> {
+pub async fn adjust(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: Adjustment,
+) -> AppResult<stock_level::Model> {
     visibility::require(p, Permission::WriteInventory)?;
     let quantity = validate::decimal("quantity", input.quantity)?;
     if quantity.is_zero() {
-        return Err(AppError::validation("quantity", "quantity must not be zero"));
+        return Err(AppError::validation(
+            "quantity",
+            "quantity must not be zero",
+        ));
     }
     let reason = validate::required("reason", &input.reason, 200)?;
-    let location = input.location.map(|l| l.trim().to_owned()).unwrap_or_default();
+    let location = input
+        .location
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_default();
     let lot = input.lot.map(|l| l.trim().to_owned()).unwrap_or_default();
     let item = item::Entity::find_by_id(input.item_id)
         .filter(visibility::items(p))
@@ -49,10 +59,16 @@ pub async fn adjust(db: &DatabaseConnection, p: &Principal, input: Adjustment) -
         .await?
         .ok_or_else(|| AppError::validation("itemId", "no such item"))?;
     if item.kind != ItemKind::Stocked {
-        return Err(AppError::validation("itemId", "only STOCKED items hold stock (R-ITEM-1)"));
+        return Err(AppError::validation(
+            "itemId",
+            "only STOCKED items hold stock (R-ITEM-1)",
+        ));
     }
     if item.tracking != Tracking::None && lot.is_empty() {
-        return Err(AppError::validation("lot", "this item is tracked: give its lot or serial (R-ITEM-4)"));
+        return Err(AppError::validation(
+            "lot",
+            "this item is tracked: give its lot or serial (R-ITEM-4)",
+        ));
     }
     warehouse::Entity::find_by_id(input.warehouse_id)
         .filter(visibility::warehouses(p))
@@ -104,7 +120,10 @@ pub async fn adjust(db: &DatabaseConnection, p: &Principal, input: Adjustment) -
         ));
     }
     if item.tracking == Tracking::Serial && on_hand > Decimal::ONE {
-        return Err(AppError::validation("quantity", "a serial number has quantity 1 (R-ITEM-4)"));
+        return Err(AppError::validation(
+            "quantity",
+            "a serial number has quantity 1 (R-ITEM-4)",
+        ));
     }
     let slot_id = slot.id;
     let mut active: stock_level::ActiveModel = slot.into();

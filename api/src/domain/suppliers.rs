@@ -1,6 +1,6 @@
 //! Suppliers (R-BO-3; R-IC-1: a supplier may point to a sister company).
-use crate::auth::{visibility, Permission, Principal};
-use crate::domain::{companies, page, validate, Page, PageArgs};
+use crate::auth::{Permission, Principal, visibility};
+use crate::domain::{Page, PageArgs, companies, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{company, supplier};
@@ -15,13 +15,25 @@ pub struct SupplierFields {
     pub linked_company_id: Option<Option<i64>>,
 }
 
-pub async fn create(db: &DatabaseConnection, p: &Principal, input: SupplierFields) -> AppResult<supplier::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: SupplierFields,
+) -> AppResult<supplier::Model> {
     visibility::require(p, Permission::ManageSuppliers)?;
     let company = companies::own(db, p).await?;
     let blank = supplier::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required("code", input.code.as_deref().unwrap_or(""), 40)?),
-        name: Set(validate::required("name", input.name.as_deref().unwrap_or(""), 200)?),
+        code: Set(validate::required(
+            "code",
+            input.code.as_deref().unwrap_or(""),
+            40,
+        )?),
+        name: Set(validate::required(
+            "name",
+            input.name.as_deref().unwrap_or(""),
+            200,
+        )?),
         email: Set(None),
         currency: Set(company.currency),
         linked_company_id: Set(None),
@@ -31,7 +43,12 @@ pub async fn create(db: &DatabaseConnection, p: &Principal, input: SupplierField
     save(db, p, blank, false, input).await
 }
 
-pub async fn update(db: &DatabaseConnection, p: &Principal, id: i64, input: SupplierFields) -> AppResult<supplier::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    input: SupplierFields,
+) -> AppResult<supplier::Model> {
     visibility::require(p, Permission::ManageSuppliers)?;
     let active: supplier::ActiveModel = get(db, p, id).await?.into();
     save(db, p, active, true, input).await
@@ -59,7 +76,10 @@ async fn save(
     if let Some(linked) = input.linked_company_id {
         if let Some(company_id) = linked {
             if company_id == p.company_id {
-                return Err(AppError::validation("linkedCompanyId", "must be another company"));
+                return Err(AppError::validation(
+                    "linkedCompanyId",
+                    "must be another company",
+                ));
             }
             company::Entity::find_by_id(company_id)
                 .one(db)
@@ -68,7 +88,11 @@ async fn save(
         }
         m.linked_company_id = Set(linked);
     }
-    Ok(if exists { m.update(db).await? } else { m.insert(db).await? })
+    Ok(if exists {
+        m.update(db).await?
+    } else {
+        m.insert(db).await?
+    })
 }
 
 pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<supplier::Model> {

@@ -1,9 +1,9 @@
 //! Users and login. A user's identity (e-mail) is global; everything else is per company.
-use crate::auth::{jwt::JwtKeys, password, visibility, Permission, Principal};
-use crate::domain::{page, validate, Page, PageArgs};
+use crate::auth::{Permission, Principal, jwt::JwtKeys, password, visibility};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use entity::{customer, sales_rep, user, Role};
+use entity::{Role, customer, sales_rep, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -54,7 +54,11 @@ pub async fn login(
     })
 }
 
-pub async fn create(db: &DatabaseConnection, p: &Principal, mut input: NewUser) -> AppResult<user::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    mut input: NewUser,
+) -> AppResult<user::Model> {
     visibility::require(p, Permission::ManageUsers)?;
     input.company_id = p.company_id;
     insert(db, input).await
@@ -69,7 +73,10 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
     let needs_rep = matches!(input.role, Role::SalesRep | Role::SalesManager);
     match (needs_rep, input.sales_rep_id) {
         (true, None) => {
-            return Err(AppError::validation("salesRepId", "this role needs a sales rep"));
+            return Err(AppError::validation(
+                "salesRepId",
+                "this role needs a sales rep",
+            ));
         }
         (_, Some(rep_id)) => {
             sales_rep::Entity::find_by_id(rep_id)
@@ -82,7 +89,10 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
     }
     match (input.role, input.customer_id) {
         (Role::Customer, None) => {
-            return Err(AppError::validation("customerId", "a CUSTOMER user needs a customer"));
+            return Err(AppError::validation(
+                "customerId",
+                "a CUSTOMER user needs a customer",
+            ));
         }
         (Role::Customer, Some(customer_id)) => {
             customer::Entity::find_by_id(customer_id)
@@ -92,7 +102,10 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
                 .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
         }
         (_, Some(_)) => {
-            return Err(AppError::validation("customerId", "only CUSTOMER users have a customer"));
+            return Err(AppError::validation(
+                "customerId",
+                "only CUSTOMER users have a customer",
+            ));
         }
         _ => {}
     }
@@ -102,7 +115,9 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!("a user with e-mail {email} exists")));
+        return Err(AppError::Conflict(format!(
+            "a user with e-mail {email} exists"
+        )));
     }
     Ok(user::ActiveModel {
         company_id: Set(input.company_id),
@@ -128,13 +143,22 @@ pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<u
         .ok_or(AppError::NotFound("user"))
 }
 
-pub async fn list(db: &DatabaseConnection, p: &Principal, args: &PageArgs) -> AppResult<Page<user::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    args: &PageArgs,
+) -> AppResult<Page<user::Model>> {
     visibility::require(p, Permission::ManageUsers)?;
     let select = user::Entity::find().filter(visibility::users(p));
     page::fetch(db, select, user::Column::Id, args).await
 }
 
-pub async fn set_active(db: &DatabaseConnection, p: &Principal, id: i64, active: bool) -> AppResult<user::Model> {
+pub async fn set_active(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    active: bool,
+) -> AppResult<user::Model> {
     visibility::require(p, Permission::ManageUsers)?;
     let found = get(db, p, id).await?;
     if p.user_id() == Some(id) && !active {

@@ -6,7 +6,10 @@ use rust_decimal::Decimal;
 pub fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::validation(field, format!("{field} must not be empty")));
+        return Err(AppError::validation(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     if v.chars().count() > max {
         return Err(AppError::validation(
@@ -31,7 +34,10 @@ pub fn currency(field: &str, value: &str) -> AppResult<String> {
     if v.len() == 3 && v.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(v)
     } else {
-        Err(AppError::validation(field, format!("{field} must be a 3-letter currency code")))
+        Err(AppError::validation(
+            field,
+            format!("{field} must be a 3-letter currency code"),
+        ))
     }
 }
 
@@ -41,19 +47,26 @@ pub fn language(field: &str, value: &str) -> AppResult<String> {
     if v.len() == 2 && v.chars().all(|c| c.is_ascii_lowercase()) {
         Ok(v)
     } else {
-        Err(AppError::validation(field, format!("{field} must be a 2-letter language code")))
+        Err(AppError::validation(
+            field,
+            format!("{field} must be a 2-letter language code"),
+        ))
     }
 }
 
 pub fn email(field: &str, value: &str) -> AppResult<String> {
     let v = value.trim().to_lowercase();
     let ok = v.len() <= 254
-        && v.split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.starts_with('.'));
+        && v.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !host.starts_with('.')
+        });
     if ok {
         Ok(v)
     } else {
-        Err(AppError::validation(field, format!("{field} is not an e-mail address")))
+        Err(AppError::validation(
+            field,
+            format!("{field} is not an e-mail address"),
+        ))
     }
 }
 
@@ -61,7 +74,10 @@ pub fn email(field: &str, value: &str) -> AppResult<String> {
 pub fn decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
     let limit = Decimal::new(999_999_999_999_999, 0);
     if value.scale() > 4 && value.round_dp(4) != value {
-        return Err(AppError::validation(field, format!("{field} has more than 4 decimal places")));
+        return Err(AppError::validation(
+            field,
+            format!("{field} has more than 4 decimal places"),
+        ));
     }
     if value.abs() > limit {
         return Err(AppError::validation(field, format!("{field} is too large")));
@@ -72,7 +88,10 @@ pub fn decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
 pub fn non_negative(field: &str, value: Decimal) -> AppResult<Decimal> {
     let v = decimal(field, value)?;
     if v.is_sign_negative() && !v.is_zero() {
-        return Err(AppError::validation(field, format!("{field} must not be negative")));
+        return Err(AppError::validation(
+            field,
+            format!("{field} must not be negative"),
+        ));
     }
     Ok(v)
 }
@@ -80,7 +99,10 @@ pub fn non_negative(field: &str, value: Decimal) -> AppResult<Decimal> {
 pub fn positive(field: &str, value: Decimal) -> AppResult<Decimal> {
     let v = decimal(field, value)?;
     if v <= Decimal::ZERO {
-        return Err(AppError::validation(field, format!("{field} must be greater than zero")));
+        return Err(AppError::validation(
+            field,
+            format!("{field} must be greater than zero"),
+        ));
     }
     Ok(v)
 }

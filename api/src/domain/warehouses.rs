@@ -1,6 +1,6 @@
 //! Warehouses; `priority` orders them when stock is reserved automatically.
-use crate::auth::{visibility, Permission, Principal};
-use crate::domain::{page, validate, Page, PageArgs};
+use crate::auth::{Permission, Principal, visibility};
+use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::warehouse;
@@ -54,13 +54,21 @@ pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<w
         .ok_or(AppError::NotFound("warehouse"))
 }
 
-pub async fn list(db: &DatabaseConnection, p: &Principal, args: &PageArgs) -> AppResult<Page<warehouse::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    args: &PageArgs,
+) -> AppResult<Page<warehouse::Model>> {
     visibility::require(p, Permission::ReadCatalog)?;
     let select = warehouse::Entity::find().filter(visibility::warehouses(p));
     page::fetch(db, select, warehouse::Column::Id, args).await
 }
 
-pub async fn by_ids(db: &DatabaseConnection, p: &Principal, ids: &[i64]) -> AppResult<HashMap<i64, warehouse::Model>> {
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    p: &Principal,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, warehouse::Model>> {
     Ok(warehouse::Entity::find()
         .filter(visibility::warehouses(p))
         .filter(warehouse::Column::Id.is_in(ids.to_vec()))

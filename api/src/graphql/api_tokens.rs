@@ -1,9 +1,9 @@
 //! Partner API tokens (R-ACC-7).
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
 use crate::auth::Scope;
-use crate::domain::{api_tokens, PageArgs};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, api_tokens};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::api_token;
 
@@ -36,11 +36,20 @@ impl ApiToken {
         format!("{}{}", crate::auth::tokens::PREFIX, self.0.lookup)
     }
     async fn scopes(&self) -> Vec<ApiScope> {
-        Scope::parse_list(&self.0.scopes).into_iter().map(Into::into).collect()
+        Scope::parse_list(&self.0.scopes)
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.customer.load_one(id).await?.map(super::customers::Customer))
+        let Some(id) = self.0.customer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .customer
+            .load_one(id)
+            .await?
+            .map(super::customers::Customer))
     }
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at
@@ -83,7 +92,12 @@ pub struct ApiTokenQuery;
 #[Object]
 impl ApiTokenQuery {
     /// The company's API tokens (ADMIN).
-    async fn api_tokens(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<ApiToken>> {
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<ApiToken>> {
         let page = api_tokens::list(db(ctx), principal(ctx)?, &PageArgs { first, after }).await?;
         Ok(from_page(page, |t| t.id, ApiToken))
     }
@@ -94,7 +108,11 @@ pub struct ApiTokenMutation;
 
 #[Object]
 impl ApiTokenMutation {
-    async fn create_api_token(&self, ctx: &Context<'_>, input: CreateApiTokenInput) -> Result<CreateApiTokenPayload> {
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> Result<CreateApiTokenPayload> {
         let (model, token) = api_tokens::create(
             db(ctx),
             principal(ctx)?,
@@ -106,12 +124,17 @@ impl ApiTokenMutation {
             },
         )
         .await?;
-        Ok(CreateApiTokenPayload { token, api_token: ApiToken(model) })
+        Ok(CreateApiTokenPayload {
+            token,
+            api_token: ApiToken(model),
+        })
     }
 
     /// Revoked tokens answer UNAUTHENTICATED from the next request on.
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiTokenPayload> {
         let model = api_tokens::revoke(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?;
-        Ok(ApiTokenPayload { api_token: ApiToken(model) })
+        Ok(ApiTokenPayload {
+            api_token: ApiToken(model),
+        })
     }
 }

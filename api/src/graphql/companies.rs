@@ -2,7 +2,7 @@
 use super::users::User;
 use super::{db, principal, to_id};
 use crate::domain::companies;
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::company;
 
@@ -71,19 +71,40 @@ pub struct CompanyMutation;
 #[Object]
 impl CompanyMutation {
     /// Founds a sister company with its first admin (ADMIN).
-    async fn create_company(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CreateCompanyPayload> {
+    async fn create_company(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCompanyInput,
+    ) -> Result<CreateCompanyPayload> {
         let (company, admin) = companies::create(
             db(ctx),
             principal(ctx)?,
-            companies::NewCompany { code: input.code, name: input.name, currency: input.currency },
-            companies::FirstAdmin { email: input.admin_email, name: input.admin_name, password: input.admin_password },
+            companies::NewCompany {
+                code: input.code,
+                name: input.name,
+                currency: input.currency,
+            },
+            companies::FirstAdmin {
+                email: input.admin_email,
+                name: input.admin_name,
+                password: input.admin_password,
+            },
         )
         .await?;
-        Ok(CreateCompanyPayload { company: Company(company), admin: User(admin) })
+        Ok(CreateCompanyPayload {
+            company: Company(company),
+            admin: User(admin),
+        })
     }
 
-    async fn update_company(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
+    async fn update_company(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCompanyInput,
+    ) -> Result<CompanyPayload> {
         let company = companies::update(db(ctx), principal(ctx)?, input.name).await?;
-        Ok(CompanyPayload { company: Company(company) })
+        Ok(CompanyPayload {
+            company: Company(company),
+        })
     }
 }

@@ -1,10 +1,10 @@
 //! Customers (R-ACC-2…5, R-ORD-1, R-ORD-11).
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::sales_reps::SalesRep;
 use super::scalars::Decimal;
 use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
-use crate::domain::{customers, PageArgs};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, customers};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_address};
 
@@ -47,8 +47,14 @@ impl Customer {
     }
     /// The assigned rep (R-ACC-2); visible to whoever sees this customer.
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<SalesRep>> {
-        let Some(id) = self.0.sales_rep_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.sales_rep.load_one(id).await?.map(SalesRep))
+        let Some(id) = self.0.sales_rep_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .sales_rep
+            .load_one(id)
+            .await?
+            .map(SalesRep))
     }
     async fn currency(&self) -> &str {
         &self.0.currency
@@ -69,8 +75,14 @@ impl Customer {
     /// The group customer billed instead of this one when `invoiceToGroup` (R-ORD-11); null
     /// when the caller may not see it.
     async fn group_customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let Some(id) = self.0.group_customer_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.customer.load_one(id).await?.map(Customer))
+        let Some(id) = self.0.group_customer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .customer
+            .load_one(id)
+            .await?
+            .map(Customer))
     }
     async fn invoice_to_group(&self) -> bool {
         self.0.invoice_to_group
@@ -228,7 +240,11 @@ fn fields(i: CustomerInput) -> Result<customers::CustomerFields> {
         email: i.email,
         phone: i.phone,
         tax_id: i.tax_id,
-        sales_rep_id: if i.clear_sales_rep { Some(None) } else { rep.map(Some) },
+        sales_rep_id: if i.clear_sales_rep {
+            Some(None)
+        } else {
+            rep.map(Some)
+        },
         currency: i.currency,
         language: i.language,
         credit_limit: i.credit_limit.map(|d| d.0),
@@ -282,13 +298,21 @@ impl CustomerQuery {
             search: filter.search,
             sales_rep_id: parse_opt_id(filter.sales_rep_id.as_ref(), "salesRepId")?,
         };
-        let page = customers::list(db(ctx), principal(ctx)?, domain_filter, &PageArgs { first, after }).await?;
+        let page = customers::list(
+            db(ctx),
+            principal(ctx)?,
+            domain_filter,
+            &PageArgs { first, after },
+        )
+        .await?;
         Ok(from_page(page, |c| c.id, Customer))
     }
 
     /// NOT_FOUND when the customer is outside the caller's scope (R-ACC-8).
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Customer> {
-        Ok(Customer(customers::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(Customer(
+            customers::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 
@@ -297,14 +321,26 @@ pub struct CustomerMutation;
 
 #[Object]
 impl CustomerMutation {
-    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> Result<CustomerPayload> {
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> Result<CustomerPayload> {
         let c = customers::create(db(ctx), principal(ctx)?, fields(input)?).await?;
-        Ok(CustomerPayload { customer: Customer(c) })
+        Ok(CustomerPayload {
+            customer: Customer(c),
+        })
     }
 
-    async fn update_customer(&self, ctx: &Context<'_>, input: UpdateCustomerInput) -> Result<CustomerPayload> {
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCustomerInput,
+    ) -> Result<CustomerPayload> {
         let id = parse_id(&input.id, "id")?;
         let c = customers::update(db(ctx), principal(ctx)?, id, fields(input.fields)?).await?;
-        Ok(CustomerPayload { customer: Customer(c) })
+        Ok(CustomerPayload {
+            customer: Customer(c),
+        })
     }
 }

@@ -1,12 +1,12 @@
 //! Items (R-ITEM-1…5).
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::scalars::Decimal;
 use super::stock::StockLevel;
 use super::suppliers::Supplier;
 use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
-use crate::auth::{visibility, Permission};
-use crate::domain::{items, PageArgs};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::auth::{Permission, visibility};
+use crate::domain::{PageArgs, items};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::item;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -81,18 +81,33 @@ impl Item {
         self.0.volume.into()
     }
     async fn barcodes(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(loaders::get(ctx)?.barcodes.load_one(self.0.id).await?.unwrap_or_default())
+        Ok(loaders::get(ctx)?
+            .barcodes
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
     }
     async fn descriptions(&self, ctx: &Context<'_>) -> Result<Vec<ItemDescription>> {
-        let list = loaders::get(ctx)?.descriptions.load_one(self.0.id).await?.unwrap_or_default();
+        let list = loaders::get(ctx)?
+            .descriptions
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(list
             .into_iter()
-            .map(|d| ItemDescription { language: d.language, text: d.description })
+            .map(|d| ItemDescription {
+                language: d.language,
+                text: d.description,
+            })
             .collect())
     }
     /// The description in `language` when one exists, else the name (R-ITEM-5).
     async fn description(&self, ctx: &Context<'_>, language: String) -> Result<String> {
-        let list = loaders::get(ctx)?.descriptions.load_one(self.0.id).await?.unwrap_or_default();
+        let list = loaders::get(ctx)?
+            .descriptions
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         let wanted = language.to_lowercase();
         Ok(list
             .into_iter()
@@ -101,14 +116,24 @@ impl Item {
             .unwrap_or_else(|| self.0.name.clone()))
     }
     async fn preferred_supplier(&self, ctx: &Context<'_>) -> Result<Option<Supplier>> {
-        let Some(id) = self.0.preferred_supplier_id else { return Ok(None) };
+        let Some(id) = self.0.preferred_supplier_id else {
+            return Ok(None);
+        };
         visibility::require(principal(ctx)?, Permission::ReadSuppliers)?;
-        Ok(loaders::get(ctx)?.supplier.load_one(id).await?.map(Supplier))
+        Ok(loaders::get(ctx)?
+            .supplier
+            .load_one(id)
+            .await?
+            .map(Supplier))
     }
     /// Stock slots of this item (needs inventory access).
     async fn stock_levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
         visibility::require(principal(ctx)?, Permission::ReadInventory)?;
-        let list = loaders::get(ctx)?.stock.load_one(self.0.id).await?.unwrap_or_default();
+        let list = loaders::get(ctx)?
+            .stock
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(list.into_iter().map(StockLevel).collect())
     }
 }
@@ -178,9 +203,15 @@ fn fields(i: ItemInput) -> Result<items::ItemFields> {
         cost: i.cost.map(|d| d.0),
         weight: i.weight.map(|d| d.0),
         volume: i.volume.map(|d| d.0),
-        preferred_supplier_id: parse_opt_id(i.preferred_supplier_id.as_ref(), "preferredSupplierId")?.map(Some),
+        preferred_supplier_id: parse_opt_id(
+            i.preferred_supplier_id.as_ref(),
+            "preferredSupplierId",
+        )?
+        .map(Some),
         barcodes: i.barcodes,
-        descriptions: i.descriptions.map(|l| l.into_iter().map(|d| (d.language, d.text)).collect()),
+        descriptions: i
+            .descriptions
+            .map(|l| l.into_iter().map(|d| (d.language, d.text)).collect()),
     })
 }
 
@@ -197,13 +228,21 @@ impl ItemQuery {
         after: Option<String>,
     ) -> Result<Conn<Item>> {
         let f = filter.unwrap_or_default();
-        let filter = items::ItemFilter { search: f.search, sku: f.sku, barcode: f.barcode, sellable: f.sellable };
-        let page = items::list(db(ctx), principal(ctx)?, filter, &PageArgs { first, after }).await?;
+        let filter = items::ItemFilter {
+            search: f.search,
+            sku: f.sku,
+            barcode: f.barcode,
+            sellable: f.sellable,
+        };
+        let page =
+            items::list(db(ctx), principal(ctx)?, filter, &PageArgs { first, after }).await?;
         Ok(from_page(page, |i| i.id, Item))
     }
 
     async fn item(&self, ctx: &Context<'_>, id: ID) -> Result<Item> {
-        Ok(Item(items::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(Item(
+            items::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 

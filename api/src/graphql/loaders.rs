@@ -3,7 +3,9 @@
 use crate::auth::Principal;
 use crate::domain::{customers, items, sales_reps, stock, warehouses};
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{customer, customer_address, item, item_description, sales_rep, stock_level, supplier, warehouse};
+use entity::{
+    customer, customer_address, item, item_description, sales_rep, stock_level, supplier, warehouse,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 

@@ -13,11 +13,11 @@ pub mod suppliers;
 pub mod users;
 pub mod warehouses;
 
-use crate::auth::jwt::JwtKeys;
 use crate::auth::Principal;
+use crate::auth::jwt::JwtKeys;
 use crate::config::GraphqlLimits;
 use crate::error::{AppError, AppResult};
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, ID};
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]

@@ -1,8 +1,8 @@
 //! Sales reps and zone managers (R-ACC-2, R-ACC-4).
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::{db, loaders, parse_id, principal, to_id};
-use crate::domain::{sales_reps, PageArgs};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, sales_reps};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::sales_rep;
 
 pub struct SalesRep(pub sales_rep::Model);
@@ -23,7 +23,10 @@ impl SalesRep {
     }
     /// Reps this rep oversees as zone manager.
     async fn associated_reps(&self, ctx: &Context<'_>) -> Result<Vec<SalesRep>> {
-        let reps = loaders::get(ctx)?.associated_reps.load_one(self.0.id).await?;
+        let reps = loaders::get(ctx)?
+            .associated_reps
+            .load_one(self.0.id)
+            .await?;
         Ok(reps.unwrap_or_default().into_iter().map(SalesRep).collect())
     }
 }
@@ -51,13 +54,20 @@ pub struct SalesRepQuery;
 
 #[Object]
 impl SalesRepQuery {
-    async fn sales_reps(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<SalesRep>> {
+    async fn sales_reps(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<SalesRep>> {
         let page = sales_reps::list(db(ctx), principal(ctx)?, &PageArgs { first, after }).await?;
         Ok(from_page(page, |r| r.id, SalesRep))
     }
 
     async fn sales_rep(&self, ctx: &Context<'_>, id: ID) -> Result<SalesRep> {
-        Ok(SalesRep(sales_reps::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(SalesRep(
+            sales_reps::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 
@@ -66,22 +76,42 @@ pub struct SalesRepMutation;
 
 #[Object]
 impl SalesRepMutation {
-    async fn create_sales_rep(&self, ctx: &Context<'_>, input: CreateSalesRepInput) -> Result<SalesRepPayload> {
+    async fn create_sales_rep(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSalesRepInput,
+    ) -> Result<SalesRepPayload> {
         let rep = sales_reps::create(
             db(ctx),
             principal(ctx)?,
-            sales_reps::NewSalesRep { code: input.code, name: input.name, email: input.email },
+            sales_reps::NewSalesRep {
+                code: input.code,
+                name: input.name,
+                email: input.email,
+            },
         )
         .await?;
-        Ok(SalesRepPayload { sales_rep: SalesRep(rep) })
+        Ok(SalesRepPayload {
+            sales_rep: SalesRep(rep),
+        })
     }
 
     /// Replaces the reps a zone manager oversees; returns the manager.
-    async fn set_associated_reps(&self, ctx: &Context<'_>, input: SetAssociatedRepsInput) -> Result<SalesRepPayload> {
+    async fn set_associated_reps(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAssociatedRepsInput,
+    ) -> Result<SalesRepPayload> {
         let p = principal(ctx)?;
         let manager = parse_id(&input.manager_rep_id, "managerRepId")?;
-        let reps = input.rep_ids.iter().map(|id| parse_id(id, "repIds")).collect::<Result<Vec<_>, _>>()?;
+        let reps = input
+            .rep_ids
+            .iter()
+            .map(|id| parse_id(id, "repIds"))
+            .collect::<Result<Vec<_>, _>>()?;
         sales_reps::set_associated(db(ctx), p, manager, reps).await?;
-        Ok(SalesRepPayload { sales_rep: SalesRep(sales_reps::get(db(ctx), p, manager).await?) })
+        Ok(SalesRepPayload {
+            sales_rep: SalesRep(sales_reps::get(db(ctx), p, manager).await?),
+        })
     }
 }

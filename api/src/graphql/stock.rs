@@ -1,11 +1,11 @@
 //! Stock levels and adjustments (R-STK-1).
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::items::Item;
 use super::scalars::Decimal;
 use super::warehouses::Warehouse;
 use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
-use crate::domain::{stock, PageArgs};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, stock};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::stock_level;
 
@@ -17,10 +17,18 @@ impl StockLevel {
         to_id(self.0.id)
     }
     async fn item(&self, ctx: &Context<'_>) -> Result<Option<Item>> {
-        Ok(loaders::get(ctx)?.item.load_one(self.0.item_id).await?.map(Item))
+        Ok(loaders::get(ctx)?
+            .item
+            .load_one(self.0.item_id)
+            .await?
+            .map(Item))
     }
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(loaders::get(ctx)?.warehouse.load_one(self.0.warehouse_id).await?.map(Warehouse))
+        Ok(loaders::get(ctx)?
+            .warehouse
+            .load_one(self.0.warehouse_id)
+            .await?
+            .map(Warehouse))
     }
     async fn location(&self) -> &str {
         &self.0.location
@@ -90,7 +98,8 @@ impl StockQuery {
             location: f.location,
             lot: f.lot,
         };
-        let page = stock::list(db(ctx), principal(ctx)?, filter, &PageArgs { first, after }).await?;
+        let page =
+            stock::list(db(ctx), principal(ctx)?, filter, &PageArgs { first, after }).await?;
         Ok(from_page(page, |s| s.id, StockLevel))
     }
 }
@@ -101,7 +110,11 @@ pub struct StockMutation;
 #[Object]
 impl StockMutation {
     /// Receives or removes stock by hand (ADMIN, WAREHOUSE).
-    async fn adjust_stock(&self, ctx: &Context<'_>, input: AdjustStockInput) -> Result<AdjustStockPayload> {
+    async fn adjust_stock(
+        &self,
+        ctx: &Context<'_>,
+        input: AdjustStockInput,
+    ) -> Result<AdjustStockPayload> {
         let level = stock::adjust(
             db(ctx),
             principal(ctx)?,
@@ -115,6 +128,8 @@ impl StockMutation {
             },
         )
         .await?;
-        Ok(AdjustStockPayload { stock_level: StockLevel(level) })
+        Ok(AdjustStockPayload {
+            stock_level: StockLevel(level),
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! Suppliers.
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::{db, parse_id, parse_opt_id, principal, to_id};
-use crate::domain::{suppliers, PageArgs};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, suppliers};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::supplier;
 
 pub struct Supplier(pub supplier::Model);
@@ -56,7 +56,8 @@ fn fields(input: SupplierInput) -> Result<suppliers::SupplierFields> {
         name: input.name,
         email: input.email,
         currency: input.currency,
-        linked_company_id: parse_opt_id(input.linked_company_id.as_ref(), "linkedCompanyId")?.map(Some),
+        linked_company_id: parse_opt_id(input.linked_company_id.as_ref(), "linkedCompanyId")?
+            .map(Some),
     })
 }
 
@@ -72,12 +73,15 @@ impl SupplierQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Supplier>> {
-        let page = suppliers::list(db(ctx), principal(ctx)?, search, &PageArgs { first, after }).await?;
+        let page =
+            suppliers::list(db(ctx), principal(ctx)?, search, &PageArgs { first, after }).await?;
         Ok(from_page(page, |s| s.id, Supplier))
     }
 
     async fn supplier(&self, ctx: &Context<'_>, id: ID) -> Result<Supplier> {
-        Ok(Supplier(suppliers::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(Supplier(
+            suppliers::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 
@@ -86,14 +90,26 @@ pub struct SupplierMutation;
 
 #[Object]
 impl SupplierMutation {
-    async fn create_supplier(&self, ctx: &Context<'_>, input: SupplierInput) -> Result<SupplierPayload> {
+    async fn create_supplier(
+        &self,
+        ctx: &Context<'_>,
+        input: SupplierInput,
+    ) -> Result<SupplierPayload> {
         let s = suppliers::create(db(ctx), principal(ctx)?, fields(input)?).await?;
-        Ok(SupplierPayload { supplier: Supplier(s) })
+        Ok(SupplierPayload {
+            supplier: Supplier(s),
+        })
     }
 
-    async fn update_supplier(&self, ctx: &Context<'_>, input: UpdateSupplierInput) -> Result<SupplierPayload> {
+    async fn update_supplier(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSupplierInput,
+    ) -> Result<SupplierPayload> {
         let id = parse_id(&input.id, "id")?;
         let s = suppliers::update(db(ctx), principal(ctx)?, id, fields(input.fields)?).await?;
-        Ok(SupplierPayload { supplier: Supplier(s) })
+        Ok(SupplierPayload {
+            supplier: Supplier(s),
+        })
     }
 }

@@ -1,9 +1,9 @@
 //! Login, `me`, and users.
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::{db, keys, loaders, parse_id, parse_opt_id, principal, to_id};
 use crate::auth::{Actor, Principal};
-use crate::domain::{self, users, PageArgs};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{self, PageArgs, users};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
@@ -42,13 +42,25 @@ impl User {
         self.0.created_at
     }
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<super::sales_reps::SalesRep>> {
-        let Some(id) = self.0.sales_rep_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.sales_rep.load_one(id).await?.map(super::sales_reps::SalesRep))
+        let Some(id) = self.0.sales_rep_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .sales_rep
+            .load_one(id)
+            .await?
+            .map(super::sales_reps::SalesRep))
     }
     /// The customer of a CUSTOMER user, when the caller may see it.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.customer.load_one(id).await?.map(super::customers::Customer))
+        let Some(id) = self.0.customer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .customer
+            .load_one(id)
+            .await?
+            .map(super::customers::Customer))
     }
 }
 
@@ -79,7 +91,9 @@ impl Me {
         }
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<super::companies::Company> {
-        Ok(super::companies::Company(domain::companies::own(db(ctx), &self.0).await?))
+        Ok(super::companies::Company(
+            domain::companies::own(db(ctx), &self.0).await?,
+        ))
     }
     async fn role(&self) -> Option<Role> {
         self.0.role.map(Into::into)
@@ -88,12 +102,24 @@ impl Me {
         self.0.scopes.iter().map(|s| (*s).into()).collect()
     }
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<super::sales_reps::SalesRep>> {
-        let Some(id) = self.0.rep_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.sales_rep.load_one(id).await?.map(super::sales_reps::SalesRep))
+        let Some(id) = self.0.rep_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .sales_rep
+            .load_one(id)
+            .await?
+            .map(super::sales_reps::SalesRep))
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else { return Ok(None) };
-        Ok(loaders::get(ctx)?.customer.load_one(id).await?.map(super::customers::Customer))
+        let Some(id) = self.0.customer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .customer
+            .load_one(id)
+            .await?
+            .map(super::customers::Customer))
     }
 }
 
@@ -139,13 +165,20 @@ impl UserQuery {
     }
 
     /// Users of the company (ADMIN).
-    async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<User>> {
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<User>> {
         let page = users::list(db(ctx), principal(ctx)?, &PageArgs { first, after }).await?;
         Ok(from_page(page, |u| u.id, User))
     }
 
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        Ok(User(users::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(User(
+            users::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 
@@ -184,8 +217,14 @@ impl UserMutation {
     }
 
     /// Deactivated users can no longer log in or use their tokens.
-    async fn set_user_active(&self, ctx: &Context<'_>, id: ID, active: bool) -> Result<UserPayload> {
-        let user = users::set_active(db(ctx), principal(ctx)?, parse_id(&id, "id")?, active).await?;
+    async fn set_user_active(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        active: bool,
+    ) -> Result<UserPayload> {
+        let user =
+            users::set_active(db(ctx), principal(ctx)?, parse_id(&id, "id")?, active).await?;
         Ok(UserPayload { user: User(user) })
     }
 }

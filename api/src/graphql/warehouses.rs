@@ -1,8 +1,8 @@
 //! Warehouses.
-use super::connection::{from_page, Conn};
+use super::connection::{Conn, from_page};
 use super::{db, parse_id, principal, to_id};
-use crate::domain::{warehouses, PageArgs};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use crate::domain::{PageArgs, warehouses};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::warehouse;
 
 pub struct Warehouse(pub warehouse::Model);
@@ -49,13 +49,20 @@ pub struct WarehouseQuery;
 
 #[Object]
 impl WarehouseQuery {
-    async fn warehouses(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Warehouse>> {
+    async fn warehouses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Warehouse>> {
         let page = warehouses::list(db(ctx), principal(ctx)?, &PageArgs { first, after }).await?;
         Ok(from_page(page, |w| w.id, Warehouse))
     }
 
     async fn warehouse(&self, ctx: &Context<'_>, id: ID) -> Result<Warehouse> {
-        Ok(Warehouse(warehouses::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?))
+        Ok(Warehouse(
+            warehouses::get(db(ctx), principal(ctx)?, parse_id(&id, "id")?).await?,
+        ))
     }
 }
 
@@ -64,14 +71,34 @@ pub struct WarehouseMutation;
 
 #[Object]
 impl WarehouseMutation {
-    async fn create_warehouse(&self, ctx: &Context<'_>, input: CreateWarehouseInput) -> Result<WarehousePayload> {
-        let w = warehouses::create(db(ctx), principal(ctx)?, &input.code, &input.name, input.priority).await?;
-        Ok(WarehousePayload { warehouse: Warehouse(w) })
+    async fn create_warehouse(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateWarehouseInput,
+    ) -> Result<WarehousePayload> {
+        let w = warehouses::create(
+            db(ctx),
+            principal(ctx)?,
+            &input.code,
+            &input.name,
+            input.priority,
+        )
+        .await?;
+        Ok(WarehousePayload {
+            warehouse: Warehouse(w),
+        })
     }
 
-    async fn update_warehouse(&self, ctx: &Context<'_>, input: UpdateWarehouseInput) -> Result<WarehousePayload> {
+    async fn update_warehouse(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateWarehouseInput,
+    ) -> Result<WarehousePayload> {
         let id = parse_id(&input.id, "id")?;
-        let w = warehouses::update(db(ctx), principal(ctx)?, id, input.name, input.priority).await?;
-        Ok(WarehousePayload { warehouse: Warehouse(w) })
+        let w =
+            warehouses::update(db(ctx), principal(ctx)?, id, input.name, input.priority).await?;
+        Ok(WarehousePayload {
+            warehouse: Warehouse(w),
+        })
     }
 }
