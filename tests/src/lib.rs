@@ -50,7 +50,10 @@ async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
         ("MERCATO_SEED_DEMO".into(), seed_demo.to_string()),
         ("MERCATO_WORKERS".into(), "2".into()),
     ]);
-    if let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()) {
+    if let Some(redis) = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         vars.insert("REDIS_URL".into(), redis);
     }
     for (k, v) in extra {
