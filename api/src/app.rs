@@ -1,6 +1,7 @@
 //! Start-up: connect, migrate, optionally seed, bind, serve. Tests build the same
 //! [`Application`] on port 0 with a database of their own.
 use crate::auth::jwt::JwtKeys;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{db, domain, graphql, http};
@@ -42,6 +43,7 @@ impl Application {
             graphql::Services {
                 db: db.clone(),
                 keys: keys.clone(),
+                login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
             },
             config.limits,
         );

@@ -20,6 +20,8 @@ pub struct Config {
     pub jwt_secret_generated: bool,
     pub jwt_issuer: String,
     pub token_ttl_seconds: i64,
+    /// Login attempts per e-mail per minute (per process).
+    pub login_attempts_per_minute: u32,
     pub limits: GraphqlLimits,
     pub workers: usize,
     /// Seed demo data when `serve` finds an empty database (dev default).
@@ -89,6 +91,7 @@ impl Config {
             jwt_secret_generated,
             jwt_issuer: var("MERCATO_JWT_ISSUER").unwrap_or_else(|| "mercato".to_owned()),
             token_ttl_seconds: parse(&var, "MERCATO_TOKEN_TTL_SECONDS", "3600")?,
+            login_attempts_per_minute: parse(&var, "MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "10")?,
             limits: GraphqlLimits {
                 max_depth: parse(&var, "MERCATO_GRAPHQL_MAX_DEPTH", "12")?,
                 max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "5000")?,

@@ -224,7 +224,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 fn init_logging(env: Env) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Each request closes a span (tracing-actix-web) carrying its request id and latency.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
     if env == Env::Prod || std::env::var("MERCATO_LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();
     } else {

@@ -299,3 +299,17 @@ async fn the_database_holds_no_token_secret() {
         assert!(!v.contains(&secret), "column {col} holds the secret");
     }
 }
+
+#[tokio::test]
+async fn a_burst_of_logins_for_one_email_is_rate_limited() {
+    let app = spawn_with(true, &[("MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "3")]).await;
+    let q = "mutation($e: String!) { login(input: {email: $e, password: \"wrong-password\"}) { token } }";
+    for _ in 0..3 {
+        let r = app.gql(None, q, json!({"e": "boris@iberia.example"})).await;
+        assert_eq!(r.code(), "UNAUTHENTICATED");
+    }
+    let r = app.gql(None, q, json!({"e": "boris@iberia.example"})).await;
+    assert_eq!(r.code(), "RATE_LIMITED");
+    // Another account is unaffected.
+    app.login("ana@iberia.example").await;
+}

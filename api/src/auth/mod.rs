@@ -3,6 +3,7 @@
 pub mod jwt;
 pub mod password;
 pub mod principal;
+pub mod throttle;
 pub mod tokens;
 pub mod visibility;
 

@@ -1,4 +1,5 @@
 //! Users and login. A user's identity (e-mail) is global; everything else is per company.
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Permission, Principal, jwt::JwtKeys, password, visibility};
 use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
@@ -25,13 +26,16 @@ pub struct LoggedIn {
     pub user: user::Model,
 }
 
-/// Wrong e-mail and wrong password get the same answer, in the same time.
+/// Wrong e-mail and wrong password get the same answer, in the same time; bursts of attempts
+/// for one e-mail are RATE_LIMITED.
 pub async fn login(
     db: &DatabaseConnection,
     keys: &JwtKeys,
+    throttle: &LoginThrottle,
     email: &str,
     password_text: &str,
 ) -> AppResult<LoggedIn> {
+    throttle.check(email)?;
     let refused = || AppError::Unauthenticated("wrong e-mail or password".into());
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))

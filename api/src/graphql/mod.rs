@@ -15,6 +15,7 @@ pub mod warehouses;
 
 use crate::auth::Principal;
 use crate::auth::jwt::JwtKeys;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::GraphqlLimits;
 use crate::error::{AppError, AppResult};
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
@@ -52,6 +53,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct Services {
     pub db: DatabaseConnection,
     pub keys: JwtKeys,
+    pub login_throttle: LoginThrottle,
 }
 
 pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
@@ -77,8 +79,8 @@ pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     &ctx.data_unchecked::<Services>().db
 }
 
-pub fn keys<'a>(ctx: &Context<'a>) -> &'a JwtKeys {
-    &ctx.data_unchecked::<Services>().keys
+pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
+    ctx.data_unchecked::<Services>()
 }
 
 /// The authenticated caller, or UNAUTHENTICATED.

@@ -1,6 +1,6 @@
 //! Login, `me`, and users.
 use super::connection::{Conn, from_page};
-use super::{db, keys, loaders, parse_id, parse_opt_id, principal, to_id};
+use super::{db, loaders, parse_id, parse_opt_id, principal, services, to_id};
 use crate::auth::{Actor, Principal};
 use crate::domain::{self, PageArgs, users};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -189,7 +189,15 @@ pub struct UserMutation;
 impl UserMutation {
     /// Exchanges e-mail and password for a JWT.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
-        let done = users::login(db(ctx), keys(ctx), &input.email, &input.password).await?;
+        let s = services(ctx);
+        let done = users::login(
+            &s.db,
+            &s.keys,
+            &s.login_throttle,
+            &input.email,
+            &input.password,
+        )
+        .await?;
         Ok(LoginPayload {
             token: done.token,
             expires_at: done.expires_at,
