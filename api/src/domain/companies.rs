@@ -106,3 +106,22 @@ pub async fn update(
     }
     Ok(active.update(db).await?)
 }
+
+/// R-IC-1: a customer or supplier may stand for another company of this deployment.
+pub async fn ensure_sister<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    company_id: i64,
+) -> AppResult<()> {
+    if company_id == p.company_id {
+        return Err(AppError::validation(
+            "linkedCompanyId",
+            "must be another company",
+        ));
+    }
+    company::Entity::find_by_id(company_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("linkedCompanyId", "no such company"))?;
+    Ok(())
+}

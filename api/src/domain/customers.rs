@@ -5,7 +5,7 @@ use crate::db;
 use crate::domain::{Page, PageArgs, companies, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{AddressKind, CustomerType, Dec, company, customer, customer_address, sales_rep};
+use entity::{AddressKind, CustomerType, Dec, customer, customer_address, sales_rep};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -193,16 +193,7 @@ async fn save(
     }
     if let Some(linked) = input.linked_company_id {
         if let Some(company_id) = linked {
-            if company_id == p.company_id {
-                return Err(AppError::validation(
-                    "linkedCompanyId",
-                    "must be another company",
-                ));
-            }
-            company::Entity::find_by_id(company_id)
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::validation("linkedCompanyId", "no such company"))?;
+            companies::ensure_sister(db, p, company_id).await?;
         }
         m.linked_company_id = Set(linked);
     }

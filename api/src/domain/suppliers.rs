@@ -3,7 +3,7 @@ use crate::auth::{Permission, Principal, visibility};
 use crate::domain::{Page, PageArgs, companies, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{company, supplier};
+use entity::supplier;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 #[derive(Default)]
@@ -75,16 +75,7 @@ async fn save(
     }
     if let Some(linked) = input.linked_company_id {
         if let Some(company_id) = linked {
-            if company_id == p.company_id {
-                return Err(AppError::validation(
-                    "linkedCompanyId",
-                    "must be another company",
-                ));
-            }
-            company::Entity::find_by_id(company_id)
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::validation("linkedCompanyId", "no such company"))?;
+            companies::ensure_sister(db, p, company_id).await?;
         }
         m.linked_company_id = Set(linked);
     }

@@ -1,0 +1,145 @@
+//! Benchmark: starts a server (SQLite, or PostgreSQL with TEST_DATABASE_URL) with the demo
+//! data and a larger catalogue, drives it with concurrent clients over HTTP, and prints
+//! latency percentiles, throughput and SQL statements per request. Figures, not assertions.
+//!
+//!     cargo run --release -p api-tests --bin bench -- [clients] [requests-per-scenario]
+use api_tests::{TestApp, spawn_with};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
+    let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(800);
+    let app = spawn_with(
+        true,
+        &[
+            ("MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "1000000"),
+            ("MERCATO_WORKERS", "2"),
+        ],
+    )
+    .await;
+    let backend = if api_tests::on_postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let admin = app.login("admin@iberia.example").await;
+    let ana = app.login("ana@iberia.example").await;
+    let wh = app.login("warehouse@iberia.example").await;
+    for i in 0..200 {
+        let r = app
+            .gql(
+                Some(&admin),
+                "mutation($s: String!) { createItem(input: {sku: $s, name: \"Bench item\", listPrice: \"1.2345\", barcodes: [$s], descriptions: [{language: \"es\", text: \"artículo\"}]}) { item { id } } }",
+                json!({"s": format!("BENCH-{i:04}")}),
+            )
+            .await;
+        assert!(r.is_ok(), "{}", r.0);
+    }
+    let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
+    let mad = app.id_of(&admin, "warehouses", "MAD").await;
+
+    println!(
+        "Mercato benchmark on {backend}: {clients} concurrent clients, {requests} requests per scenario"
+    );
+    println!(
+        "{:<44} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "SQL/req"
+    );
+    let items_page = json!({"query": "{ items(first: 50) { totalCount edges { node { sku listPrice barcodes descriptions { language text } stockLevels { onHand available warehouse { code } } } } } }"});
+    let customers = json!({"query": "{ customers(first: 50) { totalCount edges { node { code name salesRep { code } addresses { city } } } } }"});
+    let me = json!({"query": "{ me { kind role company { code } } }"});
+    let adjust = json!({
+        "query": "mutation($i: ID!, $w: ID!) { adjustStock(input: {itemId: $i, warehouseId: $w, location: \"A-01\", quantity: \"1\", reason: \"bench\"}) { stockLevel { onHand } } }",
+        "variables": {"i": bolt, "w": mad}
+    });
+    let login = json!({"query": "mutation { login(input: {email: \"ana@iberia.example\", password: \"mercato-demo\"}) { token } }"});
+    run(
+        &app,
+        "me (JWT auth + 1 lookup)",
+        Some(&ana),
+        &me,
+        clients,
+        requests,
+    )
+    .await;
+    run(
+        &app,
+        "items: 50 with barcodes, texts, stock",
+        Some(&admin),
+        &items_page,
+        clients,
+        requests,
+    )
+    .await;
+    run(
+        &app,
+        "customers as a rep: 50 with rep, addresses",
+        Some(&ana),
+        &customers,
+        clients,
+        requests,
+    )
+    .await;
+    run(
+        &app,
+        "adjustStock on one row (contended)",
+        Some(&wh),
+        &adjust,
+        clients,
+        requests,
+    )
+    .await;
+    run(
+        &app,
+        "login (argon2id)",
+        None,
+        &login,
+        clients,
+        requests.min(200),
+    )
+    .await;
+}
+
+async fn run(
+    app: &TestApp,
+    name: &str,
+    token: Option<&str>,
+    body: &Value,
+    clients: usize,
+    requests: usize,
+) {
+    let statements_before = app.state.statements.get();
+    let started = Instant::now();
+    let per_client = requests.div_ceil(clients);
+    let workers = (0..clients).map(|_| async move {
+        let mut times = Vec::with_capacity(per_client);
+        for _ in 0..per_client {
+            let t = Instant::now();
+            let resp = app.post_raw(token, body.clone()).await;
+            let answer: Value = resp.json().await.expect("JSON");
+            assert!(answer.get("errors").is_none(), "{name}: {answer}");
+            times.push(t.elapsed());
+        }
+        times
+    });
+    let mut times: Vec<Duration> = join_all(workers).await.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    times.sort();
+    let pct = |p: f64| {
+        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+    };
+    let statements = (app.state.statements.get() - statements_before) as f64 / times.len() as f64;
+    println!(
+        "{:<44} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>10.1}",
+        name,
+        times.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        times.last().unwrap().as_secs_f64() * 1000.0,
+        statements
+    );
+}
