@@ -64,9 +64,19 @@ enum Command {
     },
 }
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors end the process with a one-line message (no backtrace) and exit code 1.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match actix_web::rt::System::new().block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mercato: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::PrintSchema) = cli.command {
         print!("{}", api::graphql::sdl());
         return Ok(());
