@@ -103,3 +103,28 @@ impl From<AppError> for async_graphql::Error {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_hides_its_cause_from_the_client() {
+        let e = AppError::from(DbErr::Custom("SELECT secret FROM users".into()));
+        assert_eq!(e.code(), "INTERNAL");
+        let gql: async_graphql::Error = e.into();
+        assert_eq!(gql.message, "internal error");
+        assert!(!format!("{:?}", gql.extensions).contains("SELECT"));
+    }
+
+    #[test]
+    fn validation_errors_carry_their_field() {
+        let gql: async_graphql::Error =
+            AppError::validation("creditLimit", "must not be negative").into();
+        let ext = format!("{:?}", gql.extensions);
+        assert!(
+            ext.contains("VALIDATION") && ext.contains("creditLimit"),
+            "{ext}"
+        );
+    }
+}

@@ -42,8 +42,9 @@ pub async fn from_user_id(db: &DatabaseConnection, user_id: i64) -> AppResult<Pr
             .await?;
         visible_rep_ids.extend(associated);
     }
+    // Only CUSTOMER users are bound to a customer; `visibility` shows nothing to one without.
     let customer_id = match user.role {
-        Role::Customer => Some(user.customer_id.unwrap_or(-1)),
+        Role::Customer => user.customer_id,
         _ => None,
     };
     Ok(Principal {

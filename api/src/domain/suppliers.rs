@@ -4,7 +4,8 @@ use crate::domain::{Page, PageArgs, companies, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::supplier;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
 
 #[derive(Default)]
 pub struct SupplierFields {
@@ -110,4 +111,20 @@ pub async fn list(
         ));
     }
     page::fetch(db, select, supplier::Column::Id, args).await
+}
+
+/// Batch lookup for loaders (`item.preferredSupplier`).
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    p: &Principal,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, supplier::Model>> {
+    Ok(supplier::Entity::find()
+        .filter(visibility::suppliers(p))
+        .filter(supplier::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
 }

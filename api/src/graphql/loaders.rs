@@ -1,12 +1,12 @@
 //! Per-request DataLoaders: every nested lookup of a page is one batched statement, and each
 //! loader applies the caller's visibility (it is built with the request's principal).
 use crate::auth::Principal;
-use crate::domain::{customers, items, sales_reps, stock, warehouses};
+use crate::domain::{customers, items, sales_reps, stock, suppliers, warehouses};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     customer, customer_address, item, item_description, sales_rep, stock_level, supplier, warehouse,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 
 #[derive(Clone)]
@@ -50,18 +50,7 @@ loader!(BarcodesByItem => Vec<String>, |s, keys| items::barcodes_by_item(&s.db, 
 loader!(DescriptionsByItem => Vec<item_description::Model>, |s, keys| items::descriptions_by_item(&s.db, keys));
 loader!(StockByItem => Vec<stock_level::Model>, |s, keys| stock::by_items(&s.db, &s.principal, keys));
 loader!(WarehouseById => warehouse::Model, |s, keys| warehouses::by_ids(&s.db, &s.principal, keys));
-loader!(SupplierById => supplier::Model, |s, keys| async {
-    Ok::<_, crate::error::AppError>(
-        supplier::Entity::find()
-            .filter(supplier::Column::CompanyId.eq(s.principal.company_id))
-            .filter(supplier::Column::Id.is_in(keys.to_vec()))
-            .all(&s.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect::<HashMap<_, _>>(),
-    )
-});
+loader!(SupplierById => supplier::Model, |s, keys| suppliers::by_ids(&s.db, &s.principal, keys));
 
 /// All loaders of one request.
 pub struct Loaders {
