@@ -4,7 +4,7 @@ use crate::auth::Principal;
 use crate::domain::principals;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
-use crate::graphql::loaders::Loaders;
+use crate::graphql::loaders::{Activity, Loaders};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
@@ -120,10 +120,11 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         .clone()
         .unwrap_or_else(|| "anonymous".into());
     let mut request = request;
+    let activity = Activity::default();
     if let Some(p) = principal {
-        request = request.data(Loaders::new(&state.db, &p)).data(p);
+        request = request.data(Loaders::new(&state.db, &p, &activity)).data(p);
     }
-    let mut response = state.schema.execute(request).await;
+    let mut response = activity.track(state.schema.execute(request)).await;
     let request_failed = matches!(response.data, async_graphql::Value::Null);
     for err in &mut response.errors {
         add_missing_code(err, request_failed);
@@ -202,7 +203,7 @@ async fn subscriptions(
                     );
                 };
                 let mut data = Data::default();
-                data.insert(Loaders::new(&st.db, &p));
+                data.insert(Loaders::new(&st.db, &p, &Activity::default()));
                 data.insert(p);
                 Ok(data)
             }

@@ -8,6 +8,11 @@ use entity::{
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context as TaskContext, Poll};
 
 #[derive(Clone)]
 pub struct Scope {
@@ -67,26 +72,77 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, principal: &Principal) -> Self {
+    pub fn new(db: &DatabaseConnection, principal: &Principal, activity: &Activity) -> Self {
         let scope = Scope {
             db: db.clone(),
             principal: principal.clone(),
         };
-        fn dl<L: Loader<i64>>(l: L) -> DataLoader<L> {
-            DataLoader::new(l, tokio::spawn)
+        fn dl<L: Loader<i64>>(l: L, activity: &Activity) -> DataLoader<L> {
+            let activity = activity.clone();
+            DataLoader::new(l, move |batch| {
+                let activity = activity.clone();
+                tokio::spawn(async move {
+                    activity.settled().await;
+                    batch.await
+                })
+            })
         }
         Loaders {
-            customer: dl(CustomerById(scope.clone())),
-            sales_rep: dl(SalesRepById(scope.clone())),
-            associated_reps: dl(AssociatedReps(scope.clone())),
-            addresses: dl(AddressesByCustomer(scope.clone())),
-            item: dl(ItemById(scope.clone())),
-            barcodes: dl(BarcodesByItem(scope.clone())),
-            descriptions: dl(DescriptionsByItem(scope.clone())),
-            stock: dl(StockByItem(scope.clone())),
-            warehouse: dl(WarehouseById(scope.clone())),
-            supplier: dl(SupplierById(scope)),
+            customer: dl(CustomerById(scope.clone()), activity),
+            sales_rep: dl(SalesRepById(scope.clone()), activity),
+            associated_reps: dl(AssociatedReps(scope.clone()), activity),
+            addresses: dl(AddressesByCustomer(scope.clone()), activity),
+            item: dl(ItemById(scope.clone()), activity),
+            barcodes: dl(BarcodesByItem(scope.clone()), activity),
+            descriptions: dl(DescriptionsByItem(scope.clone()), activity),
+            stock: dl(StockByItem(scope.clone()), activity),
+            warehouse: dl(WarehouseById(scope.clone()), activity),
+            supplier: dl(SupplierById(scope), activity),
         }
+    }
+}
+
+/// How often the request's execution future has been polled.
+///
+/// DataLoader gathers the keys that arrive within a 1 ms window. Under CPU contention the
+/// request can take longer than that to enqueue one level's keys (futures-util yields after
+/// every pass over a list), and a batch would split in two. Batches therefore wait until the
+/// request stops moving, i.e. is waiting for its loads: one statement per nested field and
+/// level, however busy the machine.
+#[derive(Clone, Default)]
+pub struct Activity(Arc<AtomicU64>);
+
+impl Activity {
+    async fn settled(&self) {
+        for _ in 0..256 {
+            let seen = self.0.load(Ordering::Relaxed);
+            tokio::task::yield_now().await;
+            if self.0.load(Ordering::Relaxed) == seen {
+                return;
+            }
+        }
+    }
+
+    /// Wraps the request's execution so that each poll is counted.
+    pub fn track<F: Future>(&self, inner: F) -> Tracked<F> {
+        Tracked {
+            inner: Box::pin(inner),
+            activity: self.clone(),
+        }
+    }
+}
+
+pub struct Tracked<F> {
+    inner: Pin<Box<F>>,
+    activity: Activity,
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        self.activity.0.fetch_add(1, Ordering::Relaxed);
+        self.inner.as_mut().poll(cx)
     }
 }
 
