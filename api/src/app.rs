@@ -55,6 +55,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("MERCATO_LISTEN={}: {e}", config.listen))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
+        let origins = config.cors_origins.clone();
         let state = Arc::new(AppState {
             config,
             db,
@@ -66,6 +67,7 @@ impl Application {
         let data = web::Data::from(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(cors(&origins))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(1 << 20))
@@ -96,5 +98,18 @@ impl Application {
     /// A handle that stops the server (tests).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+}
+
+/// Browsers may call the API from the configured origins (`MERCATO_CORS_ORIGINS`).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "OPTIONS"])
+        .allowed_headers(["authorization", "content-type", "accept", "idempotency-key"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors.allow_any_origin()
+    } else {
+        origins.iter().fold(cors, |c, o| c.allowed_origin(o))
     }
 }

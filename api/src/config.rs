@@ -24,6 +24,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     pub limits: GraphqlLimits,
     pub workers: usize,
+    /// Browser origins allowed by CORS; `*` allows any.
+    pub cors_origins: Vec<String>,
     /// Seed demo data when `serve` finds an empty database (dev default).
     pub seed_demo: bool,
 }
@@ -100,6 +102,12 @@ impl Config {
                 graphiql: parse(&var, "MERCATO_GRAPHIQL", if dev { "true" } else { "false" })?,
             },
             workers: parse(&var, "MERCATO_WORKERS", "0")?,
+            cors_origins: var("MERCATO_CORS_ORIGINS")
+                .unwrap_or_else(|| if dev { "*".into() } else { String::new() })
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
             seed_demo: parse(
                 &var,
                 "MERCATO_SEED_DEMO",

@@ -177,3 +177,26 @@ async fn a_page_of_items_with_nested_fields_costs_a_fixed_number_of_statements()
     assert_eq!(small, large, "statements must not grow with the page size");
     assert!(large <= 10, "{large} statements for one page");
 }
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = spawn_with(false, &[("MERCATO_CORS_ORIGINS", "https://shop.example")]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://shop.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
