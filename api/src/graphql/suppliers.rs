@@ -45,6 +45,12 @@ pub struct UpdateSupplierInput {
     pub fields: SupplierInput,
 }
 
+#[derive(InputObject, Default)]
+pub struct SupplierFilter {
+    /// Matches code or name, case-insensitively.
+    pub search: Option<String>,
+}
+
 #[derive(SimpleObject)]
 pub struct SupplierPayload {
     pub supplier: Supplier,
@@ -69,10 +75,11 @@ impl SupplierQuery {
     async fn suppliers(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
+        filter: Option<SupplierFilter>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Supplier>> {
+        let search = filter.and_then(|f| f.search);
         let page =
             suppliers::list(db(ctx), principal(ctx)?, search, &PageArgs { first, after }).await?;
         Ok(from_page(page, |s| s.id, Supplier))
