@@ -255,7 +255,8 @@ async fn a_zone_manager_sees_newly_associated_reps_customers() {
 async fn suppliers_are_searchable_by_purchasing_and_hidden_from_reps() {
     let app = spawn_demo().await;
     let buyer = app.login("purchasing@iberia.example").await;
-    let q = "{ suppliers(filter: {search: \"herramientas\"}) { totalCount edges { node { code } } } }";
+    let q =
+        "{ suppliers(filter: {search: \"herramientas\"}) { totalCount edges { node { code } } } }";
     let r = app.gql(Some(&buyer), q, json!({})).await;
     assert_eq!(codes(&r.data()["suppliers"], "code"), vec!["TOOLS"]);
     let ana = app.login("ana@iberia.example").await;
