@@ -6,7 +6,7 @@ use chrono::Utc;
 use entity::{Role, company, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 pub struct NewCompany {
@@ -38,7 +38,7 @@ pub async fn create_with_admin(
     input: NewCompany,
     admin: FirstAdmin,
 ) -> AppResult<(company::Model, user::Model)> {
-    let tx = db.begin().await?;
+    let tx = crate::db::write_tx(db).await?;
     let company = insert(&tx, input).await?;
     let user = users::insert(
         &tx,
