@@ -1,6 +1,6 @@
 //! Partner API tokens (R-ACC-7).
 use super::connection::{Conn, from_page};
-use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
+use super::{db, parse_id, parse_opt_id, principal, to_id};
 use crate::auth::Scope;
 use crate::domain::{PageArgs, api_tokens};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -42,14 +42,7 @@ impl ApiToken {
             .collect()
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .customer
-            .load_one(id)
-            .await?
-            .map(super::customers::Customer))
+        super::customers::load_customer(ctx, self.0.customer_id).await
     }
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at

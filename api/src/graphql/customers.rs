@@ -47,14 +47,7 @@ impl Customer {
     }
     /// The assigned rep (R-ACC-2); visible to whoever sees this customer.
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<SalesRep>> {
-        let Some(id) = self.0.sales_rep_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .sales_rep
-            .load_one(id)
-            .await?
-            .map(SalesRep))
+        super::sales_reps::load_sales_rep(ctx, self.0.sales_rep_id).await
     }
     async fn currency(&self) -> &str {
         &self.0.currency
@@ -75,14 +68,7 @@ impl Customer {
     /// The group customer billed instead of this one when `invoiceToGroup` (R-ORD-11); null
     /// when the caller may not see it.
     async fn group_customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let Some(id) = self.0.group_customer_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .customer
-            .load_one(id)
-            .await?
-            .map(Customer))
+        load_customer(ctx, self.0.group_customer_id).await
     }
     async fn invoice_to_group(&self) -> bool {
         self.0.invoice_to_group
@@ -343,4 +329,15 @@ impl CustomerMutation {
             customer: Customer(c),
         })
     }
+}
+
+/// A nested customer reference (`user.customer`, `groupCustomer`, …): null when absent or
+/// outside the caller's scope (the loader applies `visibility::customers`).
+pub async fn load_customer(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Customer>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loaders::get(ctx)?
+        .customer
+        .load_one(id)
+        .await?
+        .map(Customer))
 }

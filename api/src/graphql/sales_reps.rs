@@ -115,3 +115,14 @@ impl SalesRepMutation {
         })
     }
 }
+
+/// A nested rep reference (`customer.salesRep`, `user.salesRep`, `me.salesRep`): shown to
+/// whoever may see the parent.
+pub async fn load_sales_rep(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<SalesRep>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loaders::get(ctx)?
+        .sales_rep
+        .load_one(id)
+        .await?
+        .map(SalesRep))
+}

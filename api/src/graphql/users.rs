@@ -1,6 +1,6 @@
 //! Login, `me`, and users.
 use super::connection::{Conn, from_page};
-use super::{db, loaders, parse_id, parse_opt_id, principal, services, to_id};
+use super::{db, parse_id, parse_opt_id, principal, services, to_id};
 use crate::auth::{Actor, Principal};
 use crate::domain::{self, PageArgs, users};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -42,25 +42,11 @@ impl User {
         self.0.created_at
     }
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<super::sales_reps::SalesRep>> {
-        let Some(id) = self.0.sales_rep_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .sales_rep
-            .load_one(id)
-            .await?
-            .map(super::sales_reps::SalesRep))
+        super::sales_reps::load_sales_rep(ctx, self.0.sales_rep_id).await
     }
     /// The customer of a CUSTOMER user, when the caller may see it.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .customer
-            .load_one(id)
-            .await?
-            .map(super::customers::Customer))
+        super::customers::load_customer(ctx, self.0.customer_id).await
     }
 }
 
@@ -102,24 +88,10 @@ impl Me {
         self.0.scopes.iter().map(|s| (*s).into()).collect()
     }
     async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<super::sales_reps::SalesRep>> {
-        let Some(id) = self.0.rep_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .sales_rep
-            .load_one(id)
-            .await?
-            .map(super::sales_reps::SalesRep))
+        super::sales_reps::load_sales_rep(ctx, self.0.rep_id).await
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<super::customers::Customer>> {
-        let Some(id) = self.0.customer_id else {
-            return Ok(None);
-        };
-        Ok(loaders::get(ctx)?
-            .customer
-            .load_one(id)
-            .await?
-            .map(super::customers::Customer))
+        super::customers::load_customer(ctx, self.0.customer_id).await
     }
 }
 
