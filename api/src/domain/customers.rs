@@ -68,8 +68,8 @@ pub async fn create(
 ) -> AppResult<customer::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let company = companies::own(db, p).await?;
-    let code = validate::required("code", input.code.as_deref().unwrap_or(""), 40)?;
-    let name = validate::required("name", input.name.as_deref().unwrap_or(""), 200)?;
+    let code = validate::required_on_create("code", &input.code, 40)?;
+    let name = validate::required_on_create("name", &input.name, 200)?;
     let now = Utc::now();
     let blank = customer::ActiveModel {
         company_id: Set(p.company_id),

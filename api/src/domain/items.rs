@@ -52,16 +52,8 @@ pub async fn create(
     let now = Utc::now();
     let blank = item::ActiveModel {
         company_id: Set(p.company_id),
-        sku: Set(validate::required(
-            "sku",
-            input.sku.as_deref().unwrap_or(""),
-            60,
-        )?),
-        name: Set(validate::required(
-            "name",
-            input.name.as_deref().unwrap_or(""),
-            200,
-        )?),
+        sku: Set(validate::required_on_create("sku", &input.sku, 60)?),
+        name: Set(validate::required_on_create("name", &input.name, 200)?),
         kind: Set(ItemKind::Stocked),
         sellable: Set(true),
         purchasable: Set(true),

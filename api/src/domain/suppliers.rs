@@ -25,16 +25,8 @@ pub async fn create(
     let company = companies::own(db, p).await?;
     let blank = supplier::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required(
-            "code",
-            input.code.as_deref().unwrap_or(""),
-            40,
-        )?),
-        name: Set(validate::required(
-            "name",
-            input.name.as_deref().unwrap_or(""),
-            200,
-        )?),
+        code: Set(validate::required_on_create("code", &input.code, 40)?),
+        name: Set(validate::required_on_create("name", &input.name, 200)?),
         email: Set(None),
         currency: Set(company.currency),
         linked_company_id: Set(None),

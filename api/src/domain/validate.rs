@@ -20,6 +20,11 @@ pub fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     Ok(v.to_owned())
 }
 
+/// A field that is optional on update but required on create.
+pub fn required_on_create(field: &str, value: &Option<String>, max: usize) -> AppResult<String> {
+    required(field, value.as_deref().unwrap_or(""), max)
+}
+
 pub fn optional(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
     match value {
         None => Ok(None),
