@@ -63,3 +63,106 @@ pub enum AddressKind {
     #[sea_orm(string_value = "SHIPPING")]
     Shipping,
 }
+
+/// A sales document is a quote or an order; both share header and lines (R-ORD-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum DocKind {
+    #[sea_orm(string_value = "QUOTE")]
+    Quote,
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+}
+
+/// Main status (R-ORD-17) for orders; `OPEN/ACCEPTED/REJECTED` for quotes (R-ORD-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum DocStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "PARTIALLY_SHIPPED")]
+    PartiallyShipped,
+    #[sea_orm(string_value = "SHIPPED")]
+    Shipped,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// Financial status (R-ORD-17), derived from payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum FinancialStatus {
+    #[sea_orm(string_value = "UNPAID")]
+    Unpaid,
+    #[sea_orm(string_value = "PARTIALLY_PAID")]
+    PartiallyPaid,
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    #[sea_orm(string_value = "OVERPAID")]
+    Overpaid,
+}
+
+/// Who pays the freight (R-ORD-12): only `ON_INVOICE` puts freight on the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum FreightTerms {
+    #[sea_orm(string_value = "ON_INVOICE")]
+    OnInvoice,
+    #[sea_orm(string_value = "PREPAID")]
+    Prepaid,
+    #[sea_orm(string_value = "COLLECT")]
+    Collect,
+}
+
+/// How a carrier's freight is calculated (R-ORD-12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum FreightCalc {
+    #[sea_orm(string_value = "NONE")]
+    None,
+    #[sea_orm(string_value = "QTY_ZONE")]
+    QtyZone,
+    #[sea_orm(string_value = "KG_PROVINCE")]
+    KgProvince,
+}
+
+/// Document types numbered by a series (R-ORD-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum DocType {
+    #[sea_orm(string_value = "QUOTE")]
+    Quote,
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    #[sea_orm(string_value = "DELIVERY_NOTE")]
+    DeliveryNote,
+    #[sea_orm(string_value = "INVOICE")]
+    Invoice,
+}
+
+/// Where a line's price came from (R-ORD-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PriceSource {
+    #[sea_orm(string_value = "AGREEMENT")]
+    Agreement,
+    #[sea_orm(string_value = "CUSTOMER")]
+    Customer,
+    #[sea_orm(string_value = "LIST")]
+    List,
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+    /// A kit component: price 0, it only moves stock (R-ITEM-1).
+    #[sea_orm(string_value = "KIT_COMPONENT")]
+    KitComponent,
+}

@@ -74,3 +74,28 @@ pub fn foreign(
         .to(to, "id")
         .take()
 }
+
+/// A nullable exact decimal ("not set" differs from zero, e.g. a customer price).
+pub fn dec_null(backend: DatabaseBackend, name: &'static str) -> ColumnDef {
+    let ty = match backend {
+        DatabaseBackend::Postgres => "NUMERIC(19,4)",
+        _ => "TEXT",
+    };
+    ColumnDef::new(name).custom(ty).null().take()
+}
+
+pub fn date(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).date().not_null().take()
+}
+
+pub fn date_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).date().null().take()
+}
+
+pub fn int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().take()
+}
+
+pub fn long_text_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().null().take()
+}

@@ -5,8 +5,10 @@
 //! scope does not exist for it: lookups filtered by these conditions answer NOT_FOUND.
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
-use entity::{Role, customer, item, sales_rep, stock_level, supplier, user, warehouse};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::{
+    Role, customer, item, sales_order, sales_rep, stock_level, supplier, user, warehouse,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 /// Operations gated by role (users) or scope (API tokens).
@@ -31,6 +33,19 @@ pub enum Permission {
     ManageMasterData,
     ManageUsers,
     ManageApiTokens,
+    /// Quotes and sales orders, filtered by [`sales_orders`] (R-ACC-3…7).
+    ReadOrders,
+    /// Enter and change quotes and orders (R-ACC-5: buyers only for their own customer).
+    WriteOrders,
+    /// Set a line's price, discount or cost, the freight, weight or volume by hand, or
+    /// another order rep: staff only, never buyers or partners.
+    OverrideOrderTerms,
+    /// R-ORD-9: lift a credit hold.
+    ReleaseCreditHold,
+    /// Setup data of order entry: series, rates, terms, carriers, prices (read).
+    ReadSalesSetup,
+    /// …and change it.
+    ManageSalesSetup,
 }
 
 impl Permission {
@@ -53,7 +68,19 @@ impl Permission {
             Permission::WriteInventory => &[Admin, Warehouse],
             Permission::ManageMasterData
             | Permission::ManageUsers
-            | Permission::ManageApiTokens => &[Admin],
+            | Permission::ManageApiTokens
+            | Permission::ManageSalesSetup => &[Admin],
+            Permission::ReadOrders | Permission::ReadSalesSetup => &[
+                Admin,
+                SalesManager,
+                SalesRep,
+                Warehouse,
+                Purchasing,
+                Customer,
+            ],
+            Permission::WriteOrders => &[Admin, SalesManager, SalesRep, Customer],
+            Permission::OverrideOrderTerms => &[Admin, SalesManager, SalesRep],
+            Permission::ReleaseCreditHold => &[Admin, SalesManager],
         }
     }
 
@@ -65,6 +92,10 @@ impl Permission {
             Permission::ReadCustomers => {
                 &[Scope::OrdersRead, Scope::OrdersWrite, Scope::InvoicesRead]
             }
+            Permission::ReadOrders | Permission::ReadSalesSetup => {
+                &[Scope::OrdersRead, Scope::OrdersWrite]
+            }
+            Permission::WriteOrders => &[Scope::OrdersWrite],
             _ => &[],
         }
     }
@@ -110,6 +141,39 @@ pub fn customers(p: &Principal) -> Condition {
         Some(Role::Customer) => nothing(), // a CUSTOMER user without a customer sees nothing
         Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
         None if can(p, Permission::ReadCustomers) => company,
+        None => nothing(),
+    }
+}
+
+/// Quotes and orders the principal sees (R-ACC-3…5, R-ACC-7): a rep or zone manager those
+/// whose customer is assigned to a visible rep *or* whose order rep is one; a buyer or a
+/// customer-bound token its customer's; staff and other tokens the whole company's.
+pub fn sales_orders(p: &Principal) -> Condition {
+    let company = Condition::all().add(sales_order::Column::CompanyId.eq(p.company_id));
+    if let Some(customer_id) = p.customer_id {
+        return company.add(sales_order::Column::CustomerId.eq(customer_id));
+    }
+    match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => {
+            if p.visible_rep_ids.is_empty() {
+                return nothing();
+            }
+            let reps = p.visible_rep_ids.clone();
+            let their_customers = Query::select()
+                .column(customer::Column::Id)
+                .from(customer::Entity)
+                .and_where(customer::Column::CompanyId.eq(p.company_id))
+                .and_where(customer::Column::SalesRepId.is_in(reps.clone()))
+                .to_owned();
+            company.add(
+                Condition::any()
+                    .add(sales_order::Column::SalesRepId.is_in(reps))
+                    .add(sales_order::Column::CustomerId.in_subquery(their_customers)),
+            )
+        }
+        Some(Role::Customer) => nothing(),
+        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        None if can(p, Permission::ReadOrders) => company,
         None => nothing(),
     }
 }

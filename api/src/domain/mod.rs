@@ -2,12 +2,18 @@
 //! into these plain structs and call these functions.
 pub mod api_tokens;
 pub mod companies;
+pub mod credit;
 pub mod customers;
 pub mod demo;
 pub mod items;
+pub mod numbering;
+pub mod orders;
+pub mod outbox;
 pub mod page;
+pub mod pricing;
 pub mod principals;
 pub mod sales_reps;
+pub mod sales_setup;
 pub mod stock;
 pub mod suppliers;
 pub mod users;

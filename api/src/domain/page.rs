@@ -47,16 +47,55 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    fetch_ordered(db, select, id, args, false).await
+}
+
+/// As [`fetch`], newest (highest id) first: documents such as orders list this way.
+pub async fn fetch_newest_first<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    fetch_ordered(db, select, id, args, true).await
+}
+
+async fn fetch_ordered<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    args: &PageArgs,
+    newest_first: bool,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
     let first = match args.first {
         None => DEFAULT_PAGE,
         Some(n) if n < 0 => return Err(AppError::validation("first", "must not be negative")),
         Some(n) => std::cmp::min(n as u64, MAX_PAGE),
     };
     let total = select.clone().count(db).await?;
-    let mut query = select.order_by_asc(id);
+    let mut query = if newest_first {
+        select.order_by_desc(id)
+    } else {
+        select.order_by_asc(id)
+    };
     let has_previous = args.after.is_some();
     if let Some(after) = &args.after {
-        query = query.filter(id.gt(decode_cursor(after)?));
+        let after = decode_cursor(after)?;
+        query = query.filter(if newest_first {
+            id.lt(after)
+        } else {
+            id.gt(after)
+        });
     }
     let mut items = query.limit(first + 1).all(db).await?;
     let has_next = items.len() as u64 > first;

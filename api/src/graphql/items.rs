@@ -126,6 +126,32 @@ impl Item {
             .await?
             .map(Supplier))
     }
+    /// Components that go on an order with this kit, at price 0 (R-ITEM-1).
+    async fn kit_components(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::sales_setup::KitComponent>> {
+        if self.0.kind != entity::ItemKind::Kit {
+            return Ok(vec![]);
+        }
+        let list = loaders::get(ctx)?
+            .kit_components
+            .load_one(self.0.id)
+            .await?;
+        Ok(list
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::sales_setup::KitComponent)
+            .collect())
+    }
+    /// On the company's unique-per-customer list: at most one open order per customer (R-ITEM-6).
+    async fn unique_per_customer(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(loaders::get(ctx)?
+            .unique
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(false))
+    }
     /// Stock slots of this item (needs inventory access).
     async fn stock_levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
         visibility::require(principal(ctx)?, Permission::ReadInventory)?;

@@ -1,10 +1,15 @@
 //! Per-request DataLoaders: every nested lookup of a page is one batched statement, and each
 //! loader applies the caller's visibility (it is built with the request's principal).
 use crate::auth::Principal;
-use crate::domain::{customers, items, sales_reps, stock, suppliers, warehouses};
+use crate::domain::{
+    customers, items, orders, sales_reps, sales_setup, stock, suppliers, warehouses,
+};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    customer, customer_address, item, item_description, sales_rep, stock_level, supplier, warehouse,
+    bank_account, carrier, customer, customer_address, delivery_date_change, freight_rate, item,
+    item_description, kit_component, order_confirmation, order_installment, outbox, payment_method,
+    payment_term_installment, payment_term_restriction, payment_terms, sales_order,
+    sales_order_line, sales_rep, stock_level, supplier, warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -57,6 +62,26 @@ loader!(StockByItem => Vec<stock_level::Model>, |s, keys| stock::by_items(&s.db,
 loader!(WarehouseById => warehouse::Model, |s, keys| warehouses::by_ids(&s.db, &s.principal, keys));
 loader!(SupplierById => supplier::Model, |s, keys| suppliers::by_ids(&s.db, &s.principal, keys));
 
+loader!(
+    /// Quotes and orders by id, filtered by `visibility::sales_orders`.
+    OrderById => sales_order::Model,
+    |s, keys| orders::visible_by_ids(&s.db, &s.principal, keys)
+);
+loader!(LinesByOrder => Vec<sales_order_line::Model>, |s, keys| orders::lines_by_orders(&s.db, keys));
+loader!(InstallmentsByOrder => Vec<order_installment::Model>, |s, keys| orders::installments_by_orders(&s.db, keys));
+loader!(DateChangesByOrder => Vec<delivery_date_change::Model>, |s, keys| orders::date_changes_by_orders(&s.db, keys));
+loader!(ConfirmationsByOrder => Vec<order_confirmation::Model>, |s, keys| orders::confirmations_by_orders(&s.db, keys));
+loader!(EventsByOrder => Vec<outbox::Model>, |s, keys| orders::events_by_orders(&s.db, keys));
+loader!(PaymentTermsById => payment_terms::Model, |s, keys| sales_setup::payment_terms_by_ids(&s.db, s.principal.company_id, keys));
+loader!(PaymentMethodById => payment_method::Model, |s, keys| sales_setup::payment_methods_by_ids(&s.db, s.principal.company_id, keys));
+loader!(BankAccountById => bank_account::Model, |s, keys| sales_setup::bank_accounts_by_ids(&s.db, s.principal.company_id, keys));
+loader!(CarrierById => carrier::Model, |s, keys| sales_setup::carriers_by_ids(&s.db, s.principal.company_id, keys));
+loader!(InstallmentsByTerms => Vec<payment_term_installment::Model>, |s, keys| sales_setup::installments_by_terms(&s.db, keys));
+loader!(RestrictionsByTerms => Vec<payment_term_restriction::Model>, |s, keys| sales_setup::restrictions_by_terms(&s.db, keys));
+loader!(RatesByCarrier => Vec<freight_rate::Model>, |s, keys| sales_setup::rates_by_carriers(&s.db, keys));
+loader!(KitComponentsByItem => Vec<kit_component::Model>, |s, keys| sales_setup::kit_components(&s.db, keys));
+loader!(UniqueByItem => bool, |s, keys| sales_setup::unique_flags(&s.db, keys));
+
 /// All loaders of one request.
 pub struct Loaders {
     pub customer: DataLoader<CustomerById>,
@@ -69,6 +94,21 @@ pub struct Loaders {
     pub stock: DataLoader<StockByItem>,
     pub warehouse: DataLoader<WarehouseById>,
     pub supplier: DataLoader<SupplierById>,
+    pub order: DataLoader<OrderById>,
+    pub lines: DataLoader<LinesByOrder>,
+    pub installments: DataLoader<InstallmentsByOrder>,
+    pub date_changes: DataLoader<DateChangesByOrder>,
+    pub confirmations: DataLoader<ConfirmationsByOrder>,
+    pub events: DataLoader<EventsByOrder>,
+    pub payment_terms: DataLoader<PaymentTermsById>,
+    pub payment_method: DataLoader<PaymentMethodById>,
+    pub bank_account: DataLoader<BankAccountById>,
+    pub carrier: DataLoader<CarrierById>,
+    pub term_installments: DataLoader<InstallmentsByTerms>,
+    pub term_restrictions: DataLoader<RestrictionsByTerms>,
+    pub freight_rates: DataLoader<RatesByCarrier>,
+    pub kit_components: DataLoader<KitComponentsByItem>,
+    pub unique: DataLoader<UniqueByItem>,
 }
 
 impl Loaders {
@@ -97,7 +137,22 @@ impl Loaders {
             descriptions: dl(DescriptionsByItem(scope.clone()), activity),
             stock: dl(StockByItem(scope.clone()), activity),
             warehouse: dl(WarehouseById(scope.clone()), activity),
-            supplier: dl(SupplierById(scope), activity),
+            supplier: dl(SupplierById(scope.clone()), activity),
+            order: dl(OrderById(scope.clone()), activity),
+            lines: dl(LinesByOrder(scope.clone()), activity),
+            installments: dl(InstallmentsByOrder(scope.clone()), activity),
+            date_changes: dl(DateChangesByOrder(scope.clone()), activity),
+            confirmations: dl(ConfirmationsByOrder(scope.clone()), activity),
+            events: dl(EventsByOrder(scope.clone()), activity),
+            payment_terms: dl(PaymentTermsById(scope.clone()), activity),
+            payment_method: dl(PaymentMethodById(scope.clone()), activity),
+            bank_account: dl(BankAccountById(scope.clone()), activity),
+            carrier: dl(CarrierById(scope.clone()), activity),
+            term_installments: dl(InstallmentsByTerms(scope.clone()), activity),
+            term_restrictions: dl(RestrictionsByTerms(scope.clone()), activity),
+            freight_rates: dl(RatesByCarrier(scope.clone()), activity),
+            kit_components: dl(KitComponentsByItem(scope.clone()), activity),
+            unique: dl(UniqueByItem(scope), activity),
         }
     }
 }

@@ -6,7 +6,9 @@ pub mod customers;
 pub mod items;
 pub mod limits;
 pub mod loaders;
+pub mod orders;
 pub mod sales_reps;
+pub mod sales_setup;
 pub mod scalars;
 pub mod stock;
 pub mod suppliers;
@@ -32,6 +34,8 @@ pub struct Query(
     items::ItemQuery,
     warehouses::WarehouseQuery,
     stock::StockQuery,
+    sales_setup::SalesSetupQuery,
+    orders::OrderQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +49,8 @@ pub struct Mutation(
     items::ItemMutation,
     warehouses::WarehouseMutation,
     stock::StockMutation,
+    sales_setup::SalesSetupMutation,
+    orders::OrderMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

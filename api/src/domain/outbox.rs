@@ -1,0 +1,66 @@
+//! The outbox: every change another party should learn about writes an event row in the same
+//! transaction as the change (ARCHITECTURE.md § Events; R-ORD-17 "every status change is an
+//! event"). The row carries what visibility needs: company, customer, customer's rep, order rep.
+use crate::error::AppResult;
+use chrono::Utc;
+use entity::{outbox, sales_order};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
+
+/// Order event kinds written by order entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEvent {
+    Created,
+    Updated,
+    Confirmed,
+    StatusChanged,
+    CreditHoldSet,
+    CreditHoldReleased,
+    DeliveryDateChanged,
+    ConfirmationSent,
+    Cancelled,
+    Deleted,
+    QuoteAccepted,
+}
+
+impl OrderEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderEvent::Created => "ORDER_CREATED",
+            OrderEvent::Updated => "ORDER_UPDATED",
+            OrderEvent::Confirmed => "ORDER_CONFIRMED",
+            OrderEvent::StatusChanged => "STATUS_CHANGED",
+            OrderEvent::CreditHoldSet => "CREDIT_HOLD_SET",
+            OrderEvent::CreditHoldReleased => "CREDIT_HOLD_RELEASED",
+            OrderEvent::DeliveryDateChanged => "DELIVERY_DATE_CHANGED",
+            OrderEvent::ConfirmationSent => "CONFIRMATION_SENT",
+            OrderEvent::Cancelled => "ORDER_CANCELLED",
+            OrderEvent::Deleted => "ORDER_DELETED",
+            OrderEvent::QuoteAccepted => "QUOTE_ACCEPTED",
+        }
+    }
+}
+
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    order: &sales_order::Model,
+    customer_rep_id: Option<i64>,
+    kind: OrderEvent,
+    payload: Option<serde_json::Value>,
+) -> AppResult<outbox::Model> {
+    Ok(outbox::ActiveModel {
+        company_id: Set(order.company_id),
+        kind: Set(kind.as_str().to_owned()),
+        order_id: Set(Some(order.id)),
+        customer_id: Set(Some(order.customer_id)),
+        customer_rep_id: Set(customer_rep_id),
+        order_rep_id: Set(order.sales_rep_id),
+        status: Set(Some(order.status.to_value())),
+        financial_status: Set(Some(order.financial_status.to_value())),
+        payload: Set(payload.map(|p| p.to_string())),
+        occurred_at: Set(Utc::now()),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}

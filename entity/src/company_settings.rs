@@ -1,0 +1,20 @@
+use crate::Dec;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "company_settings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub company_id: i64,
+    pub block_on_credit_excess: bool,
+    pub manual_cost_for_non_stocked: bool,
+    pub freight_max_order_amount: Dec,
+    pub quotes_share_order_numbering: bool,
+    pub default_series: String,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

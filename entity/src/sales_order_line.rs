@@ -1,0 +1,29 @@
+use crate::Dec;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "sales_order_lines")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub company_id: i64,
+    pub order_id: i64,
+    pub position: i64,
+    pub parent_line_id: Option<i64>,
+    pub item_id: i64,
+    pub description: String,
+    pub quantity: Dec,
+    pub bonus_quantity: Dec,
+    pub unit_price: Dec,
+    pub discount_percent: Dec,
+    pub price_source: crate::PriceSource,
+    pub cost: Dec,
+    pub delivery_date: Option<Date>,
+    pub promised_date: Option<Date>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
