@@ -1,10 +1,13 @@
 //! Demo data: two sister companies with reps, a zone manager, customers, items, warehouses,
 //! stock and one user per role. Idempotent: does nothing when the demo company exists.
+use crate::auth::Principal;
 use crate::domain::{
-    companies, customers, items, principals, sales_reps, stock, suppliers, users, warehouses,
+    companies, customers, items, principals, sales_reps, sales_setup, stock, suppliers, users,
+    warehouses,
 };
 use crate::error::AppResult;
-use entity::{CustomerType, ItemKind, Role, Tracking};
+use chrono::NaiveDate;
+use entity::{CustomerType, DocType, FreightCalc, ItemKind, Role, Tracking};
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
@@ -86,6 +89,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
             zone: Some("CENTRO".into()),
             province: Some("Madrid".into()),
             payment_terms: Some("30D".into()),
+            payment_method: Some("TRANSFER".into()),
+            bank_account: Some("MAIN".into()),
+            carrier: Some("SEUR".into()),
             ..Default::default()
         }
     };
@@ -220,7 +226,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         ),
     )
     .await?;
-    items::create(
+    let kit = items::create(
         db,
         &admin,
         item(
@@ -232,6 +238,8 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         ),
     )
     .await?;
+
+    order_entry_setup(db, &admin, acme.id, bolt.id, nut.id, kit.id).await?;
 
     let warehouse_user = users::insert(
         db,
@@ -320,4 +328,95 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     }
     tracing::info!("demo data seeded");
     Ok(true)
+}
+
+/// Order-entry setup (R-ORD-2, 6, 7, 10, 12, R-ITEM-1): series A, payment terms 30D / 30-60
+/// (not under 200 EUR) / PER, transfer needing the MAIN account, carrier SEUR by quantity and
+/// zone, MRW by weight and province, a USD rate, ACME's own bolt price, and the fixing kit.
+async fn order_entry_setup(
+    db: &DatabaseConnection,
+    admin: &Principal,
+    acme: i64,
+    bolt: i64,
+    nut: i64,
+    kit: i64,
+) -> AppResult<()> {
+    for doc_type in [DocType::Quote, DocType::Order] {
+        sales_setup::create_series(db, admin, "A", doc_type, Some(1)).await?;
+    }
+    let pct = |p: i64| Decimal::from(p);
+    let installment = |days, percent| sales_setup::Installment { days, percent };
+    sales_setup::create_payment_terms(
+        db,
+        admin,
+        "30D",
+        "30 days",
+        false,
+        vec![installment(30, pct(100))],
+    )
+    .await?;
+    let split = sales_setup::create_payment_terms(
+        db,
+        admin,
+        "30-60",
+        "30 and 60 days",
+        false,
+        vec![installment(30, pct(50)), installment(60, pct(50))],
+    )
+    .await?;
+    sales_setup::restrict_payment_terms(db, admin, split.id, pct(200)).await?;
+    sales_setup::create_payment_terms(db, admin, "PER", "Custom installments", true, vec![])
+        .await?;
+    sales_setup::create_payment_method(db, admin, "TRANSFER", "Bank transfer", true).await?;
+    sales_setup::create_payment_method(db, admin, "CASH", "Cash on delivery", false).await?;
+    sales_setup::create_bank_account(
+        db,
+        admin,
+        "MAIN",
+        "Main account",
+        "ES91 2100 0418 4502 0005 1332",
+    )
+    .await?;
+    sales_setup::create_carrier(
+        db,
+        admin,
+        "SEUR",
+        "SEUR (by quantity and zone)",
+        FreightCalc::QtyZone,
+        vec![sales_setup::NewFreightRate {
+            zone: Some("CENTRO".into()),
+            province: None,
+            reference_quantity: pct(50),
+            max_weight: Decimal::ZERO,
+            amount: pct(12),
+        }],
+    )
+    .await?;
+    let bracket = |max: i64, amount: i64| sales_setup::NewFreightRate {
+        zone: None,
+        province: Some("MADRID".into()),
+        reference_quantity: Decimal::ZERO,
+        max_weight: pct(max),
+        amount: pct(amount),
+    };
+    sales_setup::create_carrier(
+        db,
+        admin,
+        "MRW",
+        "MRW (by weight and province)",
+        FreightCalc::KgProvince,
+        vec![bracket(10, 6), bracket(50, 15), bracket(500, 40)],
+    )
+    .await?;
+    let jan_first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    sales_setup::set_exchange_rate(db, admin, "USD", Decimal::new(9200, 4), jan_first).await?;
+    sales_setup::set_customer_price(db, admin, acme, bolt, Some(Decimal::new(30, 2)), None).await?;
+    sales_setup::set_kit_components(
+        db,
+        admin,
+        kit,
+        vec![(bolt, pct(10)), (nut, Decimal::new(1, 1))],
+    )
+    .await?;
+    Ok(())
 }

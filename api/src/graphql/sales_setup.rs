@@ -302,7 +302,7 @@ pub struct PaymentMethodInput {
 }
 
 #[derive(InputObject)]
-pub struct InstallmentInput {
+pub struct TermsInstallmentInput {
     pub days: i64,
     pub percent: Decimal,
 }
@@ -315,7 +315,7 @@ pub struct PaymentTermsInput {
     #[graphql(default)]
     pub custom: bool,
     #[graphql(default)]
-    pub installments: Vec<InstallmentInput>,
+    pub installments: Vec<TermsInstallmentInput>,
 }
 
 #[derive(InputObject)]
