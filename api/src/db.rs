@@ -41,8 +41,10 @@ pub async fn connect(url: &str) -> anyhow::Result<(DatabaseConnection, Statement
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
-    db.set_metric_callback(move |_info| {
+    db.set_metric_callback(move |info| {
         inner.fetch_add(1, Ordering::Relaxed);
+        // `RUST_LOG=mercato::sql=trace` prints every statement (handy when counting them).
+        tracing::trace!(target: "mercato::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
     });
     Ok((db, counter))
 }

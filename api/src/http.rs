@@ -1,6 +1,7 @@
 //! HTTP surface: POST /graphql (GraphQL over HTTP), GET /graphql (GraphiQL), /graphql/ws,
 //! /healthz, /readyz, /metrics.
 use crate::auth::Principal;
+use crate::domain::idempotency::{self, Claim};
 use crate::domain::principals;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
@@ -12,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, ServerError};
 use async_graphql_actix_web::GraphQLSubscription;
+use sha2::{Digest, Sha256};
 use std::time::Instant;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -47,18 +49,21 @@ fn error_body(message: &str, code: &str) -> serde_json::Value {
 }
 
 fn respond(status: StatusCode, gql: bool, body: &impl serde::Serialize) -> HttpResponse {
+    match serde_json::to_string(body) {
+        Ok(text) => respond_text(status, gql, text),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+fn respond_text(status: StatusCode, gql: bool, text: String) -> HttpResponse {
     let content_type = if gql {
         GRAPHQL_RESPONSE
     } else {
         "application/json"
     };
-    // Serialised straight from the response so that fields keep the query's order.
-    match serde_json::to_string(body) {
-        Ok(text) => HttpResponse::build(status)
-            .content_type(format!("{content_type}; charset=utf-8"))
-            .body(text),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
+    HttpResponse::build(status)
+        .content_type(format!("{content_type}; charset=utf-8"))
+        .body(text)
 }
 
 /// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
@@ -115,6 +120,26 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
             return respond(status, gql, &error_body(&e.message(), e.code()));
         }
     };
+    // Idempotency-Key (partners retry): claim before running, replay after.
+    let idempotency = match (req.headers().get("Idempotency-Key"), &principal) {
+        (Some(value), Some(p)) => {
+            let key = value.to_str().unwrap_or_default();
+            let hash = hex::encode(Sha256::digest(&body));
+            match idempotency::claim(&state.db, &principal_key(p), key, &hash).await {
+                Ok(Claim::Replay(text)) => return replay(gql, text),
+                Ok(Claim::Fresh(id)) => Some(id),
+                Err(e) => {
+                    let status = match (&e, gql) {
+                        (_, false) => StatusCode::OK,
+                        (AppError::Conflict(_), true) => StatusCode::CONFLICT,
+                        _ => StatusCode::BAD_REQUEST,
+                    };
+                    return respond(status, gql, &error_body(&e.message(), e.code()));
+                }
+            }
+        }
+        _ => None,
+    };
     let operation = request
         .operation_name
         .clone()
@@ -134,12 +159,44 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         started.elapsed().as_secs_f64(),
         response.errors.is_empty(),
     );
+    // Serialised straight from the response so that fields keep the query's order.
+    let Ok(text) = serde_json::to_string(&response) else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    if let Some(id) = idempotency
+        && let Err(e) = idempotency::complete(&state.db, id, &text).await
+    {
+        tracing::error!(error = ?e, "could not store the idempotent response");
+    }
     let status = if gql && request_failed && !response.errors.is_empty() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    respond(status, gql, &response)
+    respond_text(status, gql, text)
+}
+
+fn principal_key(p: &Principal) -> String {
+    match p.actor {
+        crate::auth::Actor::User(id) => format!("user:{id}"),
+        crate::auth::Actor::ApiToken(id) => format!("token:{id}"),
+    }
+}
+
+/// The first response to this Idempotency-Key, as it was sent.
+fn replay(gql: bool, text: String) -> HttpResponse {
+    let failed = text.starts_with("{\"data\":null");
+    let status = if gql && failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut response = respond_text(status, gql, text);
+    response.headers_mut().insert(
+        header::HeaderName::from_static("idempotent-replayed"),
+        header::HeaderValue::from_static("true"),
+    );
+    response
 }
 
 /// Errors raised by async-graphql itself (parse, validation, depth and complexity limits)

@@ -5,6 +5,7 @@ pub mod companies;
 pub mod credit;
 pub mod customers;
 pub mod demo;
+pub mod idempotency;
 pub mod items;
 pub mod numbering;
 pub mod orders;

@@ -184,13 +184,13 @@ pub async fn set_exchange_rate(
     )
     .exec(db)
     .await?;
-    Ok(exchange_rate::Entity::find()
+    exchange_rate::Entity::find()
         .filter(exchange_rate::Column::CompanyId.eq(p.company_id))
         .filter(exchange_rate::Column::Currency.eq(currency))
         .filter(exchange_rate::Column::ValidFrom.eq(valid_from))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("exchange rate vanished")))?)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("exchange rate vanished")))
 }
 
 pub async fn list_rates(
