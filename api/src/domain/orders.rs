@@ -1154,6 +1154,8 @@ async fn finish(
                     merch.freight_quantity,
                     order.weight.0,
                 ) {
+                    // Freight tables are in the company currency (R-ORD-7).
+                    Some(f) if rate != Decimal::ONE => f / rate,
                     Some(f) => f,
                     None => {
                         warnings.push(Warning {
