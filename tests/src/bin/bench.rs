@@ -40,6 +40,8 @@ async fn main() {
         assert!(r.is_ok(), "{}", r.0);
     }
     let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
+    let kit = app.id_of(&admin, "items", "KIT-FIX").await;
+    let acme = app.id_of(&admin, "customers", "ACME").await;
     let mad = app.id_of(&admin, "warehouses", "MAD").await;
 
     println!(
@@ -89,6 +91,29 @@ async fn main() {
         "adjustStock on one row (contended)",
         Some(&wh),
         &adjust,
+        clients,
+        requests,
+    )
+    .await;
+    let create_order = json!({
+        "query": "mutation($c: ID!, $b: ID!, $k: ID!) { createSalesOrder(input: {customerId: $c, lines: [{itemId: $b, quantity: \"10\"}, {itemId: $k, quantity: \"1\"}, {barcode: \"8412345000028\", quantity: \"2\", bonusQuantity: \"1\"}]}) { salesOrder { number amounts { total } } } }",
+        "variables": {"c": acme, "b": bolt, "k": kit}
+    });
+    run(
+        &app,
+        "createSalesOrder: 3 lines incl. a kit (gapless)",
+        Some(&ana),
+        &create_order,
+        clients,
+        requests,
+    )
+    .await;
+    let orders_page = json!({"query": "{ salesOrders(first: 50) { totalCount edges { node { documentNumber status amounts { total companyTotal } customer { code } salesRep { code } carrier { code } lines { quantity unitPrice item { sku } } } } } }"});
+    run(
+        &app,
+        "salesOrders as a rep: 50 with lines, items",
+        Some(&ana),
+        &orders_page,
         clients,
         requests,
     )
