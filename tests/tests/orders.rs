@@ -1714,3 +1714,159 @@ async fn listing_fifty_orders_with_lines_items_and_customers_costs_a_fixed_numbe
     );
     assert!(counts[1] <= 12, "{counts:?}");
 }
+
+#[tokio::test]
+async fn quotes_are_updated_rejected_deleted_and_seen_like_orders_r_ord_3() {
+    let t = Demo::new().await;
+    let (acme, globex) = (t.customer("ACME").await, t.customer("GLOBEX").await);
+    let (bolt, nut) = (t.item("BOLT-M8").await, t.item("NUT-M8").await);
+    let ana = t.app.login("ana@iberia.example").await;
+    let boris = t.app.login("boris@iberia.example").await;
+    let create = "mutation($c: ID!, $i: ID!) { createQuote(input: {customerId: $c, lines: [{itemId: $i, quantity: \"10\"}]}) { quote { id version status lines { item { sku } } } } }";
+    let q = t
+        .app
+        .gql(Some(&ana), create, json!({"c": acme, "i": bolt}))
+        .await;
+    let q = q.data()["createQuote"]["quote"].clone();
+    t.app
+        .gql(Some(&boris), create, json!({"c": globex, "i": bolt}))
+        .await
+        .data();
+    // All lines replaced at once, with optimistic locking.
+    let update = "mutation($id: ID!, $v: Int, $i: ID!) { updateQuote(input: {id: $id, expectedVersion: $v, lines: [{itemId: $i, quantity: \"3\"}], notes: \"revised\"}) { quote { version notes lines { item { sku } quantity } amounts { net } } } }";
+    let r = t
+        .app
+        .gql(
+            Some(&ana),
+            update,
+            json!({"id": q["id"], "v": q["version"], "i": nut}),
+        )
+        .await;
+    let u = &r.data()["updateQuote"]["quote"];
+    assert_eq!(
+        (u["lines"][0]["item"]["sku"].as_str(), u["notes"].as_str()),
+        (Some("NUT-M8"), Some("revised"))
+    );
+    assert_eq!(d(&u["amounts"]["net"]), dec("29.70"));
+    let stale = t
+        .app
+        .gql(
+            Some(&ana),
+            update,
+            json!({"id": q["id"], "v": q["version"], "i": bolt}),
+        )
+        .await;
+    assert_eq!(stale.code(), "CONFLICT");
+    // Visibility: each rep lists their own customers' quotes.
+    let list = |token: String| {
+        let app = &t.app;
+        async move {
+            let r = app
+                .gql(
+                    Some(&token),
+                    "{ quotes { totalCount edges { node { customer { code } } } } }",
+                    json!({}),
+                )
+                .await;
+            r.data()["quotes"]["totalCount"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(
+        (
+            list(ana.clone()).await,
+            list(boris.clone()).await,
+            list(t.admin.clone()).await
+        ),
+        (1, 1, 2)
+    );
+    let peek = t
+        .app
+        .gql(
+            Some(&boris),
+            "query($id: ID!) { quote(id: $id) { id } }",
+            json!({"id": q["id"]}),
+        )
+        .await;
+    assert_eq!(peek.code(), "NOT_FOUND");
+    // Rejected quotes cannot be accepted; they can be deleted.
+    let r = t
+        .app
+        .gql(
+            Some(&ana),
+            "mutation($id: ID!) { rejectQuote(input: {id: $id}) { quote { status } } }",
+            json!({"id": q["id"]}),
+        )
+        .await;
+    assert_eq!(r.data()["rejectQuote"]["quote"]["status"], "REJECTED");
+    let r = t
+        .app
+        .gql(
+            Some(&ana),
+            "mutation($id: ID!) { acceptQuote(input: {id: $id}) { quote { status } } }",
+            json!({"id": q["id"]}),
+        )
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE");
+    let r = t
+        .app
+        .gql(
+            Some(&ana),
+            "mutation($id: ID!) { deleteQuote(input: {id: $id}) { deletedId } }",
+            json!({"id": q["id"]}),
+        )
+        .await;
+    assert_eq!(r.data()["deleteQuote"]["deletedId"], q["id"]);
+    assert_eq!(list(ana).await, 0);
+}
+
+#[tokio::test]
+async fn twenty_clients_adding_lines_to_one_order_lose_nothing() {
+    let t = Demo::new().await;
+    let acme = t.customer("ACME").await;
+    let bolt = t.item("BOLT-M8").await;
+    let o = t
+        .create(
+            &acme,
+            json!([line(&bolt, "1")]),
+            json!({"freightTerms": "PREPAID"}),
+        )
+        .await["salesOrder"]
+        .clone();
+    let ana = t.app.login("ana@iberia.example").await;
+    let adds = (0..20).map(|k| {
+        let token = if k % 2 == 0 {
+            t.admin.clone()
+        } else {
+            ana.clone()
+        };
+        let (t, id, bolt) = (&t, o["id"].clone(), bolt.clone());
+        async move {
+            t.mutate(
+                &token,
+                "addSalesOrderLine",
+                "AddSalesOrderLineInput",
+                json!({"orderId": id, "line": line(&bolt, "1")}),
+            )
+            .await
+        }
+    });
+    for r in join_all(adds).await {
+        r.data();
+    }
+    let now = t.order(&t.admin, o["id"].as_str().unwrap()).await;
+    let now = &now.data()["salesOrder"];
+    let mut positions: Vec<i64> = now["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["position"].as_i64().unwrap())
+        .collect();
+    positions.sort();
+    assert_eq!(positions, (1..=21).collect::<Vec<i64>>());
+    assert_eq!(
+        now["version"].as_i64(),
+        Some(o["version"].as_i64().unwrap() + 20)
+    );
+    // 21 bolts at ACME's 0.30.
+    assert_eq!(d(&now["amounts"]["net"]), dec("6.30"));
+}

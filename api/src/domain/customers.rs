@@ -2,14 +2,14 @@
 //! assigned rep decides who sees them (R-ACC-2…5).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{Page, PageArgs, companies, page, validate};
+use crate::domain::{Page, PageArgs, companies, page, rows, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AddressKind, CustomerType, Dec, customer, customer_address, sales_rep};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, Set,
 };
 use std::collections::HashMap;
 
@@ -338,14 +338,6 @@ pub async fn addresses_by_customer(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<customer_address::Model>>> {
-    let rows = customer_address::Entity::find()
-        .filter(customer_address::Column::CustomerId.is_in(ids.to_vec()))
-        .order_by_asc(customer_address::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<customer_address::Model>> = HashMap::new();
-    for a in rows {
-        out.entry(a.customer_id).or_default().push(a);
-    }
-    Ok(out)
+    use customer_address::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::CustomerId, ids, Column::Id, |a| a.customer_id).await
 }

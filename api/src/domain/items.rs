@@ -2,7 +2,7 @@
 //! descriptions per language.
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{Page, PageArgs, page, validate};
+use crate::domain::{Page, PageArgs, page, rows, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{Dec, ItemKind, Tracking, item, item_barcode, item_description, supplier};
@@ -320,14 +320,6 @@ pub async fn descriptions_by_item(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<item_description::Model>>> {
-    let rows = item_description::Entity::find()
-        .filter(item_description::Column::ItemId.is_in(ids.to_vec()))
-        .order_by_asc(item_description::Column::Language)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<item_description::Model>> = HashMap::new();
-    for r in rows {
-        out.entry(r.item_id).or_default().push(r);
-    }
-    Ok(out)
+    use item_description::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::ItemId, ids, Column::Language, |d| d.item_id).await
 }

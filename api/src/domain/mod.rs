@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod page;
 pub mod pricing;
 pub mod principals;
+pub mod rows;
 pub mod sales_reps;
 pub mod sales_setup;
 pub mod stock;

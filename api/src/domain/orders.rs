@@ -10,7 +10,7 @@ use crate::db;
 use crate::domain::credit::{self, Verdict};
 use crate::domain::outbox::{self, OrderEvent};
 use crate::domain::pricing::{self, LineFigures, Terms};
-use crate::domain::{Page, PageArgs, companies, numbering, page, sales_setup, validate};
+use crate::domain::{Page, PageArgs, companies, numbering, page, rows, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -253,72 +253,50 @@ pub async fn lines_by_orders<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<sales_order_line::Model>>> {
-    let rows = sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.is_in(ids.to_vec()))
-        .order_by_asc(sales_order_line::Column::Position)
-        .order_by_asc(sales_order_line::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-    for r in rows {
-        out.entry(r.order_id).or_default().push(r);
+    use sales_order_line::{Column, Entity};
+    let mut out =
+        rows::children::<Entity, _>(db, Column::OrderId, ids, Column::Id, |l| l.order_id).await?;
+    for lines in out.values_mut() {
+        lines.sort_by_key(|l| (l.position, l.id));
     }
     Ok(out)
 }
 
-macro_rules! children_of_orders {
-    ($name:ident, $entity:ident, $order_by:expr) => {
-        pub async fn $name(
-            db: &DatabaseConnection,
-            ids: &[i64],
-        ) -> AppResult<HashMap<i64, Vec<$entity::Model>>> {
-            let rows = $entity::Entity::find()
-                .filter($entity::Column::OrderId.is_in(ids.to_vec()))
-                .order_by_asc($order_by)
-                .all(db)
-                .await?;
-            let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-            for r in rows {
-                out.entry(r.order_id.unwrap_or_default_id())
-                    .or_default()
-                    .push(r);
-            }
-            Ok(out)
-        }
-    };
+pub async fn installments_by_orders(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<order_installment::Model>>> {
+    use order_installment::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::OrderId, ids, Column::DueDate, |r| r.order_id).await
 }
 
-/// Lets one macro serve `order_id: i64` and `order_id: Option<i64>` children.
-trait OrderKey {
-    fn unwrap_or_default_id(self) -> i64;
-}
-impl OrderKey for i64 {
-    fn unwrap_or_default_id(self) -> i64 {
-        self
-    }
-}
-impl OrderKey for Option<i64> {
-    fn unwrap_or_default_id(self) -> i64 {
-        self.unwrap_or_default()
-    }
+pub async fn date_changes_by_orders(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<delivery_date_change::Model>>> {
+    use delivery_date_change::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::OrderId, ids, Column::Id, |r| r.order_id).await
 }
 
-children_of_orders!(
-    installments_by_orders,
-    order_installment,
-    order_installment::Column::DueDate
-);
-children_of_orders!(
-    date_changes_by_orders,
-    delivery_date_change,
-    delivery_date_change::Column::Id
-);
-children_of_orders!(
-    confirmations_by_orders,
-    order_confirmation,
-    order_confirmation::Column::Id
-);
-children_of_orders!(events_by_orders, outbox_row, outbox_row::Column::Id);
+pub async fn confirmations_by_orders(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<order_confirmation::Model>>> {
+    use order_confirmation::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::OrderId, ids, Column::Id, |r| r.order_id).await
+}
+
+/// The outbox rows of orders the caller sees (R-ORD-17).
+pub async fn events_by_orders(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<outbox_row::Model>>> {
+    use outbox_row::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::OrderId, ids, Column::Id, |r| {
+        r.order_id.unwrap_or_default()
+    })
+    .await
+}
 
 /// R-ORD-8 delay report: lines of visible open or delivered orders whose current delivery date
 /// differs from the first promised one (real changes only; corrections move the promise).
@@ -421,42 +399,53 @@ async fn defaults(
     company_currency: &str,
     settings: &company_settings::Model,
 ) -> AppResult<sales_order::Model> {
-    let by_code = |code: &Option<String>| code.as_deref().map(str::to_uppercase);
-    let terms = match by_code(&c.payment_terms) {
-        Some(code) => payment_terms::Entity::find()
-            .filter(payment_terms::Column::CompanyId.eq(p.company_id))
-            .filter(payment_terms::Column::Code.eq(code))
-            .one(db)
-            .await?
-            .map(|t| t.id),
-        None => None,
+    let terms = {
+        use payment_terms::{Column, Entity};
+        id_by_code::<Entity>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.payment_terms,
+            |m| m.id,
+        )
+        .await?
     };
-    let method = match by_code(&c.payment_method) {
-        Some(code) => payment_method::Entity::find()
-            .filter(payment_method::Column::CompanyId.eq(p.company_id))
-            .filter(payment_method::Column::Code.eq(code))
-            .one(db)
-            .await?
-            .map(|t| t.id),
-        None => None,
+    let method = {
+        use payment_method::{Column, Entity};
+        id_by_code::<Entity>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.payment_method,
+            |m| m.id,
+        )
+        .await?
     };
-    let bank = match by_code(&c.bank_account) {
-        Some(code) => bank_account::Entity::find()
-            .filter(bank_account::Column::CompanyId.eq(p.company_id))
-            .filter(bank_account::Column::Code.eq(code))
-            .one(db)
-            .await?
-            .map(|t| t.id),
-        None => None,
+    let bank = {
+        use bank_account::{Column, Entity};
+        id_by_code::<Entity>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.bank_account,
+            |m| m.id,
+        )
+        .await?
     };
-    let carrier = match by_code(&c.carrier) {
-        Some(code) => carrier::Entity::find()
-            .filter(carrier::Column::CompanyId.eq(p.company_id))
-            .filter(carrier::Column::Code.eq(code))
-            .one(db)
-            .await?
-            .map(|t| t.id),
-        None => None,
+    let carrier = {
+        use carrier::{Column, Entity};
+        id_by_code::<Entity>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.carrier,
+            |m| m.id,
+        )
+        .await?
     };
     let ship_to = customer_address::Entity::find()
         .filter(customer_address::Column::CustomerId.eq(c.id))
@@ -535,6 +524,26 @@ async fn defaults(
     })
 }
 
+/// The id of a company's setup record by its code (customer defaults are codes, R-ORD-1).
+async fn id_by_code<E: EntityTrait>(
+    db: &DatabaseConnection,
+    company_col: E::Column,
+    code_col: E::Column,
+    company_id: i64,
+    code: &Option<String>,
+    id: impl Fn(&E::Model) -> i64,
+) -> AppResult<Option<i64>> {
+    let Some(code) = code.as_deref() else {
+        return Ok(None);
+    };
+    Ok(E::find()
+        .filter(company_col.eq(company_id))
+        .filter(code_col.eq(code.to_uppercase()))
+        .one(db)
+        .await?
+        .map(|m| id(&m)))
+}
+
 fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
     if visibility::can(p, Permission::OverrideOrderTerms) {
         Ok(())
@@ -545,8 +554,8 @@ fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
 
 /// Applies header overrides to `m`, checking each reference belongs to the company (and the
 /// customer, for the ship-to address).
-async fn apply_header(
-    db: &DatabaseConnection,
+async fn apply_header<C: ConnectionTrait>(
+    db: &C,
     p: &Principal,
     c: &customer::Model,
     company_currency: &str,
@@ -747,8 +756,8 @@ struct PendingLine {
 /// (R-ORD-6) in the order currency (R-ORD-7), description in the order language (R-ITEM-5;
 /// editable only for non-stocked items, R-ITEM-1), cost (manual for non-stocked items when the
 /// company requires it), kits expanded into price-0 component lines (R-ITEM-1).
-async fn resolve_lines(
-    db: &DatabaseConnection,
+async fn resolve_lines<C: ConnectionTrait>(
+    db: &C,
     p: &Principal,
     c: &customer::Model,
     order: &sales_order::Model,
@@ -1420,15 +1429,15 @@ pub async fn update(
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
     let company = companies::own(db, p).await?;
-    let current = get(db, p, kind, id).await?;
-    let c = customer::Entity::find_by_id(current.customer_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("customer"))?;
-    let settings = sales_setup::settings(db, p.company_id).await?;
-    let mut draft = current.clone();
+    // Everything is read inside the transaction that holds the order's lock, so a concurrent
+    // change can neither be overwritten with stale values nor slip in between.
+    let tx = db::write_tx(db).await?;
+    let locked = lock(&tx, p, Some(kind), id).await?;
+    editable(&locked)?;
+    let (c, settings) = context(&tx, &locked).await?;
+    let mut draft = locked;
     apply_header(
-        db,
+        &tx,
         p,
         &c,
         &company.currency,
@@ -1438,16 +1447,9 @@ pub async fn update(
     )
     .await?;
     let pending = match replace_lines {
-        Some(lines) => Some(resolve_lines(db, p, &c, &draft, &settings, lines, "lines").await?),
+        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &settings, lines, "lines").await?),
         None => None,
     };
-    let tx = db::write_tx(db).await?;
-    let locked = lock(&tx, p, Some(kind), id).await?;
-    editable(&locked)?;
-    // Keep what the lock saw for fields this request does not touch.
-    draft.version = locked.version;
-    draft.status = locked.status;
-    draft.credit_hold = locked.credit_hold;
     if let Some(pending) = pending {
         sales_order_line::Entity::delete_many()
             .filter(sales_order_line::Column::OrderId.eq(id))
@@ -1479,16 +1481,11 @@ pub async fn add_line(
     expected_version: Option<i64>,
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
-    let current = get(db, p, DocKind::Order, order_id).await?;
-    let c = customer::Entity::find_by_id(current.customer_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("customer"))?;
-    let settings = sales_setup::settings(db, p.company_id).await?;
-    let pending = resolve_lines(db, p, &c, &current, &settings, vec![line], "lines").await?;
     let tx = db::write_tx(db).await?;
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
+    let (c, settings) = context(&tx, &order).await?;
+    let pending = resolve_lines(&tx, p, &c, &order, &settings, vec![line], "lines").await?;
     let last = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.eq(order_id))
         .order_by_desc(sales_order_line::Column::Position)
@@ -1957,6 +1954,24 @@ pub async fn close(db: &DatabaseConnection, p: &Principal, order_id: i64) -> App
     .await
 }
 
+/// A quote the customer turned down: it can no longer be accepted (R-ORD-3).
+pub async fn reject_quote(
+    db: &DatabaseConnection,
+    p: &Principal,
+    quote_id: i64,
+) -> AppResult<Saved> {
+    transition_of(
+        db,
+        p,
+        DocKind::Quote,
+        quote_id,
+        &[DocStatus::Open],
+        DocStatus::Rejected,
+        OrderEvent::StatusChanged,
+    )
+    .await
+}
+
 async fn transition(
     db: &DatabaseConnection,
     p: &Principal,
@@ -1965,13 +1980,27 @@ async fn transition(
     to: DocStatus,
     event: OrderEvent,
 ) -> AppResult<Saved> {
+    transition_of(db, p, DocKind::Order, order_id, from, to, event).await
+}
+
+async fn transition_of(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    id: i64,
+    from: &[DocStatus],
+    to: DocStatus,
+    event: OrderEvent,
+) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
-    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    let mut order = lock(&tx, p, Some(kind), id).await?;
     if !from.contains(&order.status) {
         return Err(AppError::InvalidState(format!(
-            "a {:?} order cannot become {:?} (R-ORD-17)",
-            order.status, to
+            "a {:?} {} cannot become {:?} (R-ORD-17)",
+            order.status,
+            kind_name(kind),
+            to
         )));
     }
     let (c, _) = context(&tx, &order).await?;

@@ -4,7 +4,7 @@
 //! R-ITEM-1, R-ITEM-6). Admins change it; every user of the company reads it.
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{customers, validate};
+use crate::domain::{customers, rows, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -392,32 +392,22 @@ pub async fn installments_by_terms<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<payment_term_installment::Model>>> {
-    let rows = payment_term_installment::Entity::find()
-        .filter(payment_term_installment::Column::PaymentTermsId.is_in(ids.to_vec()))
-        .order_by_asc(payment_term_installment::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-    for r in rows {
-        out.entry(r.payment_terms_id).or_default().push(r);
-    }
-    Ok(out)
+    use payment_term_installment::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::PaymentTermsId, ids, Column::Id, |r| {
+        r.payment_terms_id
+    })
+    .await
 }
 
 pub async fn restrictions_by_terms<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<payment_term_restriction::Model>>> {
-    let rows = payment_term_restriction::Entity::find()
-        .filter(payment_term_restriction::Column::PaymentTermsId.is_in(ids.to_vec()))
-        .order_by_asc(payment_term_restriction::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-    for r in rows {
-        out.entry(r.payment_terms_id).or_default().push(r);
-    }
-    Ok(out)
+    use payment_term_restriction::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::PaymentTermsId, ids, Column::Id, |r| {
+        r.payment_terms_id
+    })
+    .await
 }
 
 pub async fn create_bank_account(
@@ -551,11 +541,13 @@ pub async fn freight_rates<C: ConnectionTrait>(
     db: &C,
     carrier_id: i64,
 ) -> AppResult<Vec<freight_rate::Model>> {
-    Ok(freight_rate::Entity::find()
-        .filter(freight_rate::Column::CarrierId.eq(carrier_id))
-        .order_by_asc(freight_rate::Column::Id)
-        .all(db)
-        .await?)
+    use freight_rate::{Column, Entity};
+    let mut by_carrier =
+        rows::children::<Entity, _>(db, Column::CarrierId, &[carrier_id], Column::Id, |r| {
+            r.carrier_id
+        })
+        .await?;
+    Ok(by_carrier.remove(&carrier_id).unwrap_or_default())
 }
 
 /// R-ORD-6: a customer-specific price and/or discount for one item; both `None` removes it.
@@ -693,16 +685,11 @@ pub async fn kit_components<C: ConnectionTrait>(
     db: &C,
     kit_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<kit_component::Model>>> {
-    let rows = kit_component::Entity::find()
-        .filter(kit_component::Column::KitItemId.is_in(kit_ids.to_vec()))
-        .order_by_asc(kit_component::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-    for r in rows {
-        out.entry(r.kit_item_id).or_default().push(r);
-    }
-    Ok(out)
+    use kit_component::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::KitItemId, kit_ids, Column::Id, |r| {
+        r.kit_item_id
+    })
+    .await
 }
 
 /// R-ITEM-6: puts an item on (or takes it off) the company's unique-per-customer list.
@@ -770,16 +757,8 @@ pub async fn rates_by_carriers(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<freight_rate::Model>>> {
-    let rows = freight_rate::Entity::find()
-        .filter(freight_rate::Column::CarrierId.is_in(ids.to_vec()))
-        .order_by_asc(freight_rate::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
-    for r in rows {
-        out.entry(r.carrier_id).or_default().push(r);
-    }
-    Ok(out)
+    use freight_rate::{Column, Entity};
+    rows::children::<Entity, _>(db, Column::CarrierId, ids, Column::Id, |r| r.carrier_id).await
 }
 
 /// Unique-per-customer flag of each item id.

@@ -1095,6 +1095,23 @@ impl OrderMutation {
         Ok(quote_payload(saved))
     }
 
+    /// The customer declined: the quote can no longer be accepted.
+    async fn reject_quote(&self, ctx: &Context<'_>, input: DocumentRef) -> Result<QuotePayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(quote_payload(
+            orders::reject_quote(db(ctx), principal(ctx)?, id).await?,
+        ))
+    }
+
+    /// An open or rejected quote; an accepted one stays as the record of its order.
+    async fn delete_quote(&self, ctx: &Context<'_>, input: DocumentRef) -> Result<DeletePayload> {
+        let id = parse_id(&input.id, "id")?;
+        let deleted = orders::delete(db(ctx), principal(ctx)?, DocKind::Quote, id).await?;
+        Ok(DeletePayload {
+            deleted_id: to_id(deleted),
+        })
+    }
+
     /// R-ORD-3: the quote becomes a DRAFT order with its header and lines.
     async fn accept_quote(
         &self,
