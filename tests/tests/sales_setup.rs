@@ -146,3 +146,39 @@ async fn a_rep_sees_customer_prices_only_of_their_own_customers() {
         "NOT_FOUND"
     );
 }
+
+#[tokio::test]
+async fn a_customer_defaults_only_to_setup_codes_that_exist_r_ord_1() {
+    let app = spawn_demo().await;
+    let admin = app.login("admin@iberia.example").await;
+    let create = "mutation($f: CustomerInput!) { createCustomer(input: $f) { customer { paymentTerms carrier series } } }";
+    for (field, value) in [
+        ("paymentTerms", "45D"),
+        ("paymentMethod", "BITCOIN"),
+        ("bankAccount", "NOPE"),
+        ("carrier", "UPS"),
+    ] {
+        let r = app
+            .gql(
+                Some(&admin),
+                create,
+                json!({"f": {"code": "X", "name": "x", field: value}}),
+            )
+            .await;
+        assert_eq!(
+            (r.code(), r.field()),
+            ("VALIDATION".into(), Some(field.to_owned())),
+            "{field}"
+        );
+    }
+    let r = app.gql(Some(&admin), create, json!({"f": {"code": "X", "name": "x", "paymentTerms": "30-60", "carrier": "mrw", "series": "b"}})).await;
+    let c = &r.data()["createCustomer"]["customer"];
+    assert_eq!(
+        (
+            c["paymentTerms"].as_str(),
+            c["carrier"].as_str(),
+            c["series"].as_str()
+        ),
+        (Some("30-60"), Some("MRW"), Some("B"))
+    );
+}

@@ -2,7 +2,7 @@
 //! assigned rep decides who sees them (R-ACC-2…5).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{Page, PageArgs, companies, page, rows, validate};
+use crate::domain::{Page, PageArgs, companies, page, rows, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AddressKind, CustomerType, Dec, customer, customer_address, sales_rep};
@@ -182,11 +182,49 @@ async fn save(
     }
     set_text(&mut m.zone, "zone", input.zone)?;
     set_text(&mut m.province, "province", input.province)?;
-    set_text(&mut m.payment_terms, "paymentTerms", input.payment_terms)?;
-    set_text(&mut m.payment_method, "paymentMethod", input.payment_method)?;
-    set_text(&mut m.bank_account, "bankAccount", input.bank_account)?;
-    set_text(&mut m.series, "series", input.series)?;
-    set_text(&mut m.carrier, "carrier", input.carrier)?;
+    // Order-entry defaults are codes of the company's setup records (R-ORD-1): each must exist.
+    if let Some(code) = input.payment_terms {
+        use entity::payment_terms::{Column, Entity};
+        m.payment_terms =
+            Set(
+                setup_code::<Entity>(db, p, Column::CompanyId, Column::Code, "paymentTerms", code)
+                    .await?,
+            );
+    }
+    if let Some(code) = input.payment_method {
+        use entity::payment_method::{Column, Entity};
+        m.payment_method = Set(setup_code::<Entity>(
+            db,
+            p,
+            Column::CompanyId,
+            Column::Code,
+            "paymentMethod",
+            code,
+        )
+        .await?);
+    }
+    if let Some(code) = input.bank_account {
+        use entity::bank_account::{Column, Entity};
+        m.bank_account =
+            Set(
+                setup_code::<Entity>(db, p, Column::CompanyId, Column::Code, "bankAccount", code)
+                    .await?,
+            );
+    }
+    if let Some(code) = input.carrier {
+        use entity::carrier::{Column, Entity};
+        m.carrier =
+            Set(
+                setup_code::<Entity>(db, p, Column::CompanyId, Column::Code, "carrier", code)
+                    .await?,
+            );
+    }
+    if let Some(series) = input.series {
+        m.series = Set(match validate::optional("series", Some(series), 10)? {
+            Some(s) => Some(sales_setup::series_code("series", &s)?),
+            None => None,
+        });
+    }
     set_text(&mut m.order_type, "orderType", input.order_type)?;
     if let Some(b) = input.direct_delivery {
         m.direct_delivery = Set(b);
@@ -218,6 +256,37 @@ async fn save(
     }
     tx.commit().await?;
     Ok(saved)
+}
+
+/// A setup code the customer defaults to: upper-cased, and it must exist in the company.
+/// An empty string clears it.
+async fn setup_code<E: EntityTrait>(
+    db: &DatabaseConnection,
+    p: &Principal,
+    company: E::Column,
+    code_col: E::Column,
+    field: &str,
+    code: String,
+) -> AppResult<Option<String>> {
+    let Some(code) = validate::optional(field, Some(code), 20)?.map(|c| c.to_uppercase()) else {
+        return Ok(None);
+    };
+    let found = sales_setup::id_by_code::<E, _>(
+        db,
+        company,
+        code_col,
+        p.company_id,
+        &Some(code.clone()),
+        |_| 0,
+    )
+    .await?;
+    match found {
+        Some(_) => Ok(Some(code)),
+        None => Err(AppError::validation(
+            field,
+            format!("no {field} with code {code}"),
+        )),
+    }
 }
 
 fn set_text(

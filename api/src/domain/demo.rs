@@ -78,6 +78,8 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     let ana = sales_reps::create(db, &admin, rep("ANA", "Ana Rep")).await?;
     let boris = sales_reps::create(db, &admin, rep("BORIS", "Boris Rep")).await?;
     sales_reps::set_associated(db, &admin, manager.id, vec![ana.id]).await?;
+    // Customers name these setup records by code, so they come first.
+    order_entry_setup(db, &admin).await?;
 
     let customer = |code: &str, name: &str, rep: Option<i64>, lang: &str, limit: i64| {
         customers::CustomerFields {
@@ -239,7 +241,22 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
     )
     .await?;
 
-    order_entry_setup(db, &admin, acme.id, bolt.id, nut.id, kit.id).await?;
+    sales_setup::set_customer_price(
+        db,
+        &admin,
+        acme.id,
+        bolt.id,
+        Some(Decimal::new(30, 2)),
+        None,
+    )
+    .await?;
+    sales_setup::set_kit_components(
+        db,
+        &admin,
+        kit.id,
+        vec![(bolt.id, Decimal::from(10)), (nut.id, Decimal::new(1, 1))],
+    )
+    .await?;
 
     let warehouse_user = users::insert(
         db,
@@ -332,15 +349,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
 
 /// Order-entry setup (R-ORD-2, 6, 7, 10, 12, R-ITEM-1): series A, payment terms 30D / 30-60
 /// (not under 200 EUR) / PER, transfer needing the MAIN account, carrier SEUR by quantity and
-/// zone, MRW by weight and province, a USD rate, ACME's own bolt price, and the fixing kit.
-async fn order_entry_setup(
-    db: &DatabaseConnection,
-    admin: &Principal,
-    acme: i64,
-    bolt: i64,
-    nut: i64,
-    kit: i64,
-) -> AppResult<()> {
+/// zone, MRW by weight and province, and a USD rate. (ACME's own bolt price and the fixing kit
+/// follow once those records exist.)
+async fn order_entry_setup(db: &DatabaseConnection, admin: &Principal) -> AppResult<()> {
     for doc_type in [DocType::Quote, DocType::Order] {
         sales_setup::create_series(db, admin, "A", doc_type, Some(1)).await?;
     }
@@ -410,13 +421,5 @@ async fn order_entry_setup(
     .await?;
     let jan_first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     sales_setup::set_exchange_rate(db, admin, "USD", Decimal::new(9200, 4), jan_first).await?;
-    sales_setup::set_customer_price(db, admin, acme, bolt, Some(Decimal::new(30, 2)), None).await?;
-    sales_setup::set_kit_components(
-        db,
-        admin,
-        kit,
-        vec![(bolt, pct(10)), (nut, Decimal::new(1, 1))],
-    )
-    .await?;
     Ok(())
 }

@@ -401,7 +401,7 @@ async fn defaults(
 ) -> AppResult<sales_order::Model> {
     let terms = {
         use payment_terms::{Column, Entity};
-        id_by_code::<Entity>(
+        sales_setup::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -413,7 +413,7 @@ async fn defaults(
     };
     let method = {
         use payment_method::{Column, Entity};
-        id_by_code::<Entity>(
+        sales_setup::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -425,7 +425,7 @@ async fn defaults(
     };
     let bank = {
         use bank_account::{Column, Entity};
-        id_by_code::<Entity>(
+        sales_setup::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -437,7 +437,7 @@ async fn defaults(
     };
     let carrier = {
         use carrier::{Column, Entity};
-        id_by_code::<Entity>(
+        sales_setup::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -522,26 +522,6 @@ async fn defaults(
         }
         m
     })
-}
-
-/// The id of a company's setup record by its code (customer defaults are codes, R-ORD-1).
-async fn id_by_code<E: EntityTrait>(
-    db: &DatabaseConnection,
-    company_col: E::Column,
-    code_col: E::Column,
-    company_id: i64,
-    code: &Option<String>,
-    id: impl Fn(&E::Model) -> i64,
-) -> AppResult<Option<i64>> {
-    let Some(code) = code.as_deref() else {
-        return Ok(None);
-    };
-    Ok(E::find()
-        .filter(company_col.eq(company_id))
-        .filter(code_col.eq(code.to_uppercase()))
-        .one(db)
-        .await?
-        .map(|m| id(&m)))
 }
 
 fn needs_override(p: &Principal, field: &str) -> AppResult<()> {

@@ -20,6 +20,26 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// The id of a company's setup record by its code (customer defaults are codes, R-ORD-1).
+pub async fn id_by_code<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    company_col: E::Column,
+    code_col: E::Column,
+    company_id: i64,
+    code: &Option<String>,
+    id: impl Fn(&E::Model) -> i64,
+) -> AppResult<Option<i64>> {
+    let Some(code) = code.as_deref() else {
+        return Ok(None);
+    };
+    Ok(E::find()
+        .filter(company_col.eq(company_id))
+        .filter(code_col.eq(code.to_uppercase()))
+        .one(db)
+        .await?
+        .map(|m| id(&m)))
+}
+
 /// Company settings; a company that never saved any gets these defaults.
 pub async fn settings<C: ConnectionTrait>(
     db: &C,
