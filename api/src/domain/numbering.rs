@@ -16,6 +16,9 @@ pub async fn next(
     series: &str,
     doc_type: DocType,
 ) -> AppResult<i64> {
+    if let Some(n) = increment(tx, company_id, series, doc_type).await? {
+        return Ok(n);
+    }
     // A series is usable from its first document; `createNumberSeries` only sets a start.
     number_series::Entity::insert(number_series::ActiveModel {
         company_id: Set(company_id),
@@ -31,6 +34,18 @@ pub async fn next(
     ])
     .exec(tx)
     .await?;
+    increment(tx, company_id, series, doc_type)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("number series row vanished")))
+}
+
+/// Takes the next number of an existing series row, or `None` when the row does not exist.
+async fn increment(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+    series: &str,
+    doc_type: DocType,
+) -> AppResult<Option<i64>> {
     let stmt = Query::update()
         .table(number_series::Entity)
         .value(
@@ -42,10 +57,11 @@ pub async fn next(
         .and_where(Expr::col(number_series::Column::DocType).eq(doc_type.to_value()))
         .returning_col(number_series::Column::NextNumber)
         .to_owned();
-    let row = tx
-        .query_one(&stmt)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("number series row vanished")))?;
-    let after: i64 = row.try_get("", "next_number")?;
-    Ok(after - 1)
+    match tx.query_one(&stmt).await? {
+        Some(row) => {
+            let after: i64 = row.try_get("", "next_number")?;
+            Ok(Some(after - 1))
+        }
+        None => Ok(None),
+    }
 }

@@ -995,38 +995,68 @@ fn agreement_terms(
     None
 }
 
+/// Inserts lines from `first_position` on: all top-level lines in one statement, then all kit
+/// components in one more, pointing at their kit line (found by its position).
 async fn insert_lines(
     tx: &DatabaseTransaction,
     order: &sales_order::Model,
     lines: Vec<PendingLine>,
     first_position: i64,
 ) -> AppResult<()> {
-    let now = Utc::now();
-    for (i, l) in lines.into_iter().enumerate() {
-        let position = first_position + i as i64;
-        let row = |l: &PendingLine, parent: Option<i64>| sales_order_line::ActiveModel {
-            company_id: Set(order.company_id),
-            order_id: Set(order.id),
-            position: Set(position),
-            parent_line_id: Set(parent),
-            item_id: Set(l.item.id),
-            description: Set(l.description.clone()),
-            quantity: Set(Dec(l.quantity)),
-            bonus_quantity: Set(Dec(l.bonus)),
-            unit_price: Set(Dec(l.unit_price)),
-            discount_percent: Set(Dec(l.discount_percent)),
-            price_source: Set(l.source),
-            cost: Set(Dec(l.cost)),
-            delivery_date: Set(l.delivery_date),
-            promised_date: Set(l.delivery_date),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        let parent = row(&l, None).insert(tx).await?;
-        for c in &l.components {
-            row(c, Some(parent.id)).insert(tx).await?;
-        }
+    if lines.is_empty() {
+        return Ok(());
     }
+    let now = Utc::now();
+    let row = |l: &PendingLine, position: i64, parent: Option<i64>| sales_order_line::ActiveModel {
+        company_id: Set(order.company_id),
+        order_id: Set(order.id),
+        position: Set(position),
+        parent_line_id: Set(parent),
+        item_id: Set(l.item.id),
+        description: Set(l.description.clone()),
+        quantity: Set(Dec(l.quantity)),
+        bonus_quantity: Set(Dec(l.bonus)),
+        unit_price: Set(Dec(l.unit_price)),
+        discount_percent: Set(Dec(l.discount_percent)),
+        price_source: Set(l.source),
+        cost: Set(Dec(l.cost)),
+        delivery_date: Set(l.delivery_date),
+        promised_date: Set(l.delivery_date),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let positioned: Vec<(i64, &PendingLine)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (first_position + i as i64, l))
+        .collect();
+    sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)))
+        .exec(tx)
+        .await?;
+    if lines.iter().all(|l| l.components.is_empty()) {
+        return Ok(());
+    }
+    let kit_positions: Vec<i64> = positioned
+        .iter()
+        .filter(|(_, l)| !l.components.is_empty())
+        .map(|(pos, _)| *pos)
+        .collect();
+    let kit_lines: HashMap<i64, i64> = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order.id))
+        .filter(sales_order_line::Column::ParentLineId.is_null())
+        .filter(sales_order_line::Column::Position.is_in(kit_positions))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|l| (l.position, l.id))
+        .collect();
+    let components = positioned.iter().flat_map(|(pos, l)| {
+        let parent = kit_lines.get(pos).copied();
+        l.components.iter().map(move |c| row(c, *pos, parent))
+    });
+    sales_order_line::Entity::insert_many(components)
+        .exec(tx)
+        .await?;
     Ok(())
 }
 
@@ -1126,11 +1156,13 @@ async fn finish(
                     })
                     .collect();
                 let province = match order.ship_to_address_id {
-                    Some(a) => customer_address::Entity::find_by_id(a)
-                        .one(tx)
-                        .await?
-                        .and_then(|a| a.province),
-                    None => None,
+                    Some(a) if carrier.calc_type == entity::FreightCalc::KgProvince => {
+                        customer_address::Entity::find_by_id(a)
+                            .one(tx)
+                            .await?
+                            .and_then(|a| a.province)
+                    }
+                    _ => None,
                 }
                 .or(c.province.clone())
                 .map(|s| s.to_uppercase());
@@ -1198,7 +1230,7 @@ async fn finish(
         order.credit_hold = hold;
     }
 
-    sync_unique_claims(tx, &order, &lines).await?;
+    sync_unique_claims(tx, &order, &lines, event == OrderEvent::Created).await?;
 
     // Optimistic locking: the row was locked when loaded, so this only fails for a stale client.
     if let Some(expected) = expected_version
@@ -1304,6 +1336,7 @@ async fn sync_unique_claims(
     tx: &DatabaseTransaction,
     order: &sales_order::Model,
     lines: &[sales_order_line::Model],
+    fresh: bool,
 ) -> AppResult<()> {
     let open = order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status);
     let item_ids: BTreeSet<i64> = lines.iter().map(|l| l.item_id).collect();
@@ -1315,12 +1348,15 @@ async fn sync_unique_claims(
     } else {
         BTreeSet::new()
     };
-    let mut stale = unique_item_claim::Entity::delete_many()
-        .filter(unique_item_claim::Column::OrderId.eq(order.id));
-    if !wanted.is_empty() {
-        stale = stale.filter(unique_item_claim::Column::ItemId.is_not_in(wanted.clone()));
+    // A document saved for the first time holds no claims yet.
+    if !fresh {
+        let mut stale = unique_item_claim::Entity::delete_many()
+            .filter(unique_item_claim::Column::OrderId.eq(order.id));
+        if !wanted.is_empty() {
+            stale = stale.filter(unique_item_claim::Column::ItemId.is_not_in(wanted.clone()));
+        }
+        stale.exec(tx).await?;
     }
-    stale.exec(tx).await?;
     for item_id in wanted {
         unique_item_claim::Entity::insert(unique_item_claim::ActiveModel {
             customer_id: Set(order.customer_id),
@@ -1867,7 +1903,7 @@ async fn save_status(
         .await?
         .remove(&saved.id)
         .unwrap_or_default();
-    sync_unique_claims(tx, &saved, &lines).await?;
+    sync_unique_claims(tx, &saved, &lines, false).await?;
     outbox::record(tx, &saved, c.sales_rep_id, event, None).await?;
     Ok(Saved {
         order: saved,
