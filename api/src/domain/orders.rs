@@ -28,6 +28,12 @@ use sea_orm::{
 };
 use std::collections::{BTreeSet, HashMap};
 
+/// A placeholder number for a document until [`finish`] numbers it at the end of its
+/// transaction; negative, so it never meets a real one under the unique index.
+fn placeholder_number() -> i64 {
+    -1 - i64::from(rand::random::<u32>())
+}
+
 /// One line as entered: by item id or barcode (R-ITEM-5).
 #[derive(Clone, Default)]
 pub struct LineInput {
@@ -373,11 +379,7 @@ pub async fn create(
     let pending = resolve_lines(db, p, &customer, &draft, &settings, input.lines, "lines").await?;
 
     let tx = db::write_tx(db).await?;
-    let doc_type = match (kind, settings.quotes_share_order_numbering) {
-        (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
-        (DocKind::Quote, false) => DocType::Quote,
-    };
-    draft.number = numbering::next(&tx, p.company_id, &draft.series, doc_type).await?;
+    draft.number = placeholder_number();
     let mut am = draft.clone().into_active_model().reset_all();
     am.id = sea_orm::ActiveValue::NotSet;
     let order = am.insert(&tx).await?;
@@ -1231,6 +1233,16 @@ async fn finish(
     }
 
     sync_unique_claims(tx, &order, &lines, event == OrderEvent::Created).await?;
+
+    // The number is taken last: the series row stays locked from here to the commit, and every
+    // new document of the series queues on it, so the shorter that stretch, the better.
+    if order.number < 0 {
+        let doc_type = match (order.kind, settings.quotes_share_order_numbering) {
+            (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
+            (DocKind::Quote, false) => DocType::Quote,
+        };
+        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
+    }
 
     // Optimistic locking: the row was locked when loaded, so this only fails for a stale client.
     if let Some(expected) = expected_version
@@ -2151,7 +2163,7 @@ pub async fn accept_quote(
     {
         quote.number
     } else {
-        numbering::next(&tx, quote.company_id, &quote.series, DocType::Order).await?
+        placeholder_number()
     };
     let now = Utc::now();
     let mut order = quote.clone();
