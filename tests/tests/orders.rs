@@ -1708,11 +1708,15 @@ async fn listing_fifty_orders_with_lines_items_and_customers_costs_a_fixed_numbe
         );
         counts.push(after - before);
     }
-    assert_eq!(
-        counts[0], counts[1],
-        "statements grew with the page: {counts:?}"
+    // The query's budget, whatever the page size: principal (1) + page rows and total (2) +
+    // one batch per nested lookup (reps, customers, terms, carriers, lines, items) + the
+    // customers' reps one level deeper (1). Loaders of neighbouring levels sometimes meet in
+    // one batch (9 instead of 10); an N+1 would cost 50 or more.
+    const BUDGET: u64 = 10;
+    assert!(
+        counts.iter().all(|c| *c <= BUDGET),
+        "statements per page of 5, 50, 5, 50: {counts:?}"
     );
-    assert!(counts[1] <= 12, "{counts:?}");
 }
 
 #[tokio::test]
