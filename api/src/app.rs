@@ -92,7 +92,10 @@ impl Application {
 
     /// Runs until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
     }
 
     /// A handle that stops the server (tests).
@@ -100,6 +103,25 @@ impl Application {
         self.server.handle()
     }
 }
+
+/// Periodic clean-up: idempotency keys older than their 24 hours are deleted every
+/// 10 minutes (the first time 10 minutes after start, so short-lived servers never run it).
+async fn housekeeping(db: sea_orm::DatabaseConnection) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + HOUSEKEEPING_EVERY,
+        HOUSEKEEPING_EVERY,
+    );
+    loop {
+        every.tick().await;
+        match domain::idempotency::prune(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired idempotency keys pruned"),
+            Err(e) => tracing::warn!(error = ?e, "pruning idempotency keys failed"),
+        }
+    }
+}
+
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Browsers may call the API from the configured origins (`MERCATO_CORS_ORIGINS`).
 fn cors(origins: &[String]) -> actix_cors::Cors {

@@ -451,6 +451,12 @@ impl MigrationTrait for Migration {
                 vec!["principal", "key"],
                 true,
             ),
+            (
+                "ix_idempotency_keys_created",
+                "idempotency_keys",
+                vec!["created_at"],
+                false,
+            ),
         ];
         for (name, table, cols, unique) in indexes {
             let mut index = Index::create().name(name).table(table).take();

@@ -90,3 +90,32 @@ async fn an_unusable_key_is_a_validation_error() {
     assert_eq!(Gql(body).code(), "VALIDATION");
     assert_eq!(order_count(&app, &admin).await, 0);
 }
+
+#[tokio::test]
+async fn after_24_hours_a_key_runs_again_and_old_keys_are_pruned() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_demo().await;
+    let admin = app.login("admin@iberia.example").await;
+    let vars = json!({"c": app.id_of(&admin, "customers", "ACME").await, "i": app.id_of(&admin, "items", "BOLT-M8").await, "q": "1"});
+    post(&app, &admin, "daily-sync", vars.clone()).await;
+    post(&app, &admin, "old-key", vars.clone()).await;
+    // Age both keys by 25 hours.
+    let db = &app.state.db;
+    let backend = db.get_database_backend();
+    let aged = chrono::Utc::now() - chrono::Duration::hours(25);
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE idempotency_keys SET created_at = $1",
+        _ => "UPDATE idempotency_keys SET created_at = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [aged.into()]))
+        .await
+        .unwrap();
+    let (replayed, _) = post(&app, &admin, "daily-sync", vars).await;
+    assert_eq!(replayed, None, "an expired key is a new request");
+    assert_eq!(order_count(&app, &admin).await, 3);
+    assert_eq!(
+        api::domain::idempotency::prune(db).await.ok(),
+        Some(1),
+        "only old-key was still old"
+    );
+}

@@ -104,3 +104,13 @@ pub async fn complete(db: &DatabaseConnection, id: i64, response: &str) -> AppRe
     .await?;
     Ok(())
 }
+
+/// Deletes keys past their 24 hours; returns how many.
+pub async fn prune(db: &DatabaseConnection) -> AppResult<u64> {
+    let cutoff = Utc::now() - Duration::hours(TTL_HOURS);
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
