@@ -1874,3 +1874,167 @@ async fn twenty_clients_adding_lines_to_one_order_lose_nothing() {
     // 21 bolts at ACME's 0.30.
     assert_eq!(d(&now["amounts"]["net"]), dec("6.30"));
 }
+
+#[tokio::test]
+async fn removing_a_kit_line_removes_its_components_and_the_rest_close_up() {
+    let t = Demo::new().await;
+    let acme = t.customer("ACME").await;
+    let (bolt, kit, nut) = (
+        t.item("BOLT-M8").await,
+        t.item("KIT-FIX").await,
+        t.item("NUT-M8").await,
+    );
+    let o = t
+        .create(
+            &acme,
+            json!([line(&kit, "1"), line(&bolt, "10"), line(&nut, "1")]),
+            json!({"freightTerms": "PREPAID"}),
+        )
+        .await["salesOrder"]
+        .clone();
+    assert_eq!(o["lines"].as_array().unwrap().len(), 5);
+    let r = t
+        .mutate(
+            &t.admin,
+            "removeSalesOrderLine",
+            "SalesOrderLineRef",
+            json!({"lineId": o["lines"][0]["id"]}),
+        )
+        .await;
+    let o = &r.data()["removeSalesOrderLine"]["salesOrder"];
+    let lines: Vec<(i64, &str)> = o["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["position"].as_i64().unwrap(),
+                l["item"]["sku"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, vec![(1, "BOLT-M8"), (2, "NUT-M8")]);
+    // 10 × 0.30 + 9.90
+    assert_eq!(d(&o["amounts"]["net"]), dec("12.90"));
+    let component =
+        t.create(&acme, json!([line(&kit, "1")]), json!({})).await["salesOrder"]["lines"][1]["id"]
+            .clone();
+    let r = t
+        .mutate(
+            &t.admin,
+            "removeSalesOrderLine",
+            "SalesOrderLineRef",
+            json!({"lineId": component}),
+        )
+        .await;
+    assert_eq!(
+        r.field().as_deref(),
+        Some("lineId"),
+        "a component goes with its kit only"
+    );
+}
+
+#[tokio::test]
+async fn the_order_list_filters_and_pages_newest_first() {
+    let t = Demo::new().await;
+    let (acme, initech) = (t.customer("ACME").await, t.customer("INITECH").await);
+    let bolt = t.item("BOLT-M8").await;
+    let mut ids = vec![];
+    for (i, c) in [&acme, &initech, &acme, &initech, &acme]
+        .into_iter()
+        .enumerate()
+    {
+        let date = format!("2026-11-{:02}", 10 + i);
+        let o = t
+            .create(
+                c,
+                json!([line(&bolt, "1")]),
+                json!({"orderDate": date, "customerReference": format!("PO-{i}")}),
+            )
+            .await;
+        ids.push(o["salesOrder"]["id"].as_str().unwrap().to_owned());
+    }
+    let page = |filter: Value, first: i64, after: Option<String>| {
+        let app = &t.app;
+        let admin = t.admin.clone();
+        async move {
+            let r = app
+                .gql(Some(&admin), "query($f: SalesOrderFilter, $n: Int, $a: String) { salesOrders(filter: $f, first: $n, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }", json!({"f": filter, "n": first, "a": after}))
+                .await;
+            r.data()["salesOrders"].clone()
+        }
+    };
+    let ids_of = |conn: &Value| -> Vec<String> {
+        conn["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = page(json!({}), 2, None).await;
+    assert_eq!(
+        ids_of(&first),
+        vec![ids[4].clone(), ids[3].clone()],
+        "newest first"
+    );
+    assert_eq!(
+        (
+            first["totalCount"].as_i64(),
+            first["pageInfo"]["hasNextPage"].as_bool()
+        ),
+        (Some(5), Some(true))
+    );
+    let next = page(
+        json!({}),
+        2,
+        first["pageInfo"]["endCursor"].as_str().map(str::to_owned),
+    )
+    .await;
+    assert_eq!(ids_of(&next), vec![ids[2].clone(), ids[1].clone()]);
+    assert_eq!(
+        page(json!({"customerId": acme}), 10, None).await["totalCount"],
+        3
+    );
+    assert_eq!(
+        page(json!({"from": "2026-11-11", "to": "2026-11-13"}), 10, None).await["totalCount"],
+        3
+    );
+    assert_eq!(
+        ids_of(&page(json!({"search": "po-3"}), 10, None).await),
+        vec![ids[3].clone()]
+    );
+    assert_eq!(
+        ids_of(&page(json!({"search": "A-2"}), 10, None).await),
+        vec![ids[1].clone()],
+        "by document number"
+    );
+    let ana_rep = t
+        .app
+        .gql(
+            Some(&t.admin),
+            "{ salesReps { edges { node { id code } } } }",
+            json!({}),
+        )
+        .await;
+    let ana_rep = ana_rep.data()["salesReps"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["code"] == "ANA")
+        .unwrap()["node"]["id"]
+        .clone();
+    assert_eq!(
+        page(json!({"salesRepId": ana_rep}), 10, None).await["totalCount"],
+        5
+    );
+    let bad = t
+        .app
+        .gql(
+            Some(&t.admin),
+            "{ salesOrders(after: \"nonsense\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(bad.field().as_deref(), Some("after"));
+}

@@ -22,9 +22,9 @@ use entity::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -224,11 +224,17 @@ pub async fn list(
         .filter(|s| !s.is_empty())
     {
         let mut any = page::search_condition(&[sales_order::Column::CustomerReference], &search);
-        if let Ok(n) = search
-            .trim_start_matches(|c: char| !c.is_ascii_digit())
-            .parse::<i64>()
-        {
+        // A number ("42") or a document number ("A-42") finds the document too.
+        if let Ok(n) = search.parse::<i64>() {
             any = any.add(sales_order::Column::Number.eq(n));
+        } else if let Some((series, n)) = search.rsplit_once('-')
+            && let Ok(n) = n.parse::<i64>()
+        {
+            any = any.add(
+                Condition::all()
+                    .add(sales_order::Column::Series.eq(series.to_uppercase()))
+                    .add(sales_order::Column::Number.eq(n)),
+            );
         }
         q = q.filter(any);
     }
