@@ -1,0 +1,459 @@
+//! Changing an open document: header, lines, positions (R-ORD-14), delivery dates (R-ORD-8)
+//! and confirmations sent (R-ORD-15).
+use super::*;
+
+/// Header changes, and for quotes optionally a new set of lines.
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    id: i64,
+    expected_version: Option<i64>,
+    header: HeaderInput,
+    replace_lines: Option<Vec<LineInput>>,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let company = companies::own(db, p).await?;
+    // Everything is read inside the transaction that holds the order's lock, so a concurrent
+    // change can neither be overwritten with stale values nor slip in between.
+    let tx = db::write_tx(db).await?;
+    let locked = lock(&tx, p, Some(kind), id).await?;
+    editable(&locked)?;
+    let (c, settings) = context(&tx, &locked).await?;
+    let mut draft = locked;
+    apply_header(
+        &tx,
+        p,
+        &c,
+        &company.currency,
+        &mut draft,
+        header.clone(),
+        false,
+    )
+    .await?;
+    let pending = match replace_lines {
+        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &settings, lines, "lines").await?),
+        None => None,
+    };
+    if let Some(pending) = pending {
+        sales_order_line::Entity::delete_many()
+            .filter(sales_order_line::Column::OrderId.eq(id))
+            .exec(&tx)
+            .await?;
+        insert_lines(&tx, &draft, pending, 1).await?;
+    }
+    if let Some(inst) = &header.installments {
+        replace_installments(&tx, id, inst).await?;
+    }
+    let saved = finish(
+        &tx,
+        &c,
+        &settings,
+        draft,
+        expected_version,
+        OrderEvent::Updated,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+pub async fn add_line(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    line: LineInput,
+    expected_version: Option<i64>,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    editable(&order)?;
+    let (c, settings) = context(&tx, &order).await?;
+    let pending = resolve_lines(&tx, p, &c, &order, &settings, vec![line], "lines").await?;
+    let last = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order_id))
+        .order_by_desc(sales_order_line::Column::Position)
+        .one(&tx)
+        .await?
+        .map(|l| l.position)
+        .unwrap_or(0);
+    insert_lines(&tx, &order, pending, last + 1).await?;
+    let saved = finish(
+        &tx,
+        &c,
+        &settings,
+        order,
+        expected_version,
+        OrderEvent::Updated,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+pub(super) async fn lock_line(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    line_id: i64,
+) -> AppResult<(sales_order::Model, sales_order_line::Model)> {
+    let line = sales_order_line::Entity::find_by_id(line_id)
+        .filter(sales_order_line::Column::CompanyId.eq(p.company_id))
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound("sales order line"))?;
+    let order = lock(tx, p, Some(DocKind::Order), line.order_id)
+        .await
+        .map_err(|_| AppError::NotFound("sales order line"))?;
+    editable(&order)?;
+    if line.parent_line_id.is_some() {
+        return Err(AppError::validation(
+            "lineId",
+            "kit components follow their kit line: change the kit line (R-ITEM-1)",
+        ));
+    }
+    Ok((order, line))
+}
+
+/// Changes one line. A kit line's components follow its quantities; a delivery-date change is
+/// a correction (the promise moves) or a real change (logged, R-ORD-8).
+pub async fn update_line(
+    db: &DatabaseConnection,
+    p: &Principal,
+    line_id: i64,
+    ch: LineChange,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    if ch.unit_price.is_some() {
+        needs_override(p, "unitPrice")?;
+    }
+    if ch.discount_percent.is_some() {
+        needs_override(p, "discountPercent")?;
+    }
+    let tx = db::write_tx(db).await?;
+    let (order, line) = lock_line(&tx, p, line_id).await?;
+    let (c, settings) = context(&tx, &order).await?;
+    let item = item::Entity::find_by_id(line.item_id)
+        .one(&tx)
+        .await?
+        .ok_or(AppError::NotFound("item"))?;
+    let mut l = line.clone();
+    if let Some(q) = ch.quantity {
+        l.quantity = Dec(validate::positive(
+            "quantity",
+            validate::decimal("quantity", q)?,
+        )?);
+    }
+    if let Some(b) = ch.bonus_quantity {
+        l.bonus_quantity = Dec(validate::non_negative(
+            "bonusQuantity",
+            validate::decimal("bonusQuantity", b)?,
+        )?);
+    }
+    if let Some(pr) = ch.unit_price {
+        l.unit_price = Dec(validate::non_negative(
+            "unitPrice",
+            validate::decimal("unitPrice", pr)?,
+        )?);
+        l.price_source = PriceSource::Manual;
+    }
+    if let Some(d) = ch.discount_percent {
+        l.discount_percent = Dec(sales_setup::percent("discountPercent", d)?);
+    }
+    if let Some(d) = ch.description {
+        if item.kind != ItemKind::NonStocked {
+            return Err(AppError::validation(
+                "description",
+                "only non-stocked items take a description of their own (R-ITEM-1)",
+            ));
+        }
+        l.description = validate::required("description", &d, 500)?;
+    }
+    if let Some(cost) = ch.cost {
+        if item.kind != ItemKind::NonStocked {
+            return Err(AppError::validation(
+                "cost",
+                "only non-stocked lines take a manual cost",
+            ));
+        }
+        // R-ORD-16: costs are frozen once a purchase order serves the line. Purchase orders
+        // arrive with the purchasing issue, which adds that check here.
+        l.cost = Dec(validate::non_negative(
+            "cost",
+            validate::decimal("cost", cost)?,
+        )?);
+    }
+    let mut date_event = false;
+    if let Some(d) = ch.delivery_date
+        && Some(d) != l.delivery_date
+    {
+        let reason = ch.date_reason.ok_or_else(|| {
+            AppError::validation(
+                "dateChangeReason",
+                "say whether the date change is a CORRECTION or a REAL_CHANGE (R-ORD-8)",
+            )
+        })?;
+        if reason == DateChangeReason::RealChange {
+            log_date_change(&tx, p, &order, Some(l.id), l.delivery_date, d).await?;
+        }
+        set_line_date(&tx, &l, d, reason).await?;
+        l.delivery_date = Some(d);
+        if reason == DateChangeReason::Correction {
+            l.promised_date = Some(d);
+        }
+        date_event = true;
+    }
+    l.clone()
+        .into_active_model()
+        .reset_all()
+        .update(&tx)
+        .await?;
+    if item.kind == ItemKind::Kit && (ch.quantity.is_some() || ch.bonus_quantity.is_some()) {
+        let kit = sales_setup::kit_components(&tx, &[item.id])
+            .await?
+            .remove(&item.id)
+            .unwrap_or_default();
+        let per_component: HashMap<i64, Decimal> = kit
+            .iter()
+            .map(|k| (k.component_item_id, k.quantity.0))
+            .collect();
+        for comp in sales_order_line::Entity::find()
+            .filter(sales_order_line::Column::ParentLineId.eq(l.id))
+            .all(&tx)
+            .await?
+        {
+            let per = per_component
+                .get(&comp.item_id)
+                .copied()
+                .unwrap_or(Decimal::ONE);
+            let mut am = comp.into_active_model();
+            am.quantity = Set(Dec(l.quantity.0 * per));
+            am.bonus_quantity = Set(Dec(l.bonus_quantity.0 * per));
+            am.update(&tx).await?;
+        }
+    }
+    let event = if date_event {
+        OrderEvent::DeliveryDateChanged
+    } else {
+        OrderEvent::Updated
+    };
+    let saved = finish(&tx, &c, &settings, order, None, event).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Moves a line's date; its kit components move with it.
+pub(super) async fn set_line_date(
+    tx: &DatabaseTransaction,
+    line: &sales_order_line::Model,
+    d: NaiveDate,
+    reason: DateChangeReason,
+) -> AppResult<()> {
+    for comp in sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::ParentLineId.eq(line.id))
+        .all(tx)
+        .await?
+    {
+        let mut am = comp.into_active_model();
+        am.delivery_date = Set(Some(d));
+        if reason == DateChangeReason::Correction {
+            am.promised_date = Set(Some(d));
+        }
+        am.update(tx).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn log_date_change(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    order: &sales_order::Model,
+    line_id: Option<i64>,
+    old: Option<NaiveDate>,
+    new: NaiveDate,
+) -> AppResult<()> {
+    delivery_date_change::ActiveModel {
+        company_id: Set(order.company_id),
+        order_id: Set(order.id),
+        line_id: Set(line_id),
+        old_date: Set(old),
+        new_date: Set(new),
+        changed_by: Set(actor(p)),
+        changed_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let (order, line) = lock_line(&tx, p, line_id).await?;
+    let (c, settings) = context(&tx, &order).await?;
+    sales_order_line::Entity::delete_many()
+        .filter(sales_order_line::Column::ParentLineId.eq(line.id))
+        .exec(&tx)
+        .await?;
+    sales_order_line::Entity::delete_by_id(line.id)
+        .exec(&tx)
+        .await?;
+    renumber(&tx, order.id, None).await?;
+    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Updated).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// R-ORD-14: moves a line to `position` (1-based) while the order is open; the others close up.
+pub async fn move_line(
+    db: &DatabaseConnection,
+    p: &Principal,
+    line_id: i64,
+    position: i64,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let (order, line) = lock_line(&tx, p, line_id).await?;
+    let (c, settings) = context(&tx, &order).await?;
+    renumber(&tx, order.id, Some((line.id, position))).await?;
+    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Updated).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Numbers the top-level lines 1..n, optionally moving one of them first; kit components keep
+/// their kit's position.
+pub(super) async fn renumber(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+    moving: Option<(i64, i64)>,
+) -> AppResult<()> {
+    let lines = lines_by_orders(tx, &[order_id])
+        .await?
+        .remove(&order_id)
+        .unwrap_or_default();
+    let mut top: Vec<&sales_order_line::Model> = lines
+        .iter()
+        .filter(|l| l.parent_line_id.is_none())
+        .collect();
+    if let Some((id, position)) = moving {
+        if position < 1 || position > top.len() as i64 {
+            return Err(AppError::validation(
+                "position",
+                format!("position must lie between 1 and {}", top.len()),
+            ));
+        }
+        let from = top
+            .iter()
+            .position(|l| l.id == id)
+            .ok_or(AppError::NotFound("sales order line"))?;
+        let l = top.remove(from);
+        top.insert(position as usize - 1, l);
+    }
+    for (i, l) in top.iter().enumerate() {
+        let position = i as i64 + 1;
+        if l.position == position {
+            continue;
+        }
+        for row in lines
+            .iter()
+            .filter(|r| r.id == l.id || r.parent_line_id == Some(l.id))
+        {
+            let mut am = row.clone().into_active_model();
+            am.position = Set(position);
+            am.update(tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// R-ORD-8: lines whose date equalled the old header date follow it; others keep theirs. A
+/// real change is logged for the delay report; a correction moves the promise too.
+pub async fn change_delivery_date(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    date: NaiveDate,
+    reason: DateChangeReason,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    editable(&order)?;
+    if date < order.order_date {
+        return Err(AppError::validation(
+            "date",
+            "delivery cannot precede the order date",
+        ));
+    }
+    let (c, settings) = context(&tx, &order).await?;
+    let old = order.delivery_date;
+    if reason == DateChangeReason::RealChange {
+        log_date_change(&tx, p, &order, None, old, date).await?;
+    }
+    let lines = lines_by_orders(&tx, &[order.id])
+        .await?
+        .remove(&order.id)
+        .unwrap_or_default();
+    for l in lines.into_iter().filter(|l| l.delivery_date == old) {
+        if reason == DateChangeReason::RealChange && l.parent_line_id.is_none() {
+            log_date_change(&tx, p, &order, Some(l.id), old, date).await?;
+        }
+        let mut am = l.into_active_model();
+        am.delivery_date = Set(Some(date));
+        if reason == DateChangeReason::Correction {
+            am.promised_date = Set(Some(date));
+        }
+        am.update(&tx).await?;
+    }
+    order.delivery_date = Some(date);
+    let saved = finish(
+        &tx,
+        &c,
+        &settings,
+        order,
+        None,
+        OrderEvent::DeliveryDateChanged,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// R-ORD-15: stamps today as the confirmation date and appends to the history.
+pub async fn send_confirmation(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    recipient: Option<String>,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let recipient = match recipient {
+        Some(r) => Some(validate::email("recipient", &r)?),
+        None => None,
+    };
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    if matches!(order.status, DocStatus::Cancelled) {
+        return Err(AppError::InvalidState(
+            "a cancelled order is not confirmed to anyone".into(),
+        ));
+    }
+    let (c, _) = context(&tx, &order).await?;
+    let now = Utc::now();
+    order_confirmation::ActiveModel {
+        order_id: Set(order.id),
+        confirmation_date: Set(now.date_naive()),
+        recipient: Set(recipient.or(c.email.clone())),
+        sent_by: Set(actor(p)),
+        sent_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    order.confirmation_date = Some(now.date_naive());
+    let saved = save_status(&tx, &c, order, OrderEvent::ConfirmationSent).await?;
+    tx.commit().await?;
+    Ok(saved)
+}

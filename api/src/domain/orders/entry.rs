@@ -1,0 +1,739 @@
+//! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
+//! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
+use super::*;
+
+/// Creates a quote or a sales order for a customer the caller sees (R-ORD-1, R-ACC-5).
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    input: NewDocument,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let customer = customer::Entity::find_by_id(input.customer_id)
+        .filter(visibility::customers(p))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
+    let company = companies::own(db, p).await?;
+    let settings = sales_setup::settings(db, p.company_id).await?;
+    let mut draft = defaults(db, p, kind, &customer, &company.currency, &settings).await?;
+    apply_header(
+        db,
+        p,
+        &customer,
+        &company.currency,
+        &mut draft,
+        input.header.clone(),
+        true,
+    )
+    .await?;
+    let pending = resolve_lines(db, p, &customer, &draft, &settings, input.lines, "lines").await?;
+
+    let tx = db::write_tx(db).await?;
+    draft.number = placeholder_number();
+    let mut am = draft.clone().into_active_model().reset_all();
+    am.id = sea_orm::ActiveValue::NotSet;
+    let order = am.insert(&tx).await?;
+    insert_lines(&tx, &order, pending, 1).await?;
+    if let Some(inst) = &input.header.installments {
+        replace_installments(&tx, order.id, inst).await?;
+    }
+    let saved = finish(&tx, &customer, &settings, order, None, OrderEvent::Created).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The header a new document gets from its customer (R-ORD-1, R-ORD-11).
+pub(super) async fn defaults(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    c: &customer::Model,
+    company_currency: &str,
+    settings: &company_settings::Model,
+) -> AppResult<sales_order::Model> {
+    let terms = {
+        use payment_terms::{Column, Entity};
+        sales_setup::id_by_code::<Entity, _>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.payment_terms,
+            |m| m.id,
+        )
+        .await?
+    };
+    let method = {
+        use payment_method::{Column, Entity};
+        sales_setup::id_by_code::<Entity, _>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.payment_method,
+            |m| m.id,
+        )
+        .await?
+    };
+    let bank = {
+        use bank_account::{Column, Entity};
+        sales_setup::id_by_code::<Entity, _>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.bank_account,
+            |m| m.id,
+        )
+        .await?
+    };
+    let carrier = {
+        use carrier::{Column, Entity};
+        sales_setup::id_by_code::<Entity, _>(
+            db,
+            Column::CompanyId,
+            Column::Code,
+            p.company_id,
+            &c.carrier,
+            |m| m.id,
+        )
+        .await?
+    };
+    let ship_to = customer_address::Entity::find()
+        .filter(customer_address::Column::CustomerId.eq(c.id))
+        .filter(customer_address::Column::Kind.eq(AddressKind::Shipping))
+        .order_by_desc(customer_address::Column::IsDefault)
+        .order_by_asc(customer_address::Column::Id)
+        .one(db)
+        .await?
+        .map(|a| a.id);
+    let series = match &c.series {
+        Some(s) => sales_setup::series_code("series", s)?,
+        None => settings.default_series.clone(),
+    };
+    let now = Utc::now();
+    Ok(sales_order::Model {
+        id: 0,
+        company_id: p.company_id,
+        kind,
+        series,
+        number: 0,
+        customer_id: c.id,
+        sales_rep_id: c.sales_rep_id,
+        status: match kind {
+            DocKind::Quote => DocStatus::Open,
+            DocKind::Order => DocStatus::Draft,
+        },
+        financial_status: FinancialStatus::Unpaid,
+        credit_hold: false,
+        credit_released_amount: Dec::ZERO,
+        credit_released_by: None,
+        credit_released_at: None,
+        order_date: now.date_naive(),
+        delivery_date: None,
+        currency: c.currency.clone(),
+        exchange_rate: Dec(Decimal::ONE),
+        language: c.language.clone(),
+        payment_terms_id: terms,
+        payment_method_id: method,
+        bank_account_id: bank,
+        ship_to_address_id: ship_to,
+        carrier_id: carrier,
+        invoice_to_group: c.invoice_to_group && c.group_customer_id.is_some(),
+        direct_delivery: c.direct_delivery,
+        order_type: c.order_type.clone(),
+        customer_reference: None,
+        freight_terms: FreightTerms::OnInvoice,
+        freight_overridden: false,
+        freight_amount: Dec::ZERO,
+        weight_overridden: false,
+        weight: Dec::ZERO,
+        volume_overridden: false,
+        volume: Dec::ZERO,
+        header_discount_percent: Dec::ZERO,
+        gross_amount: Dec::ZERO,
+        discount_amount: Dec::ZERO,
+        net_amount: Dec::ZERO,
+        total_amount: Dec::ZERO,
+        company_gross_amount: Dec::ZERO,
+        company_net_amount: Dec::ZERO,
+        company_freight_amount: Dec::ZERO,
+        company_total_amount: Dec::ZERO,
+        confirmation_date: None,
+        quote_id: None,
+        order_id: None,
+        notes: None,
+        version: 1,
+        created_by: actor(p),
+        created_at: now,
+        updated_at: now,
+    })
+    .map(|mut m| {
+        if m.currency == company_currency {
+            m.exchange_rate = Dec(Decimal::ONE);
+        }
+        m
+    })
+}
+
+pub(super) fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
+    if visibility::can(p, Permission::OverrideOrderTerms) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!("{field} is set by the seller")))
+    }
+}
+
+/// Applies header overrides to `m`, checking each reference belongs to the company (and the
+/// customer, for the ship-to address).
+pub(super) async fn apply_header<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    c: &customer::Model,
+    company_currency: &str,
+    m: &mut sales_order::Model,
+    h: HeaderInput,
+    creating: bool,
+) -> AppResult<()> {
+    let company = p.company_id;
+    if let Some(s) = h.series {
+        let s = sales_setup::series_code("series", &s)?;
+        if !creating && s != m.series {
+            return Err(AppError::validation(
+                "series",
+                "an order's series is fixed once set (R-ORD-2)",
+            ));
+        }
+        m.series = s;
+    }
+    if let Some(rep) = h.sales_rep_id
+        && Some(rep) != m.sales_rep_id
+    {
+        needs_override(p, "salesRepId")?;
+        let visible =
+            matches!(p.role, Some(entity::Role::Admin)) || p.visible_rep_ids.contains(&rep);
+        sales_rep::Entity::find_by_id(rep)
+            .filter(sales_rep::Column::CompanyId.eq(company))
+            .one(db)
+            .await?
+            .filter(|_| visible)
+            .ok_or_else(|| AppError::validation("salesRepId", "no such sales rep"))?;
+        m.sales_rep_id = Some(rep);
+    }
+    if let Some(id) = h.payment_terms_id {
+        sales_setup::own_terms(db, company, id, "paymentTermsId").await?;
+        m.payment_terms_id = Some(id);
+    }
+    if let Some(id) = h.payment_method_id {
+        payment_method::Entity::find_by_id(id)
+            .filter(payment_method::Column::CompanyId.eq(company))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::validation("paymentMethodId", "no such payment method"))?;
+        m.payment_method_id = Some(id);
+    }
+    if let Some(id) = h.bank_account_id {
+        bank_account::Entity::find_by_id(id)
+            .filter(bank_account::Column::CompanyId.eq(company))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::validation("bankAccountId", "no such bank account"))?;
+        m.bank_account_id = Some(id);
+    }
+    if let Some(cur) = h.currency {
+        let cur = validate::currency("currency", &cur)?;
+        if !creating && cur != m.currency {
+            return Err(AppError::validation(
+                "currency",
+                "the currency is fixed once lines are priced",
+            ));
+        }
+        m.currency = cur;
+    }
+    if let Some(l) = h.language {
+        m.language = validate::language("language", &l)?;
+    }
+    if let Some(id) = h.ship_to_address_id {
+        customer_address::Entity::find_by_id(id)
+            .filter(customer_address::Column::CustomerId.eq(c.id))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::validation("shipToAddressId", "not an address of this customer")
+            })?;
+        m.ship_to_address_id = Some(id);
+    }
+    if let Some(id) = h.carrier_id {
+        carrier::Entity::find_by_id(id)
+            .filter(carrier::Column::CompanyId.eq(company))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::validation("carrierId", "no such carrier"))?;
+        m.carrier_id = Some(id);
+    }
+    if let Some(b) = h.invoice_to_group {
+        if b && c.group_customer_id.is_none() {
+            return Err(AppError::validation(
+                "invoiceToGroup",
+                "the customer belongs to no group (R-ORD-11)",
+            ));
+        }
+        m.invoice_to_group = b;
+    }
+    if let Some(b) = h.direct_delivery {
+        m.direct_delivery = b;
+    }
+    if let Some(t) = h.order_type {
+        m.order_type = validate::optional("orderType", Some(t), 20)?;
+    }
+    if let Some(r) = h.customer_reference {
+        m.customer_reference = validate::optional("customerReference", Some(r), 100)?;
+    }
+    if let Some(n) = h.notes {
+        m.notes = validate::optional("notes", Some(n), 4000)?;
+    }
+    if let Some(d) = h.order_date {
+        if !creating {
+            return Err(AppError::validation(
+                "orderDate",
+                "the order date is fixed once entered",
+            ));
+        }
+        m.order_date = d;
+    }
+    if let Some(d) = h.delivery_date {
+        if !creating {
+            return Err(AppError::validation(
+                "deliveryDate",
+                "use changeDeliveryDate (R-ORD-8)",
+            ));
+        }
+        if d < m.order_date {
+            return Err(AppError::validation(
+                "deliveryDate",
+                "delivery cannot precede the order date",
+            ));
+        }
+        m.delivery_date = Some(d);
+    }
+    if let Some(t) = h.freight_terms {
+        m.freight_terms = t;
+    }
+    if let Some(f) = h.freight_amount {
+        needs_override(p, "freightAmount")?;
+        m.freight_amount = Dec(validate::non_negative(
+            "freightAmount",
+            validate::decimal("freightAmount", f)?,
+        )?);
+        m.freight_overridden = true;
+    } else if h.recalculate_freight {
+        m.freight_overridden = false;
+    }
+    if let Some(w) = h.weight {
+        needs_override(p, "weight")?;
+        m.weight = Dec(validate::non_negative(
+            "weight",
+            validate::decimal("weight", w)?,
+        )?);
+        m.weight_overridden = true;
+    }
+    if let Some(v) = h.volume {
+        needs_override(p, "volume")?;
+        m.volume = Dec(validate::non_negative(
+            "volume",
+            validate::decimal("volume", v)?,
+        )?);
+        m.volume_overridden = true;
+    }
+    if let Some(d) = h.header_discount_percent {
+        needs_override(p, "headerDiscountPercent")?;
+        m.header_discount_percent = Dec(sales_setup::percent("headerDiscountPercent", d)?);
+    }
+    if creating {
+        m.exchange_rate = if m.currency == company_currency {
+            Dec(Decimal::ONE)
+        } else {
+            let rate = sales_setup::rate_on(db, company, &m.currency, m.order_date)
+                .await?
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "currency",
+                        format!(
+                            "no exchange rate for {} on {} (R-ORD-7)",
+                            m.currency, m.order_date
+                        ),
+                    )
+                })?;
+            Dec(rate)
+        };
+    }
+    Ok(())
+}
+
+/// A line ready to insert, with its kit components (R-ITEM-1).
+pub(super) struct PendingLine {
+    item: item::Model,
+    description: String,
+    quantity: Decimal,
+    bonus: Decimal,
+    unit_price: Decimal,
+    discount_percent: Decimal,
+    source: PriceSource,
+    cost: Decimal,
+    delivery_date: Option<NaiveDate>,
+    components: Vec<PendingLine>,
+}
+
+/// Resolves entered lines: item by id or barcode, sellable only (R-ITEM-2), price and discount
+/// (R-ORD-6) in the order currency (R-ORD-7), description in the order language (R-ITEM-5;
+/// editable only for non-stocked items, R-ITEM-1), cost (manual for non-stocked items when the
+/// company requires it), kits expanded into price-0 component lines (R-ITEM-1).
+pub(super) async fn resolve_lines<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    c: &customer::Model,
+    order: &sales_order::Model,
+    settings: &company_settings::Model,
+    inputs: Vec<LineInput>,
+    field: &str,
+) -> AppResult<Vec<PendingLine>> {
+    if inputs.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<i64> = inputs.iter().filter_map(|l| l.item_id).collect();
+    let barcodes: Vec<String> = inputs
+        .iter()
+        .filter_map(|l| l.barcode.clone())
+        .map(|b| b.trim().to_owned())
+        .collect();
+    let mut items: HashMap<i64, item::Model> = item::Entity::find()
+        .filter(visibility::items(p))
+        .filter(item::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let by_barcode: HashMap<String, i64> = if barcodes.is_empty() {
+        HashMap::new()
+    } else {
+        item_barcode::Entity::find()
+            .filter(item_barcode::Column::CompanyId.eq(p.company_id))
+            .filter(item_barcode::Column::Barcode.is_in(barcodes))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| (b.barcode, b.item_id))
+            .collect()
+    };
+    let missing: Vec<i64> = by_barcode
+        .values()
+        .filter(|id| !items.contains_key(id))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        for i in item::Entity::find()
+            .filter(visibility::items(p))
+            .filter(item::Column::Id.is_in(missing))
+            .all(db)
+            .await?
+        {
+            items.insert(i.id, i);
+        }
+    }
+    // Kit components and their items.
+    let kit_ids: Vec<i64> = items
+        .values()
+        .filter(|i| i.kind == ItemKind::Kit)
+        .map(|i| i.id)
+        .collect();
+    let kits = sales_setup::kit_components(db, &kit_ids).await?;
+    let component_ids: Vec<i64> = kits
+        .values()
+        .flatten()
+        .map(|k| k.component_item_id)
+        .filter(|id| !items.contains_key(id))
+        .collect();
+    if !component_ids.is_empty() {
+        for i in item::Entity::find()
+            .filter(item::Column::Id.is_in(component_ids))
+            .all(db)
+            .await?
+        {
+            items.insert(i.id, i);
+        }
+    }
+    let all_ids: Vec<i64> = items.keys().copied().collect();
+    let customer_terms: HashMap<i64, Terms> = customer_price::Entity::find()
+        .filter(customer_price::Column::CustomerId.eq(c.id))
+        .filter(customer_price::Column::ItemId.is_in(all_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|cp| {
+            (
+                cp.item_id,
+                Terms {
+                    price: cp.price.map(|d| d.0),
+                    discount_percent: cp.discount_percent.map(|d| d.0),
+                },
+            )
+        })
+        .collect();
+    let descriptions: HashMap<i64, String> = item_description::Entity::find()
+        .filter(item_description::Column::ItemId.is_in(all_ids))
+        .filter(item_description::Column::Language.eq(order.language.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.item_id, d.description))
+        .collect();
+    let describe = |i: &item::Model| {
+        descriptions
+            .get(&i.id)
+            .cloned()
+            .unwrap_or_else(|| i.name.clone())
+    };
+    let rate = order.exchange_rate.0;
+
+    let mut out = Vec::with_capacity(inputs.len());
+    for (n, l) in inputs.into_iter().enumerate() {
+        let f = |name: &str| format!("{field}.{n}.{name}");
+        let item_id = match (l.item_id, l.barcode.as_deref().map(str::trim)) {
+            (Some(id), None) => items.get(&id).map(|i| i.id),
+            (None, Some(code)) => by_barcode.get(code).copied(),
+            _ => {
+                return Err(AppError::validation(
+                    f("itemId"),
+                    "give either itemId or barcode",
+                ));
+            }
+        };
+        let item = item_id
+            .and_then(|id| items.get(&id))
+            .cloned()
+            .ok_or_else(|| {
+                AppError::validation(
+                    f(if l.item_id.is_some() {
+                        "itemId"
+                    } else {
+                        "barcode"
+                    }),
+                    "no such item",
+                )
+            })?;
+        if !item.sellable {
+            return Err(AppError::validation(
+                f("itemId"),
+                format!("{} is not sellable (R-ITEM-2)", item.sku),
+            ));
+        }
+        let quantity = validate::positive(
+            &f("quantity"),
+            validate::decimal(&f("quantity"), l.quantity)?,
+        )?;
+        let bonus = match l.bonus_quantity {
+            Some(b) => validate::non_negative(
+                &f("bonusQuantity"),
+                validate::decimal(&f("bonusQuantity"), b)?,
+            )?,
+            None => Decimal::ZERO,
+        };
+        let description = match l.description {
+            Some(d) if item.kind != ItemKind::NonStocked => {
+                let _ = d;
+                return Err(AppError::validation(
+                    f("description"),
+                    "only non-stocked items take a description of their own (R-ITEM-1)",
+                ));
+            }
+            Some(d) => validate::required(&f("description"), &d, 500)?,
+            None => describe(&item),
+        };
+        let components = kits.get(&item.id).cloned().unwrap_or_default();
+        let cost = match (item.kind, l.cost) {
+            (ItemKind::NonStocked, Some(cost)) => {
+                validate::non_negative(&f("cost"), validate::decimal(&f("cost"), cost)?)?
+            }
+            (ItemKind::NonStocked, None) if settings.manual_cost_for_non_stocked => {
+                return Err(AppError::validation(
+                    f("cost"),
+                    "the company requires a manual cost on non-stocked lines (R-ITEM-1)",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(AppError::validation(
+                    f("cost"),
+                    "only non-stocked lines take a manual cost",
+                ));
+            }
+            (ItemKind::Kit, None) => components
+                .iter()
+                .map(|k| {
+                    items
+                        .get(&k.component_item_id)
+                        .map(|i| i.cost.0)
+                        .unwrap_or_default()
+                        * k.quantity.0
+                })
+                .sum(),
+            (_, None) => item.cost.0,
+        };
+        let resolved = pricing::resolve(
+            agreement_terms(c, &item, order.order_date),
+            customer_terms.get(&item.id).copied(),
+            item.list_price.0,
+        );
+        let (mut unit_price, mut discount, mut source) = (
+            pricing::to_order_currency(resolved.unit_price, rate),
+            resolved.discount_percent,
+            resolved.source,
+        );
+        if let Some(price) = l.unit_price {
+            needs_override(p, "unitPrice")?;
+            unit_price = validate::non_negative(
+                &f("unitPrice"),
+                validate::decimal(&f("unitPrice"), price)?,
+            )?;
+            source = PriceSource::Manual;
+        }
+        if let Some(d) = l.discount_percent {
+            needs_override(p, "discountPercent")?;
+            discount = sales_setup::percent(&f("discountPercent"), d)?;
+        }
+        let delivery_date = l.delivery_date.or(order.delivery_date);
+        let components = components
+            .iter()
+            .map(|k| {
+                let ci = items[&k.component_item_id].clone();
+                PendingLine {
+                    description: describe(&ci),
+                    quantity: quantity * k.quantity.0,
+                    bonus: bonus * k.quantity.0,
+                    unit_price: Decimal::ZERO,
+                    discount_percent: Decimal::ZERO,
+                    source: PriceSource::KitComponent,
+                    cost: ci.cost.0,
+                    delivery_date,
+                    components: vec![],
+                    item: ci,
+                }
+            })
+            .collect();
+        out.push(PendingLine {
+            item,
+            description,
+            quantity,
+            bonus,
+            unit_price,
+            discount_percent: discount,
+            source,
+            cost,
+            delivery_date,
+            components,
+        });
+    }
+    Ok(out)
+}
+
+/// Agreement prices replace trade prices (R-AGR-2). Agreements arrive with the intercompany
+/// issue; until then no agreement is ever effective, and resolution falls through to the
+/// customer price and the list price (R-ORD-6).
+pub(super) fn agreement_terms(
+    _customer: &customer::Model,
+    _item: &item::Model,
+    _on: NaiveDate,
+) -> Option<Terms> {
+    None
+}
+
+/// Inserts lines from `first_position` on: all top-level lines in one statement, then all kit
+/// components in one more, pointing at their kit line (found by its position).
+pub(super) async fn insert_lines(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    lines: Vec<PendingLine>,
+    first_position: i64,
+) -> AppResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let row = |l: &PendingLine, position: i64, parent: Option<i64>| sales_order_line::ActiveModel {
+        company_id: Set(order.company_id),
+        order_id: Set(order.id),
+        position: Set(position),
+        parent_line_id: Set(parent),
+        item_id: Set(l.item.id),
+        description: Set(l.description.clone()),
+        quantity: Set(Dec(l.quantity)),
+        bonus_quantity: Set(Dec(l.bonus)),
+        unit_price: Set(Dec(l.unit_price)),
+        discount_percent: Set(Dec(l.discount_percent)),
+        price_source: Set(l.source),
+        cost: Set(Dec(l.cost)),
+        delivery_date: Set(l.delivery_date),
+        promised_date: Set(l.delivery_date),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let positioned: Vec<(i64, &PendingLine)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (first_position + i as i64, l))
+        .collect();
+    sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)))
+        .exec(tx)
+        .await?;
+    if lines.iter().all(|l| l.components.is_empty()) {
+        return Ok(());
+    }
+    let kit_positions: Vec<i64> = positioned
+        .iter()
+        .filter(|(_, l)| !l.components.is_empty())
+        .map(|(pos, _)| *pos)
+        .collect();
+    let kit_lines: HashMap<i64, i64> = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order.id))
+        .filter(sales_order_line::Column::ParentLineId.is_null())
+        .filter(sales_order_line::Column::Position.is_in(kit_positions))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|l| (l.position, l.id))
+        .collect();
+    let components = positioned.iter().flat_map(|(pos, l)| {
+        let parent = kit_lines.get(pos).copied();
+        l.components.iter().map(move |c| row(c, *pos, parent))
+    });
+    sales_order_line::Entity::insert_many(components)
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn replace_installments(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+    inst: &[(NaiveDate, Decimal)],
+) -> AppResult<()> {
+    let percents: Vec<Decimal> = inst.iter().map(|(_, p)| *p).collect();
+    sales_setup::check_percentages("installments", &percents)?;
+    order_installment::Entity::delete_many()
+        .filter(order_installment::Column::OrderId.eq(order_id))
+        .exec(tx)
+        .await?;
+    order_installment::Entity::insert_many(inst.iter().map(|(d, pct)| {
+        order_installment::ActiveModel {
+            order_id: Set(order_id),
+            due_date: Set(*d),
+            percent: Set(Dec(*pct)),
+            ..Default::default()
+        }
+    }))
+    .exec(tx)
+    .await?;
+    Ok(())
+}

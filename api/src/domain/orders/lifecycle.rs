@@ -1,0 +1,296 @@
+//! Status changes (R-ORD-17): confirm, cancel, close, delete (R-ORD-16), credit-hold release
+//! (R-ORD-9) and quotes accepted or rejected (R-ORD-3).
+use super::*;
+
+/// DRAFT → CONFIRMED, judging credit again (R-ORD-9, R-ORD-17). Stock reservation on
+/// confirmation arrives with the reservations issue.
+pub async fn confirm(db: &DatabaseConnection, p: &Principal, order_id: i64) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    if order.status != DocStatus::Draft {
+        return Err(AppError::InvalidState(format!(
+            "only a DRAFT order can be confirmed; this one is {:?}",
+            order.status
+        )));
+    }
+    let lines = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order.id))
+        .count(&tx)
+        .await?;
+    if lines == 0 {
+        return Err(AppError::validation(
+            "id",
+            "an order without lines cannot be confirmed",
+        ));
+    }
+    let (c, settings) = context(&tx, &order).await?;
+    order.status = DocStatus::Confirmed;
+    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Confirmed).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// DRAFT/CONFIRMED → CANCELLED (R-ORD-17); releases its unique-item claims.
+pub async fn cancel(db: &DatabaseConnection, p: &Principal, order_id: i64) -> AppResult<Saved> {
+    transition(
+        db,
+        p,
+        order_id,
+        &[DocStatus::Draft, DocStatus::Confirmed],
+        DocStatus::Cancelled,
+        OrderEvent::Cancelled,
+    )
+    .await
+}
+
+/// → CLOSED: after this the order can neither change nor be deleted (R-ORD-16).
+pub async fn close(db: &DatabaseConnection, p: &Principal, order_id: i64) -> AppResult<Saved> {
+    transition(
+        db,
+        p,
+        order_id,
+        &[
+            DocStatus::Confirmed,
+            DocStatus::PartiallyShipped,
+            DocStatus::Shipped,
+        ],
+        DocStatus::Closed,
+        OrderEvent::StatusChanged,
+    )
+    .await
+}
+
+/// A quote the customer turned down: it can no longer be accepted (R-ORD-3).
+pub async fn reject_quote(
+    db: &DatabaseConnection,
+    p: &Principal,
+    quote_id: i64,
+) -> AppResult<Saved> {
+    transition_of(
+        db,
+        p,
+        DocKind::Quote,
+        quote_id,
+        &[DocStatus::Open],
+        DocStatus::Rejected,
+        OrderEvent::StatusChanged,
+    )
+    .await
+}
+
+pub(super) async fn transition(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    from: &[DocStatus],
+    to: DocStatus,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    transition_of(db, p, DocKind::Order, order_id, from, to, event).await
+}
+
+pub(super) async fn transition_of(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    id: i64,
+    from: &[DocStatus],
+    to: DocStatus,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(kind), id).await?;
+    if !from.contains(&order.status) {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} {} cannot become {:?} (R-ORD-17)",
+            order.status,
+            kind_name(kind),
+            to
+        )));
+    }
+    let (c, _) = context(&tx, &order).await?;
+    order.status = to;
+    let saved = save_status(&tx, &c, order, event).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// R-ORD-16: a CLOSED order (or one already shipping) cannot be deleted. Purchase orders that
+/// would also block deletion arrive with the purchasing issue.
+pub async fn delete(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    id: i64,
+) -> AppResult<i64> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let order = lock(&tx, p, Some(kind), id).await?;
+    if matches!(
+        order.status,
+        DocStatus::Closed | DocStatus::PartiallyShipped | DocStatus::Shipped | DocStatus::Accepted
+    ) {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} {} cannot be deleted (R-ORD-16)",
+            order.status,
+            kind_name(kind)
+        )));
+    }
+    let c = customer::Entity::find_by_id(order.customer_id)
+        .one(&tx)
+        .await?;
+    sales_order_line::Entity::delete_many()
+        .filter(sales_order_line::Column::ParentLineId.is_not_null())
+        .filter(sales_order_line::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    sales_order_line::Entity::delete_many()
+        .filter(sales_order_line::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    order_installment::Entity::delete_many()
+        .filter(order_installment::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    delivery_date_change::Entity::delete_many()
+        .filter(delivery_date_change::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    order_confirmation::Entity::delete_many()
+        .filter(order_confirmation::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    unique_item_claim::Entity::delete_many()
+        .filter(unique_item_claim::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    // The quote that led here (if any) no longer points at a deleted order.
+    sales_order::Entity::update_many()
+        .col_expr(
+            sales_order::Column::OrderId,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(sales_order::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
+    sales_order::Entity::delete_by_id(id).exec(&tx).await?;
+    outbox::record(
+        &tx,
+        &order,
+        c.and_then(|c| c.sales_rep_id),
+        OrderEvent::Deleted,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// R-ORD-9: lifts a credit hold; it stays lifted until the order grows beyond this amount.
+pub async fn release_credit_hold(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::ReleaseCreditHold)?;
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    if !order.credit_hold {
+        return Err(AppError::InvalidState(
+            "the order is not on credit hold".into(),
+        ));
+    }
+    let (c, _) = context(&tx, &order).await?;
+    order.credit_hold = false;
+    order.credit_released_amount = order.company_total_amount;
+    order.credit_released_by = Some(actor(p));
+    order.credit_released_at = Some(Utc::now());
+    let saved = save_status(&tx, &c, order, OrderEvent::CreditHoldReleased).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// R-ORD-3: an open quote becomes a DRAFT sales order with its header and lines (prices as
+/// quoted); the quote is ACCEPTED and links to it. With shared numbering the order keeps the
+/// quote's number, which was drawn from the order counter (R-ORD-2).
+pub async fn accept_quote(
+    db: &DatabaseConnection,
+    p: &Principal,
+    quote_id: i64,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let mut quote = lock(&tx, p, Some(DocKind::Quote), quote_id).await?;
+    if quote.status != DocStatus::Open {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} quote cannot be accepted",
+            quote.status
+        )));
+    }
+    let (c, settings) = context(&tx, &quote).await?;
+    let number = if settings.quotes_share_order_numbering
+        && sales_order::Entity::find()
+            .filter(sales_order::Column::CompanyId.eq(quote.company_id))
+            .filter(sales_order::Column::Kind.eq(DocKind::Order))
+            .filter(sales_order::Column::Series.eq(quote.series.clone()))
+            .filter(sales_order::Column::Number.eq(quote.number))
+            .count(&tx)
+            .await?
+            == 0
+    {
+        quote.number
+    } else {
+        placeholder_number()
+    };
+    let now = Utc::now();
+    let mut order = quote.clone();
+    order.kind = DocKind::Order;
+    order.status = DocStatus::Draft;
+    order.number = number;
+    order.quote_id = Some(quote.id);
+    order.order_id = None;
+    order.version = 1;
+    order.created_by = actor(p);
+    order.created_at = now;
+    order.updated_at = now;
+    let mut am = order.into_active_model().reset_all();
+    am.id = sea_orm::ActiveValue::NotSet;
+    let order = am.insert(&tx).await?;
+    let lines = lines_by_orders(&tx, &[quote.id])
+        .await?
+        .remove(&quote.id)
+        .unwrap_or_default();
+    let mut parents: HashMap<i64, i64> = HashMap::new();
+    for l in lines
+        .iter()
+        .filter(|l| l.parent_line_id.is_none())
+        .chain(lines.iter().filter(|l| l.parent_line_id.is_some()))
+    {
+        let mut am = l.clone().into_active_model().reset_all();
+        am.id = sea_orm::ActiveValue::NotSet;
+        am.order_id = Set(order.id);
+        am.parent_line_id = Set(l.parent_line_id.and_then(|pid| parents.get(&pid).copied()));
+        am.created_at = Set(now);
+        let copy = am.insert(&tx).await?;
+        parents.insert(l.id, copy.id);
+    }
+    let installments = order_installment::Entity::find()
+        .filter(order_installment::Column::OrderId.eq(quote.id))
+        .all(&tx)
+        .await?;
+    let inst: Vec<(NaiveDate, Decimal)> = installments
+        .iter()
+        .map(|i| (i.due_date, i.percent.0))
+        .collect();
+    if !inst.is_empty() {
+        replace_installments(&tx, order.id, &inst).await?;
+    }
+    quote.status = DocStatus::Accepted;
+    quote.order_id = Some(order.id);
+    save_status(&tx, &c, quote, OrderEvent::QuoteAccepted).await?;
+    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Created).await?;
+    tx.commit().await?;
+    Ok(saved)
+}

@@ -1,0 +1,181 @@
+//! Quotes and sales orders (R-ORD-1…17, R-ITEM-1, 2, 5, 6).
+//!
+//! A quote and an order share one table and one set of lines (`kind` tells them apart), so a
+//! quote accepted into an order (R-ORD-3) copies rows rather than translating models. Every
+//! change runs in one write transaction that locks the order row, recomputes the totals from
+//! the stored lines, re-judges credit, bumps `version` (optimistic locking for clients) and
+//! writes its event to the outbox; a failed check rolls the whole change back.
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::credit::{self, Verdict};
+use crate::domain::outbox::{self, OrderEvent};
+use crate::domain::pricing::{self, LineFigures, Terms};
+use crate::domain::{Page, PageArgs, companies, numbering, page, rows, sales_setup, validate};
+use crate::error::{AppError, AppResult};
+use chrono::{NaiveDate, Utc};
+use entity::{
+    AddressKind, Dec, DocKind, DocStatus, DocType, FinancialStatus, FreightTerms, ItemKind,
+    PriceSource, bank_account, carrier, company_settings, customer, customer_address,
+    customer_price, delivery_date_change, item, item_barcode, item_description, order_confirmation,
+    order_installment, outbox as outbox_row, payment_method, payment_terms, sales_order,
+    sales_order_line, sales_rep, unique_item_claim,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use std::collections::{BTreeSet, HashMap};
+
+mod changes;
+mod entry;
+mod lifecycle;
+mod queries;
+mod save;
+
+pub use changes::*;
+pub use entry::create;
+use entry::*;
+pub use lifecycle::*;
+pub use queries::*;
+use save::*;
+
+/// A placeholder number for a document until [`finish`] numbers it at the end of its
+/// transaction; negative, so it never meets a real one under the unique index.
+fn placeholder_number() -> i64 {
+    -1 - i64::from(rand::random::<u32>())
+}
+
+/// One line as entered: by item id or barcode (R-ITEM-5).
+#[derive(Clone, Default)]
+pub struct LineInput {
+    pub item_id: Option<i64>,
+    pub barcode: Option<String>,
+    pub quantity: Decimal,
+    pub bonus_quantity: Option<Decimal>,
+    pub unit_price: Option<Decimal>,
+    pub discount_percent: Option<Decimal>,
+    pub description: Option<String>,
+    pub cost: Option<Decimal>,
+    pub delivery_date: Option<NaiveDate>,
+}
+
+/// Header overrides; anything left `None` comes from the customer (R-ORD-1) on creation and
+/// stays as it is on update.
+#[derive(Clone, Default)]
+pub struct HeaderInput {
+    pub series: Option<String>,
+    pub sales_rep_id: Option<i64>,
+    pub payment_terms_id: Option<i64>,
+    pub payment_method_id: Option<i64>,
+    pub bank_account_id: Option<i64>,
+    pub currency: Option<String>,
+    pub language: Option<String>,
+    pub ship_to_address_id: Option<i64>,
+    pub carrier_id: Option<i64>,
+    pub invoice_to_group: Option<bool>,
+    pub direct_delivery: Option<bool>,
+    pub order_type: Option<String>,
+    pub customer_reference: Option<String>,
+    pub order_date: Option<NaiveDate>,
+    pub delivery_date: Option<NaiveDate>,
+    pub freight_terms: Option<FreightTerms>,
+    /// Overrides the calculated freight (R-ORD-12); `recalculate_freight` undoes that.
+    pub freight_amount: Option<Decimal>,
+    pub recalculate_freight: bool,
+    /// Override the summed weight and volume (R-ORD-13).
+    pub weight: Option<Decimal>,
+    pub volume: Option<Decimal>,
+    pub header_discount_percent: Option<Decimal>,
+    pub notes: Option<String>,
+    /// Due dates and percentages for custom (`PER`) payment terms (R-ORD-10).
+    pub installments: Option<Vec<(NaiveDate, Decimal)>>,
+}
+
+pub struct NewDocument {
+    pub customer_id: i64,
+    pub header: HeaderInput,
+    pub lines: Vec<LineInput>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateChangeReason {
+    /// A typing error: the promise moves with it, nothing is logged.
+    Correction,
+    /// The delivery really moves: logged for the delay report (R-ORD-8).
+    RealChange,
+}
+
+#[derive(Clone, Default)]
+pub struct LineChange {
+    pub quantity: Option<Decimal>,
+    pub bonus_quantity: Option<Decimal>,
+    pub unit_price: Option<Decimal>,
+    pub discount_percent: Option<Decimal>,
+    pub description: Option<String>,
+    pub cost: Option<Decimal>,
+    pub delivery_date: Option<NaiveDate>,
+    pub date_reason: Option<DateChangeReason>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A saved document and what the caller should know about it.
+pub struct Saved {
+    pub order: sales_order::Model,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Default)]
+pub struct OrderFilter {
+    pub status: Option<DocStatus>,
+    pub financial_status: Option<FinancialStatus>,
+    pub customer_id: Option<i64>,
+    pub sales_rep_id: Option<i64>,
+    pub credit_hold: Option<bool>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub search: Option<String>,
+}
+
+fn editable(order: &sales_order::Model) -> AppResult<()> {
+    let ok = match order.kind {
+        DocKind::Quote => order.status == DocStatus::Open,
+        DocKind::Order => matches!(order.status, DocStatus::Draft | DocStatus::Confirmed),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::InvalidState(format!(
+            "a {:?} {} can no longer be changed (R-ORD-14, R-ORD-16)",
+            order.status,
+            kind_name(order.kind)
+        )))
+    }
+}
+
+fn kind_name(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Quote => "quote",
+        DocKind::Order => "order",
+    }
+}
+
+fn not_found(kind: DocKind) -> AppError {
+    AppError::NotFound(match kind {
+        DocKind::Quote => "quote",
+        DocKind::Order => "sales order",
+    })
+}
+
+fn actor(p: &Principal) -> String {
+    match p.actor {
+        crate::auth::Actor::User(id) => format!("user:{id}"),
+        crate::auth::Actor::ApiToken(id) => format!("token:{id}"),
+    }
+}

@@ -1,0 +1,381 @@
+//! The common tail of every change: totals (R-ORD-4, 7, 12, 13), payment rules (R-ORD-10),
+//! credit (R-ORD-9), unique items (R-ITEM-6), the number (R-ORD-2), version and outbox event.
+use super::*;
+
+/// Recomputes totals, checks the payment rules, judges credit, claims unique items, bumps the
+/// version and records `event`; the common tail of every change.
+pub(super) async fn finish(
+    tx: &DatabaseTransaction,
+    c: &customer::Model,
+    settings: &company_settings::Model,
+    mut order: sales_order::Model,
+    expected_version: Option<i64>,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    let mut warnings = Vec::new();
+    let lines = lines_by_orders(tx, &[order.id])
+        .await?
+        .remove(&order.id)
+        .unwrap_or_default();
+    let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
+    let items: HashMap<i64, item::Model> = item::Entity::find()
+        .filter(item::Column::Id.is_in(item_ids.clone()))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let figures: Vec<LineFigures> = lines
+        .iter()
+        .map(|l| {
+            let it = &items[&l.item_id];
+            LineFigures {
+                quantity: l.quantity.0,
+                bonus_quantity: l.bonus_quantity.0,
+                unit_price: l.unit_price.0,
+                discount_percent: l.discount_percent.0,
+                unit_weight: it.weight.0,
+                unit_volume: it.volume.0,
+                factor: it.sales_unit_factor.0,
+                counts_for_freight: l.parent_line_id.is_none() && it.kind != ItemKind::NonStocked,
+            }
+        })
+        .collect();
+    let rate = order.exchange_rate.0;
+    let merch = pricing::merchandise(&figures, order.header_discount_percent.0, rate);
+    if !order.weight_overridden {
+        order.weight = Dec(merch.weight);
+    }
+    if !order.volume_overridden {
+        order.volume = Dec(merch.volume);
+    }
+    let freight = if order.freight_overridden {
+        order.freight_amount.0
+    } else {
+        let max = settings.freight_max_order_amount.0;
+        match order.carrier_id {
+            Some(carrier_id)
+                if order.freight_terms == FreightTerms::OnInvoice
+                    && (max.is_zero() || merch.company_net <= max) =>
+            {
+                let carrier = carrier::Entity::find_by_id(carrier_id)
+                    .one(tx)
+                    .await?
+                    .ok_or(AppError::NotFound("carrier"))?;
+                let rates: Vec<pricing::FreightRate> = sales_setup::freight_rates(tx, carrier_id)
+                    .await?
+                    .into_iter()
+                    .map(|r| pricing::FreightRate {
+                        zone: r.zone,
+                        province: r.province,
+                        reference_quantity: r.reference_quantity.0,
+                        max_weight: r.max_weight.0,
+                        amount: r.amount.0,
+                    })
+                    .collect();
+                let province = match order.ship_to_address_id {
+                    Some(a) if carrier.calc_type == entity::FreightCalc::KgProvince => {
+                        customer_address::Entity::find_by_id(a)
+                            .one(tx)
+                            .await?
+                            .and_then(|a| a.province)
+                    }
+                    _ => None,
+                }
+                .or(c.province.clone())
+                .map(|s| s.to_uppercase());
+                let zone = c.zone.clone().map(|z| z.to_uppercase());
+                match pricing::freight(
+                    carrier.calc_type,
+                    &rates,
+                    zone.as_deref(),
+                    province.as_deref(),
+                    merch.freight_quantity,
+                    order.weight.0,
+                ) {
+                    // Freight tables are in the company currency (R-ORD-7).
+                    Some(f) if rate != Decimal::ONE => f / rate,
+                    Some(f) => f,
+                    None => {
+                        warnings.push(Warning {
+                            code: "FREIGHT_RATE_MISSING",
+                            message: format!(
+                                "carrier {} has no freight rate for this destination",
+                                carrier.code
+                            ),
+                        });
+                        Decimal::ZERO
+                    }
+                }
+            }
+            _ => Decimal::ZERO,
+        }
+    };
+    let t = pricing::with_freight(merch, freight, rate);
+    order.gross_amount = Dec(t.gross);
+    order.discount_amount = Dec(t.discount);
+    order.net_amount = Dec(t.net);
+    order.freight_amount = Dec(t.freight);
+    order.total_amount = Dec(t.total);
+    order.company_gross_amount = Dec(t.company_gross);
+    order.company_net_amount = Dec(t.company_net);
+    order.company_freight_amount = Dec(t.company_freight);
+    order.company_total_amount = Dec(t.company_total);
+
+    check_payment_rules(tx, &order).await?;
+
+    let mut events = vec![event];
+    if order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status) {
+        let risk = credit::risk(tx, c.id, order.id).await?;
+        let released = order
+            .credit_released_by
+            .as_ref()
+            .map(|_| order.credit_released_amount.0);
+        let hold = match credit::judge(c, settings, risk, order.company_total_amount.0, released) {
+            Verdict::Within => false,
+            Verdict::Hold => true,
+            Verdict::Warn(why) => {
+                warnings.push(Warning {
+                    code: "CREDIT_LIMIT_EXCEEDED",
+                    message: why,
+                });
+                false
+            }
+        };
+        if hold && !order.credit_hold {
+            events.push(OrderEvent::CreditHoldSet);
+        }
+        order.credit_hold = hold;
+    }
+
+    sync_unique_claims(tx, &order, &lines, event == OrderEvent::Created).await?;
+
+    // The number is taken last: the series row stays locked from here to the commit, and every
+    // new document of the series queues on it, so the shorter that stretch, the better.
+    if order.number < 0 {
+        let doc_type = match (order.kind, settings.quotes_share_order_numbering) {
+            (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
+            (DocKind::Quote, false) => DocType::Quote,
+        };
+        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
+    }
+
+    // Optimistic locking: the row was locked when loaded, so this only fails for a stale client.
+    if let Some(expected) = expected_version
+        && expected != order.version
+    {
+        return Err(AppError::Conflict(format!(
+            "the {} changed since version {expected}; it is at version {} now",
+            kind_name(order.kind),
+            order.version
+        )));
+    }
+    if order.id != 0 && event != OrderEvent::Created {
+        order.version += 1;
+    }
+    order.updated_at = Utc::now();
+    let saved = order
+        .clone()
+        .into_active_model()
+        .reset_all()
+        .update(tx)
+        .await?;
+    for e in events {
+        outbox::record(tx, &saved, c.sales_rep_id, e, None).await?;
+    }
+    Ok(Saved {
+        order: saved,
+        warnings,
+    })
+}
+
+/// R-ORD-10: a payment method that requires a bank account needs one of the company's;
+/// custom terms need installments summing to 100; restricted terms are refused below their
+/// minimum amount (company currency).
+pub(super) async fn check_payment_rules(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+) -> AppResult<()> {
+    if let Some(method_id) = order.payment_method_id {
+        let method = payment_method::Entity::find_by_id(method_id)
+            .one(tx)
+            .await?
+            .ok_or(AppError::NotFound("payment method"))?;
+        if method.requires_bank_account && order.bank_account_id.is_none() {
+            return Err(AppError::validation(
+                "bankAccountId",
+                format!(
+                    "payment method {} requires one of the company's bank accounts (R-ORD-10)",
+                    method.code
+                ),
+            ));
+        }
+    }
+    let Some(terms_id) = order.payment_terms_id else {
+        return Ok(());
+    };
+    let terms = payment_terms::Entity::find_by_id(terms_id)
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound("payment terms"))?;
+    let installments = order_installment::Entity::find()
+        .filter(order_installment::Column::OrderId.eq(order.id))
+        .all(tx)
+        .await?;
+    if terms.custom && installments.is_empty() {
+        return Err(AppError::validation(
+            "installments",
+            format!(
+                "payment terms {} are custom: give the installments (R-ORD-10)",
+                terms.code
+            ),
+        ));
+    }
+    if !terms.custom && !installments.is_empty() {
+        return Err(AppError::validation(
+            "installments",
+            "only custom (PER) payment terms take installments",
+        ));
+    }
+    let restrictions = sales_setup::restrictions_by_terms(tx, &[terms_id])
+        .await?
+        .remove(&terms_id)
+        .unwrap_or_default();
+    if let Some(r) = restrictions
+        .iter()
+        .find(|r| order.company_net_amount.0 < r.min_order_amount.0)
+        && order.kind == DocKind::Order
+    {
+        return Err(AppError::validation(
+            "paymentTermsId",
+            format!(
+                "payment terms {} are not allowed for orders under {} (R-ORD-10)",
+                terms.code, r.min_order_amount.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// R-ITEM-6: an item on the unique-per-customer list stands on at most one open order per
+/// customer. Held by a unique index on (customer, item) in `unique_item_claims`: two orders
+/// racing for the same claim cannot both commit, on any backend or instance.
+pub(super) async fn sync_unique_claims(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    lines: &[sales_order_line::Model],
+    fresh: bool,
+) -> AppResult<()> {
+    let open = order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status);
+    let item_ids: BTreeSet<i64> = lines.iter().map(|l| l.item_id).collect();
+    let wanted: BTreeSet<i64> = if open {
+        sales_setup::unique_items(tx, &item_ids.into_iter().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    // A document saved for the first time holds no claims yet.
+    if !fresh {
+        let mut stale = unique_item_claim::Entity::delete_many()
+            .filter(unique_item_claim::Column::OrderId.eq(order.id));
+        if !wanted.is_empty() {
+            stale = stale.filter(unique_item_claim::Column::ItemId.is_not_in(wanted.clone()));
+        }
+        stale.exec(tx).await?;
+    }
+    for item_id in wanted {
+        unique_item_claim::Entity::insert(unique_item_claim::ActiveModel {
+            customer_id: Set(order.customer_id),
+            item_id: Set(item_id),
+            order_id: Set(order.id),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([
+            unique_item_claim::Column::CustomerId,
+            unique_item_claim::Column::ItemId,
+        ])
+        .exec(tx)
+        .await?;
+        let claim = unique_item_claim::Entity::find()
+            .filter(unique_item_claim::Column::CustomerId.eq(order.customer_id))
+            .filter(unique_item_claim::Column::ItemId.eq(item_id))
+            .one(tx)
+            .await?;
+        if let Some(claim) = claim
+            && claim.order_id != order.id
+        {
+            let other = sales_order::Entity::find_by_id(claim.order_id)
+                .one(tx)
+                .await?;
+            let sku = item::Entity::find_by_id(item_id)
+                .one(tx)
+                .await?
+                .map(|i| i.sku)
+                .unwrap_or_default();
+            return Err(AppError::validation(
+                "lines",
+                format!(
+                    "{sku} may stand on one open order per customer and is already on order {} (R-ITEM-6)",
+                    other
+                        .map(|o| format!("{}-{}", o.series, o.number))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loads a document the caller sees and locks its row until the transaction ends.
+pub(super) async fn lock(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    kind: Option<DocKind>,
+    id: i64,
+) -> AppResult<sales_order::Model> {
+    let mut q = sales_order::Entity::find_by_id(id).filter(visibility::sales_orders(p));
+    if let Some(k) = kind {
+        q = q.filter(sales_order::Column::Kind.eq(k));
+    }
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(tx)
+        .await?
+        .ok_or_else(|| not_found(kind.unwrap_or(DocKind::Order)))
+}
+
+pub(super) async fn context(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+) -> AppResult<(customer::Model, company_settings::Model)> {
+    let c = customer::Entity::find_by_id(order.customer_id)
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    Ok((c, sales_setup::settings(tx, order.company_id).await?))
+}
+
+/// Saves a status-only change without recomputing prices (a closed order keeps its figures).
+pub(super) async fn save_status(
+    tx: &DatabaseTransaction,
+    c: &customer::Model,
+    mut order: sales_order::Model,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    order.version += 1;
+    order.updated_at = Utc::now();
+    let saved = order.into_active_model().reset_all().update(tx).await?;
+    let lines = lines_by_orders(tx, &[saved.id])
+        .await?
+        .remove(&saved.id)
+        .unwrap_or_default();
+    sync_unique_claims(tx, &saved, &lines, false).await?;
+    outbox::record(tx, &saved, c.sales_rep_id, event, None).await?;
+    Ok(Saved {
+        order: saved,
+        warnings: vec![],
+    })
+}
