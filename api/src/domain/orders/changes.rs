@@ -389,23 +389,43 @@ pub async fn change_delivery_date(
     }
     let (c, settings) = context(&tx, &order).await?;
     let old = order.delivery_date;
-    if reason == DateChangeReason::RealChange {
-        log_date_change(&tx, p, &order, None, old, date).await?;
-    }
-    let lines = lines_by_orders(&tx, &[order.id])
+    let following: Vec<sales_order_line::Model> = lines_by_orders(&tx, &[order.id])
         .await?
         .remove(&order.id)
-        .unwrap_or_default();
-    for l in lines.into_iter().filter(|l| l.delivery_date == old) {
-        if reason == DateChangeReason::RealChange && l.parent_line_id.is_none() {
-            log_date_change(&tx, p, &order, Some(l.id), old, date).await?;
-        }
-        let mut am = l.into_active_model();
-        am.delivery_date = Set(Some(date));
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.delivery_date == old)
+        .collect();
+    if reason == DateChangeReason::RealChange {
+        // The header's change and each top-level line that follows it, in one statement.
+        let now = Utc::now();
+        let entry = |line_id: Option<i64>| delivery_date_change::ActiveModel {
+            company_id: Set(order.company_id),
+            order_id: Set(order.id),
+            line_id: Set(line_id),
+            old_date: Set(old),
+            new_date: Set(date),
+            changed_by: Set(actor(p)),
+            changed_at: Set(now),
+            ..Default::default()
+        };
+        let lines = following.iter().filter(|l| l.parent_line_id.is_none());
+        delivery_date_change::Entity::insert_many(
+            std::iter::once(entry(None)).chain(lines.map(|l| entry(Some(l.id)))),
+        )
+        .exec(&tx)
+        .await?;
+    }
+    if !following.is_empty() {
+        let mut moved = sales_order_line::Entity::update_many()
+            .col_expr(sales_order_line::Column::DeliveryDate, Expr::value(date));
         if reason == DateChangeReason::Correction {
-            am.promised_date = Set(Some(date));
+            moved = moved.col_expr(sales_order_line::Column::PromisedDate, Expr::value(date));
         }
-        am.update(&tx).await?;
+        moved
+            .filter(sales_order_line::Column::Id.is_in(following.iter().map(|l| l.id)))
+            .exec(&tx)
+            .await?;
     }
     order.delivery_date = Some(date);
     let saved = finish(
