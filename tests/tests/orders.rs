@@ -535,9 +535,15 @@ async fn header_date_changes_move_matching_lines_and_real_changes_feed_the_delay
         "a line with its own date keeps it"
     );
     assert!(kinds(o).contains(&"DELIVERY_DATE_CHANGED".to_owned()));
-    let report = t.app.gql(Some(&t.admin), "{ deliveryDelays { salesOrder { id } line { item { sku } } firstPromisedDate currentDate delayDays } }", json!({})).await;
-    let rows = report.data()["deliveryDelays"].as_array().unwrap().clone();
+    let report = t.app.gql(Some(&t.admin), "{ deliveryDelays { totalCount edges { node { salesOrder { id } line { item { sku } } firstPromisedDate currentDate delayDays } } } }", json!({})).await;
+    let rows: Vec<Value> = report.data()["deliveryDelays"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
     assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["salesOrder"]["id"], id);
     assert_eq!(
         (
             rows[0]["line"]["item"]["sku"].as_str(),

@@ -136,6 +136,9 @@ async fn the_readme_worked_example_returns_the_totals_it_shows() {
             "ORDER_CONFIRMED"
         ]
     );
-    let report = app.gql(Some(&manager), "{ deliveryDelays { salesOrder { documentNumber } line { item { sku } } firstPromisedDate currentDate delayDays } }", json!({})).await;
-    assert_eq!(report.data()["deliveryDelays"][0]["delayDays"], 7);
+    let report = app.gql(Some(&manager), "{ deliveryDelays { edges { node { salesOrder { documentNumber } line { item { sku } } firstPromisedDate currentDate delayDays } } } }", json!({})).await;
+    assert_eq!(
+        report.data()["deliveryDelays"]["edges"][0]["node"]["delayDays"],
+        7
+    );
 }

@@ -685,27 +685,31 @@ pub struct QuoteFilter {
     pub search: Option<String>,
 }
 
-/// A line delivered (or to be delivered) later than first promised (R-ORD-8).
-pub struct DeliveryDelay(sales_order::Model, sales_order_line::Model);
+/// A line delivered (or to be delivered) on another date than first promised (R-ORD-8).
+pub struct DeliveryDelay(sales_order_line::Model);
 
 #[Object]
 impl DeliveryDelay {
-    async fn sales_order(&self) -> SalesOrder {
-        SalesOrder(self.0.clone())
+    async fn sales_order(&self, ctx: &Context<'_>) -> Result<Option<SalesOrder>> {
+        Ok(loaders::get(ctx)?
+            .order
+            .load_one(self.0.order_id)
+            .await?
+            .map(SalesOrder))
     }
     async fn line(&self) -> SalesOrderLine {
-        SalesOrderLine(self.1.clone())
+        SalesOrderLine(self.0.clone())
     }
     async fn first_promised_date(&self) -> Option<NaiveDate> {
-        self.1.promised_date
+        self.0.promised_date
     }
     /// The current delivery date (the shipped date once shipping lands).
     async fn current_date(&self) -> Option<NaiveDate> {
-        self.1.delivery_date
+        self.0.delivery_date
     }
     /// Positive when late.
     async fn delay_days(&self) -> Option<i64> {
-        Some((self.1.delivery_date? - self.1.promised_date?).num_days())
+        Some((self.0.delivery_date? - self.0.promised_date?).num_days())
     }
 }
 
@@ -857,15 +861,24 @@ impl OrderQuery {
         ))
     }
 
-    /// Lines whose delivery moved later (or earlier) than first promised (R-ORD-8).
+    /// Lines whose delivery moved later (or earlier) than first promised (R-ORD-8), oldest
+    /// line first.
     async fn delivery_delays(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         customer_id: Option<ID>,
-    ) -> Result<Vec<DeliveryDelay>> {
+    ) -> Result<Conn<DeliveryDelay>> {
         let customer = parse_opt_id(customer_id.as_ref(), "customerId")?;
-        let rows = orders::delivery_delays(db(ctx), principal(ctx)?, customer).await?;
-        Ok(rows.into_iter().map(|(o, l)| DeliveryDelay(o, l)).collect())
+        let page = orders::delivery_delays(
+            db(ctx),
+            principal(ctx)?,
+            customer,
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(page, |l| l.id, DeliveryDelay))
     }
 }
 

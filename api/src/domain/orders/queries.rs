@@ -142,45 +142,32 @@ pub async fn events_by_orders(
     .await
 }
 
-/// R-ORD-8 delay report: lines of visible open or delivered orders whose current delivery date
+/// R-ORD-8 delay report: lines of visible, not cancelled orders whose current delivery date
 /// differs from the first promised one (real changes only; corrections move the promise).
+/// One page, oldest line first.
 pub async fn delivery_delays(
     db: &DatabaseConnection,
     p: &Principal,
     customer_id: Option<i64>,
-) -> AppResult<Vec<(sales_order::Model, sales_order_line::Model)>> {
+    args: &PageArgs,
+) -> AppResult<Page<sales_order_line::Model>> {
     visibility::require(p, Permission::ReadOrders)?;
-    let mut orders = sales_order::Entity::find()
-        .filter(visibility::sales_orders(p))
-        .filter(sales_order::Column::Kind.eq(DocKind::Order))
-        .filter(sales_order::Column::Status.ne(DocStatus::Cancelled));
+    let mut orders = Query::select()
+        .column(sales_order::Column::Id)
+        .from(sales_order::Entity)
+        .cond_where(visibility::sales_orders(p))
+        .and_where(sales_order::Column::Kind.eq(DocKind::Order))
+        .and_where(sales_order::Column::Status.ne(DocStatus::Cancelled))
+        .to_owned();
     if let Some(c) = customer_id {
-        orders = orders.filter(sales_order::Column::CustomerId.eq(c));
+        orders.and_where(sales_order::Column::CustomerId.eq(c));
     }
-    let changed: Vec<i64> = delivery_date_change::Entity::find()
-        .select_only()
-        .column(delivery_date_change::Column::OrderId)
-        .distinct()
-        .filter(delivery_date_change::Column::CompanyId.eq(p.company_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let orders: HashMap<i64, sales_order::Model> = orders
-        .filter(sales_order::Column::Id.is_in(changed))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
-    let ids: Vec<i64> = orders.keys().copied().collect();
-    let mut out = Vec::new();
-    for (order_id, lines) in lines_by_orders(db, &ids).await? {
-        for line in lines {
-            if line.delivery_date != line.promised_date {
-                out.push((orders[&order_id].clone(), line));
-            }
-        }
-    }
-    out.sort_by_key(|(o, l)| (o.id, l.position, l.id));
-    Ok(out)
+    let lines = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::CompanyId.eq(p.company_id))
+        .filter(sales_order_line::Column::OrderId.in_subquery(orders))
+        .filter(
+            Expr::col(sales_order_line::Column::DeliveryDate)
+                .ne(Expr::col(sales_order_line::Column::PromisedDate)),
+        );
+    page::fetch(db, lines, sales_order_line::Column::Id, args).await
 }
