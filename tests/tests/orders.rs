@@ -1336,6 +1336,34 @@ async fn a_kit_adds_price_zero_component_lines_and_carries_their_summed_cost_r_i
         ),
         (Some("Assembly on site"), dec("20"))
     );
+    // Buyers never enter costs; their service lines take the item's cost.
+    let buyer = t.app.login("buyer@acme.example").await;
+    let r = t
+        .create_as(
+            &buyer,
+            &acme,
+            json!([{"itemId": svc, "quantity": "1", "cost": "1"}]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = t
+        .create_as(
+            &buyer,
+            &acme,
+            json!([{"itemId": svc, "quantity": "1"}]),
+            json!({}),
+        )
+        .await;
+    let id = r.data()["createSalesOrder"]["salesOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen_by_staff = t.order(&t.admin, &id).await;
+    assert_eq!(
+        d(&seen_by_staff.data()["salesOrder"]["lines"][0]["cost"]),
+        Decimal::ZERO
+    );
 }
 
 #[tokio::test]

@@ -130,6 +130,9 @@ pub async fn update_line(
     if ch.discount_percent.is_some() {
         needs_override(p, "discountPercent")?;
     }
+    if ch.cost.is_some() {
+        needs_override(p, "cost")?;
+    }
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
     let (c, settings) = context(&tx, &order).await?;

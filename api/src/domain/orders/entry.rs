@@ -553,11 +553,19 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             None => describe(&item),
         };
         let components = kits.get(&item.id).cloned().unwrap_or_default();
+        if l.cost.is_some() {
+            needs_override(p, "cost")?;
+        }
+        // Costs are internal: buyers and partners never enter them, so for them a non-stocked
+        // line takes the item's cost even when staff must type one.
+        let enters_costs = visibility::can(p, Permission::OverrideOrderTerms);
         let cost = match (item.kind, l.cost) {
             (ItemKind::NonStocked, Some(cost)) => {
                 validate::non_negative(&f("cost"), validate::decimal(&f("cost"), cost)?)?
             }
-            (ItemKind::NonStocked, None) if settings.manual_cost_for_non_stocked => {
+            (ItemKind::NonStocked, None)
+                if settings.manual_cost_for_non_stocked && enters_costs =>
+            {
                 return Err(AppError::validation(
                     f("cost"),
                     "the company requires a manual cost on non-stocked lines (R-ITEM-1)",
