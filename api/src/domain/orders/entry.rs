@@ -198,6 +198,20 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
     creating: bool,
 ) -> AppResult<()> {
     let company = p.company_id;
+    // Commercial terms are the seller's: buyers and partners order on their customer's.
+    let commercial = [
+        ("series", h.series.is_some()),
+        ("paymentTermsId", h.payment_terms_id.is_some()),
+        ("paymentMethodId", h.payment_method_id.is_some()),
+        ("bankAccountId", h.bank_account_id.is_some()),
+        ("currency", h.currency.is_some()),
+        ("installments", h.installments.is_some()),
+    ];
+    for (field, given) in commercial {
+        if given {
+            needs_override(p, field)?;
+        }
+    }
     if let Some(s) = h.series {
         let s = sales_setup::series_code("series", &s)?;
         if !creating && s != m.series {
