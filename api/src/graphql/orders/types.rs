@@ -1,0 +1,512 @@
+//! Output types of quotes and sales orders: statuses, amounts, lines, histories.
+use super::*;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OrderStatus {
+    Draft,
+    Confirmed,
+    PartiallyShipped,
+    Shipped,
+    Closed,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum QuoteStatus {
+    Open,
+    Accepted,
+    Rejected,
+}
+
+pub(super) fn order_status(s: DocStatus) -> OrderStatus {
+    match s {
+        DocStatus::Confirmed => OrderStatus::Confirmed,
+        DocStatus::PartiallyShipped => OrderStatus::PartiallyShipped,
+        DocStatus::Shipped => OrderStatus::Shipped,
+        DocStatus::Closed => OrderStatus::Closed,
+        DocStatus::Cancelled => OrderStatus::Cancelled,
+        _ => OrderStatus::Draft,
+    }
+}
+
+pub(super) fn doc_status(s: OrderStatus) -> DocStatus {
+    match s {
+        OrderStatus::Draft => DocStatus::Draft,
+        OrderStatus::Confirmed => DocStatus::Confirmed,
+        OrderStatus::PartiallyShipped => DocStatus::PartiallyShipped,
+        OrderStatus::Shipped => DocStatus::Shipped,
+        OrderStatus::Closed => DocStatus::Closed,
+        OrderStatus::Cancelled => DocStatus::Cancelled,
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::FinancialStatus")]
+pub enum FinancialStatus {
+    Unpaid,
+    PartiallyPaid,
+    Paid,
+    Overpaid,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::FreightTerms")]
+pub enum FreightTerms {
+    OnInvoice,
+    Prepaid,
+    Collect,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::PriceSource")]
+pub enum PriceSource {
+    Agreement,
+    Customer,
+    List,
+    Manual,
+    KitComponent,
+}
+
+/// R-ORD-8: a correction moves the promise too and is not logged; a real change is logged
+/// and shows in `deliveryDelays`.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum DateChangeReason {
+    Correction,
+    RealChange,
+}
+
+impl From<DateChangeReason> for Reason {
+    fn from(r: DateChangeReason) -> Self {
+        match r {
+            DateChangeReason::Correction => Reason::Correction,
+            DateChangeReason::RealChange => Reason::RealChange,
+        }
+    }
+}
+
+/// Something the caller should know although the change was saved, e.g.
+/// `CREDIT_LIMIT_EXCEEDED` (R-ORD-9) or `FREIGHT_RATE_MISSING`.
+#[derive(SimpleObject, Clone)]
+pub struct Warning {
+    pub code: String,
+    pub message: String,
+}
+
+pub(super) fn warnings(list: Vec<orders::Warning>) -> Vec<Warning> {
+    list.into_iter()
+        .map(|w| Warning {
+            code: w.code.into(),
+            message: w.message,
+        })
+        .collect()
+}
+
+/// Document amounts (R-ORD-4, 7, 12): rounded to 2 places at the total, in the order currency
+/// and in the company currency at the order's rate. None of them includes tax.
+pub struct Amounts(pub sales_order::Model);
+
+#[Object]
+impl Amounts {
+    /// Σ quantity × unit price, merchandise only, before any discount.
+    async fn gross(&self) -> Decimal {
+        self.0.gross_amount.into()
+    }
+    /// Line and header discounts together.
+    async fn discount(&self) -> Decimal {
+        self.0.discount_amount.into()
+    }
+    /// The order amount: gross after line and header discounts.
+    async fn net(&self) -> Decimal {
+        self.0.net_amount.into()
+    }
+    async fn freight(&self) -> Decimal {
+        self.0.freight_amount.into()
+    }
+    /// Net + freight.
+    async fn total(&self) -> Decimal {
+        self.0.total_amount.into()
+    }
+    async fn company_gross(&self) -> Decimal {
+        self.0.company_gross_amount.into()
+    }
+    async fn company_net(&self) -> Decimal {
+        self.0.company_net_amount.into()
+    }
+    async fn company_freight(&self) -> Decimal {
+        self.0.company_freight_amount.into()
+    }
+    async fn company_total(&self) -> Decimal {
+        self.0.company_total_amount.into()
+    }
+}
+
+pub struct SalesOrderLine(pub sales_order_line::Model);
+
+#[Object]
+impl SalesOrderLine {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// 1-based; kit components share their kit's position (R-ORD-14).
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    /// The kit line this component belongs to (R-ITEM-1).
+    async fn parent_line_id(&self) -> Option<ID> {
+        self.0.parent_line_id.map(to_id)
+    }
+    async fn item(&self, ctx: &Context<'_>) -> Result<Option<Item>> {
+        Ok(loaders::get(ctx)?
+            .item
+            .load_one(self.0.item_id)
+            .await?
+            .map(Item))
+    }
+    /// In the order's language when the item has a description in it (R-ITEM-5).
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Charged quantity, sales units.
+    async fn quantity(&self) -> Decimal {
+        self.0.quantity.into()
+    }
+    /// Ships free on top of `quantity` (R-ORD-5).
+    async fn bonus_quantity(&self) -> Decimal {
+        self.0.bonus_quantity.into()
+    }
+    /// Order currency.
+    async fn unit_price(&self) -> Decimal {
+        self.0.unit_price.into()
+    }
+    async fn discount_percent(&self) -> Decimal {
+        self.0.discount_percent.into()
+    }
+    async fn price_source(&self) -> PriceSource {
+        self.0.price_source.into()
+    }
+    /// Unit cost (company currency); internal, hidden from buyers and partners.
+    async fn cost(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        Ok(visibility::can(principal(ctx)?, Permission::ReadItemCost).then(|| self.0.cost.into()))
+    }
+    /// quantity × unitPrice, exact.
+    async fn gross_amount(&self) -> Decimal {
+        Decimal(self.0.quantity.0 * self.0.unit_price.0)
+    }
+    /// After the line discount, exact (documents round only at their totals).
+    async fn net_amount(&self) -> Decimal {
+        let f = figures(&self.0);
+        Decimal(f.net())
+    }
+    async fn delivery_date(&self) -> Option<NaiveDate> {
+        self.0.delivery_date
+    }
+    /// The first date promised; moved only by corrections (R-ORD-8).
+    async fn promised_date(&self) -> Option<NaiveDate> {
+        self.0.promised_date
+    }
+}
+
+pub(super) fn figures(l: &sales_order_line::Model) -> pricing::LineFigures {
+    pricing::LineFigures {
+        quantity: l.quantity.0,
+        bonus_quantity: l.bonus_quantity.0,
+        unit_price: l.unit_price.0,
+        discount_percent: l.discount_percent.0,
+        unit_weight: Default::default(),
+        unit_volume: Default::default(),
+        factor: rust_decimal::Decimal::ONE,
+        counts_for_freight: false,
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Installment {
+    pub due_date: NaiveDate,
+    pub percent: Decimal,
+}
+
+#[derive(SimpleObject)]
+pub struct DeliveryDateChange {
+    /// Null for the header date.
+    pub line_id: Option<ID>,
+    pub old_date: Option<NaiveDate>,
+    pub new_date: NaiveDate,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderConfirmation {
+    pub confirmation_date: NaiveDate,
+    pub recipient: Option<String>,
+    pub sent_by: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// An entry of the order's outbox (R-ORD-17: every status change is an event).
+#[derive(SimpleObject)]
+pub struct OrderEventEntry {
+    pub id: ID,
+    pub kind: String,
+    pub status: Option<String>,
+    pub financial_status: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Fields quotes and orders share; `$extra` adds the type's own.
+macro_rules! document_object {
+    ($ty:ident, { $($extra:tt)* }) => {
+        pub struct $ty(pub sales_order::Model);
+
+        #[Object]
+        impl $ty {
+            async fn id(&self) -> ID {
+                to_id(self.0.id)
+            }
+            /// Fixed once set (R-ORD-2).
+            async fn series(&self) -> &str {
+                &self.0.series
+            }
+            /// Gapless per company, series and document type (R-ORD-2).
+            async fn number(&self) -> i64 {
+                self.0.number
+            }
+            /// `SERIES-NUMBER`.
+            async fn document_number(&self) -> String {
+                format!("{}-{}", self.0.series, self.0.number)
+            }
+            async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+                load_customer(ctx, Some(self.0.customer_id)).await
+            }
+            /// The order's own rep, defaulted from the customer (R-ACC-2).
+            async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<SalesRep>> {
+                load_sales_rep(ctx, self.0.sales_rep_id).await
+            }
+            async fn order_date(&self) -> NaiveDate {
+                self.0.order_date
+            }
+            async fn delivery_date(&self) -> Option<NaiveDate> {
+                self.0.delivery_date
+            }
+            async fn currency(&self) -> &str {
+                &self.0.currency
+            }
+            /// Value of one unit of `currency` in the company currency, kept from the order
+            /// date (R-ORD-7).
+            async fn exchange_rate(&self) -> Decimal {
+                self.0.exchange_rate.into()
+            }
+            async fn language(&self) -> &str {
+                &self.0.language
+            }
+            async fn payment_terms(&self, ctx: &Context<'_>) -> Result<Option<PaymentTerms>> {
+                let Some(id) = self.0.payment_terms_id else { return Ok(None) };
+                Ok(loaders::get(ctx)?.payment_terms.load_one(id).await?.map(PaymentTerms))
+            }
+            async fn payment_method(&self, ctx: &Context<'_>) -> Result<Option<PaymentMethod>> {
+                let Some(id) = self.0.payment_method_id else { return Ok(None) };
+                Ok(loaders::get(ctx)?.payment_method.load_one(id).await?.map(PaymentMethod))
+            }
+            async fn bank_account(&self, ctx: &Context<'_>) -> Result<Option<BankAccount>> {
+                let Some(id) = self.0.bank_account_id else { return Ok(None) };
+                Ok(loaders::get(ctx)?.bank_account.load_one(id).await?.map(BankAccount))
+            }
+            /// Due dates and percentages for custom payment terms (R-ORD-10).
+            async fn installments(&self, ctx: &Context<'_>) -> Result<Vec<Installment>> {
+                let rows = loaders::get(ctx)?.installments.load_one(self.0.id).await?;
+                Ok(rows
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| Installment { due_date: i.due_date, percent: i.percent.into() })
+                    .collect())
+            }
+            /// One of the customer's addresses.
+            async fn ship_to_address_id(&self) -> Option<ID> {
+                self.0.ship_to_address_id.map(to_id)
+            }
+            async fn carrier(&self, ctx: &Context<'_>) -> Result<Option<Carrier>> {
+                let Some(id) = self.0.carrier_id else { return Ok(None) };
+                Ok(loaders::get(ctx)?.carrier.load_one(id).await?.map(Carrier))
+            }
+            /// Invoices go to the customer's group, delivery notes to the customer (R-ORD-11).
+            async fn invoice_to_group(&self) -> bool {
+                self.0.invoice_to_group
+            }
+            async fn direct_delivery(&self) -> bool {
+                self.0.direct_delivery
+            }
+            async fn order_type(&self) -> Option<&str> {
+                self.0.order_type.as_deref()
+            }
+            /// The customer's own reference (their PO number).
+            async fn customer_reference(&self) -> Option<&str> {
+                self.0.customer_reference.as_deref()
+            }
+            async fn freight_terms(&self) -> FreightTerms {
+                self.0.freight_terms.into()
+            }
+            /// The freight was typed in rather than calculated (R-ORD-12).
+            async fn freight_overridden(&self) -> bool {
+                self.0.freight_overridden
+            }
+            async fn header_discount_percent(&self) -> Decimal {
+                self.0.header_discount_percent.into()
+            }
+            async fn amounts(&self) -> Amounts {
+                Amounts(self.0.clone())
+            }
+            /// Σ item weight × shipped stock quantity unless overridden (R-ORD-13).
+            async fn weight(&self) -> Decimal {
+                self.0.weight.into()
+            }
+            async fn weight_overridden(&self) -> bool {
+                self.0.weight_overridden
+            }
+            async fn volume(&self) -> Decimal {
+                self.0.volume.into()
+            }
+            async fn volume_overridden(&self) -> bool {
+                self.0.volume_overridden
+            }
+            /// In position order; kit components follow their kit (R-ORD-14, R-ITEM-1).
+            async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<SalesOrderLine>> {
+                let rows = loaders::get(ctx)?.lines.load_one(self.0.id).await?;
+                Ok(rows.unwrap_or_default().into_iter().map(SalesOrderLine).collect())
+            }
+            async fn notes(&self) -> Option<&str> {
+                self.0.notes.as_deref()
+            }
+            /// Increases with every change; pass it as `expectedVersion` to update safely.
+            async fn version(&self) -> i64 {
+                self.0.version
+            }
+            async fn created_at(&self) -> DateTime<Utc> {
+                self.0.created_at
+            }
+            async fn updated_at(&self) -> DateTime<Utc> {
+                self.0.updated_at
+            }
+            $($extra)*
+        }
+    };
+}
+
+document_object!(SalesOrder, {
+    /// Main status (R-ORD-17).
+    async fn status(&self) -> OrderStatus {
+        order_status(self.0.status)
+    }
+    /// Financial status, derived from payments (R-ORD-17).
+    async fn financial_status(&self) -> FinancialStatus {
+        self.0.financial_status.into()
+    }
+    /// Cannot be reserved for shipping, shipped or invoiced until released (R-ORD-9).
+    async fn credit_hold(&self) -> bool {
+        self.0.credit_hold
+    }
+    async fn credit_released_by(&self) -> Option<&str> {
+        self.0.credit_released_by.as_deref()
+    }
+    async fn credit_released_at(&self) -> Option<DateTime<Utc>> {
+        self.0.credit_released_at
+    }
+    /// Date the last order confirmation was sent (R-ORD-15).
+    async fn confirmation_date(&self) -> Option<NaiveDate> {
+        self.0.confirmation_date
+    }
+    async fn confirmation_history(&self, ctx: &Context<'_>) -> Result<Vec<OrderConfirmation>> {
+        let rows = loaders::get(ctx)?.confirmations.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| OrderConfirmation {
+                confirmation_date: c.confirmation_date,
+                recipient: c.recipient,
+                sent_by: c.sent_by,
+                sent_at: c.sent_at,
+            })
+            .collect())
+    }
+    /// Real delivery-date changes (R-ORD-8).
+    async fn delivery_date_changes(&self, ctx: &Context<'_>) -> Result<Vec<DeliveryDateChange>> {
+        let rows = loaders::get(ctx)?.date_changes.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| DeliveryDateChange {
+                line_id: c.line_id.map(to_id),
+                old_date: c.old_date,
+                new_date: c.new_date,
+                changed_by: c.changed_by,
+                changed_at: c.changed_at,
+            })
+            .collect())
+    }
+    /// What happened to the order, oldest first (R-ORD-17).
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEventEntry>> {
+        let rows = loaders::get(ctx)?.events.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| OrderEventEntry {
+                id: to_id(e.id),
+                kind: e.kind,
+                status: e.status,
+                financial_status: e.financial_status,
+                occurred_at: e.occurred_at,
+            })
+            .collect())
+    }
+    /// The quote this order was accepted from (R-ORD-3).
+    async fn quote(&self, ctx: &Context<'_>) -> Result<Option<Quote>> {
+        let Some(id) = self.0.quote_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?.order.load_one(id).await?.map(Quote))
+    }
+});
+
+document_object!(Quote, {
+    async fn status(&self) -> QuoteStatus {
+        match self.0.status {
+            DocStatus::Accepted => QuoteStatus::Accepted,
+            DocStatus::Rejected => QuoteStatus::Rejected,
+            _ => QuoteStatus::Open,
+        }
+    }
+    /// The order it became when accepted (R-ORD-3).
+    async fn sales_order(&self, ctx: &Context<'_>) -> Result<Option<SalesOrder>> {
+        let Some(id) = self.0.order_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?.order.load_one(id).await?.map(SalesOrder))
+    }
+});
+
+/// A line delivered (or to be delivered) on another date than first promised (R-ORD-8).
+pub struct DeliveryDelay(pub sales_order_line::Model);
+
+#[Object]
+impl DeliveryDelay {
+    async fn sales_order(&self, ctx: &Context<'_>) -> Result<Option<SalesOrder>> {
+        Ok(loaders::get(ctx)?
+            .order
+            .load_one(self.0.order_id)
+            .await?
+            .map(SalesOrder))
+    }
+    async fn line(&self) -> SalesOrderLine {
+        SalesOrderLine(self.0.clone())
+    }
+    async fn first_promised_date(&self) -> Option<NaiveDate> {
+        self.0.promised_date
+    }
+    /// The current delivery date (the shipped date once shipping lands).
+    async fn current_date(&self) -> Option<NaiveDate> {
+        self.0.delivery_date
+    }
+    /// Positive when late.
+    async fn delay_days(&self) -> Option<i64> {
+        Some((self.0.delivery_date? - self.0.promised_date?).num_days())
+    }
+}
