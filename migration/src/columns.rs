@@ -1,4 +1,4 @@
-//! Column helpers shared by migrations.
+//! Column and index helpers shared by migrations.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
@@ -98,4 +98,22 @@ pub fn int(name: &'static str) -> ColumnDef {
 
 pub fn long_text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().null().take()
+}
+
+/// Creates `(name, table, columns, unique)` indexes in order.
+pub async fn create_indexes<const N: usize>(
+    m: &SchemaManager<'_>,
+    indexes: [(&'static str, &'static str, Vec<&'static str>, bool); N],
+) -> Result<(), DbErr> {
+    for (name, table, cols, unique) in indexes {
+        let mut index = Index::create().name(name).table(table).take();
+        for col in cols {
+            index.col(col);
+        }
+        if unique {
+            index.unique();
+        }
+        m.create_index(index).await?;
+    }
+    Ok(())
 }

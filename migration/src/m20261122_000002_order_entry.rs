@@ -458,17 +458,7 @@ impl MigrationTrait for Migration {
                 false,
             ),
         ];
-        for (name, table, cols, unique) in indexes {
-            let mut index = Index::create().name(name).table(table).take();
-            for col in cols {
-                index.col(col);
-            }
-            if unique {
-                index.unique();
-            }
-            m.create_index(index).await?;
-        }
-        Ok(())
+        create_indexes(m, indexes).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

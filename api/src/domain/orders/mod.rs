@@ -42,7 +42,7 @@ pub use lifecycle::*;
 pub use queries::*;
 use save::*;
 
-/// A placeholder number for a document until [`finish`] numbers it at the end of its
+/// A placeholder number for a document until `save::finish` numbers it at the end of its
 /// transaction; negative, so it never meets a real one under the unique index.
 fn placeholder_number() -> i64 {
     -1 - i64::from(rand::random::<u32>())
