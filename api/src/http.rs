@@ -125,7 +125,7 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         (Some(value), Some(p)) => {
             let key = value.to_str().unwrap_or_default();
             let hash = hex::encode(Sha256::digest(&body));
-            match idempotency::claim(&state.db, &principal_key(p), key, &hash).await {
+            match idempotency::claim(&state.db, &p.key(), key, &hash).await {
                 Ok(Claim::Replay(text)) => return replay(gql, text),
                 Ok(Claim::Fresh(id)) => Some(id),
                 Err(e) => {
@@ -174,13 +174,6 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         StatusCode::OK
     };
     respond_text(status, gql, text)
-}
-
-fn principal_key(p: &Principal) -> String {
-    match p.actor {
-        crate::auth::Actor::User(id) => format!("user:{id}"),
-        crate::auth::Actor::ApiToken(id) => format!("token:{id}"),
-    }
 }
 
 /// The first response to this Idempotency-Key, as it was sent.

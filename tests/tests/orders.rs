@@ -1454,6 +1454,11 @@ async fn a_unique_per_customer_item_stands_on_one_open_order_per_customer_r_item
         (r.code(), r.field().as_deref()),
         ("VALIDATION".into(), Some("lines"))
     );
+    let message = r.0["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("A-1"),
+        "the other order is not named: {message}"
+    );
     // Adding it to another open order of the same customer is refused as well.
     let other = t.create(&acme, json!([line(&nut, "1")]), json!({})).await["salesOrder"]["id"]
         .as_str()

@@ -105,6 +105,15 @@ impl Principal {
         }
     }
 
+    /// Stable text identity, `user:<id>` or `token:<id>`: who did it (audit columns) and
+    /// whose Idempotency-Key it is.
+    pub fn key(&self) -> String {
+        match self.actor {
+            Actor::User(id) => format!("user:{id}"),
+            Actor::ApiToken(id) => format!("token:{id}"),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Some(Role::Admin)
     }

@@ -281,7 +281,7 @@ pub(super) async fn log_date_change(
         line_id: Set(line_id),
         old_date: Set(old),
         new_date: Set(new),
-        changed_by: Set(actor(p)),
+        changed_by: Set(p.key()),
         changed_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -408,7 +408,7 @@ pub async fn change_delivery_date(
             line_id: Set(line_id),
             old_date: Set(old),
             new_date: Set(date),
-            changed_by: Set(actor(p)),
+            changed_by: Set(p.key()),
             changed_at: Set(now),
             ..Default::default()
         };
@@ -469,7 +469,7 @@ pub async fn send_confirmation(
         order_id: Set(order.id),
         confirmation_date: Set(now.date_naive()),
         recipient: Set(recipient.or(c.email.clone())),
-        sent_by: Set(actor(p)),
+        sent_by: Set(p.key()),
         sent_at: Set(now),
         ..Default::default()
     }

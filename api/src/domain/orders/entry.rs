@@ -166,7 +166,7 @@ pub(super) async fn defaults(
         order_id: None,
         notes: None,
         version: 1,
-        created_by: actor(p),
+        created_by: p.key(),
         created_at: now,
         updated_at: now,
     })

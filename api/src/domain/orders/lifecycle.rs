@@ -205,7 +205,7 @@ pub async fn release_credit_hold(
     let (c, _) = context(&tx, &order).await?;
     order.credit_hold = false;
     order.credit_released_amount = order.company_total_amount;
-    order.credit_released_by = Some(actor(p));
+    order.credit_released_by = Some(p.key());
     order.credit_released_at = Some(Utc::now());
     let saved = save_status(&tx, &c, order, OrderEvent::CreditHoldReleased).await?;
     tx.commit().await?;
@@ -252,7 +252,7 @@ pub async fn accept_quote(
     order.quote_id = Some(quote.id);
     order.order_id = None;
     order.version = 1;
-    order.created_by = actor(p);
+    order.created_by = p.key();
     order.created_at = now;
     order.updated_at = now;
     let mut am = order.into_active_model().reset_all();

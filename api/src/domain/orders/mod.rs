@@ -173,10 +173,3 @@ fn not_found(kind: DocKind) -> AppError {
         DocKind::Order => "sales order",
     })
 }
-
-fn actor(p: &Principal) -> String {
-    match p.actor {
-        crate::auth::Actor::User(id) => format!("user:{id}"),
-        crate::auth::Actor::ApiToken(id) => format!("token:{id}"),
-    }
-}

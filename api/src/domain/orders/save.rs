@@ -306,21 +306,16 @@ pub(super) async fn sync_unique_claims(
         if let Some(claim) = claim
             && claim.order_id != order.id
         {
-            let other = sales_order::Entity::find_by_id(claim.order_id)
-                .one(tx)
-                .await?;
             let sku = item::Entity::find_by_id(item_id)
                 .one(tx)
                 .await?
                 .map(|i| i.sku)
                 .unwrap_or_default();
+            // The other order is not named: the caller may not be allowed to see it (R-ACC-8).
             return Err(AppError::validation(
                 "lines",
                 format!(
-                    "{sku} may stand on one open order per customer and is already on order {} (R-ITEM-6)",
-                    other
-                        .map(|o| format!("{}-{}", o.series, o.number))
-                        .unwrap_or_default()
+                    "{sku} may stand on one open order per customer and is already on another (R-ITEM-6)"
                 ),
             ));
         }
