@@ -2077,3 +2077,47 @@ async fn the_order_list_filters_and_pages_newest_first() {
         .await;
     assert_eq!(bad.field().as_deref(), Some("after"));
 }
+
+#[tokio::test]
+async fn an_accepted_quote_keeps_its_kit_components_under_the_copied_kit_r_ord_3() {
+    let t = Demo::new().await;
+    let acme = t.customer("ACME").await;
+    let (bolt, kit) = (t.item("BOLT-M8").await, t.item("KIT-FIX").await);
+    let q = t
+        .app
+        .gql(
+            Some(&t.admin),
+            "mutation($c: ID!, $b: ID!, $k: ID!) { createQuote(input: {customerId: $c, lines: [{itemId: $b, quantity: \"5\"}, {itemId: $k, quantity: \"2\"}]}) { quote { id } } }",
+            json!({"c": acme, "b": bolt, "k": kit}),
+        )
+        .await;
+    let id = q.data()["createQuote"]["quote"]["id"].clone();
+    let r = t
+        .app
+        .gql(
+            Some(&t.admin),
+            "mutation($id: ID!) { acceptQuote(input: {id: $id}) { salesOrder { lines { id position parentLineId item { sku } quantity } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let lines = r.data()["acceptQuote"]["salesOrder"]["lines"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(lines.len(), 4);
+    let kit_line = lines
+        .iter()
+        .find(|l| l["item"]["sku"] == "KIT-FIX")
+        .unwrap();
+    let components: Vec<&Value> = lines
+        .iter()
+        .filter(|l| !l["parentLineId"].is_null())
+        .collect();
+    assert_eq!(components.len(), 2);
+    assert!(
+        components
+            .iter()
+            .all(|c| c["parentLineId"] == kit_line["id"] && c["position"] == 2)
+    );
+    assert_eq!(d(&components[0]["quantity"]), dec("20"));
+}

@@ -262,19 +262,38 @@ pub async fn accept_quote(
         .await?
         .remove(&quote.id)
         .unwrap_or_default();
-    let mut parents: HashMap<i64, i64> = HashMap::new();
-    for l in lines
-        .iter()
-        .filter(|l| l.parent_line_id.is_none())
-        .chain(lines.iter().filter(|l| l.parent_line_id.is_some()))
-    {
+    // Copied in two statements: the top-level lines, then the kit components pointing at the
+    // copies of their kits (a kit and its components share a position).
+    let copy = |l: &sales_order_line::Model, parent: Option<i64>| {
         let mut am = l.clone().into_active_model().reset_all();
         am.id = sea_orm::ActiveValue::NotSet;
         am.order_id = Set(order.id);
-        am.parent_line_id = Set(l.parent_line_id.and_then(|pid| parents.get(&pid).copied()));
+        am.parent_line_id = Set(parent);
         am.created_at = Set(now);
-        let copy = am.insert(&tx).await?;
-        parents.insert(l.id, copy.id);
+        am
+    };
+    let (top, components): (Vec<_>, Vec<_>) =
+        lines.iter().partition(|l| l.parent_line_id.is_none());
+    if !top.is_empty() {
+        sales_order_line::Entity::insert_many(top.iter().map(|l| copy(l, None)))
+            .exec(&tx)
+            .await?;
+    }
+    if !components.is_empty() {
+        let kit_by_position: HashMap<i64, i64> = sales_order_line::Entity::find()
+            .filter(sales_order_line::Column::OrderId.eq(order.id))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|l| (l.position, l.id))
+            .collect();
+        sales_order_line::Entity::insert_many(
+            components
+                .iter()
+                .map(|l| copy(l, kit_by_position.get(&l.position).copied())),
+        )
+        .exec(&tx)
+        .await?;
     }
     let installments = order_installment::Entity::find()
         .filter(order_installment::Column::OrderId.eq(quote.id))
