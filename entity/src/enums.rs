@@ -148,6 +148,10 @@ pub enum DocType {
     DeliveryNote,
     #[sea_orm(string_value = "INVOICE")]
     Invoice,
+    #[sea_orm(string_value = "PURCHASE_ORDER")]
+    PurchaseOrder,
+    #[sea_orm(string_value = "RECEIPT")]
+    Receipt,
 }
 
 /// Where a line's price came from (R-ORD-6).
@@ -165,4 +169,46 @@ pub enum PriceSource {
     /// A kit component: price 0, it only moves stock (R-ITEM-1).
     #[sea_orm(string_value = "KIT_COMPONENT")]
     KitComponent,
+}
+
+/// R-BO-2: `PENDING → CONFIRMED → PARTIALLY_FULFILLED → FULFILLED`, or `CANCELLED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum BackorderStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "PARTIALLY_FULFILLED")]
+    PartiallyFulfilled,
+    #[sea_orm(string_value = "FULFILLED")]
+    Fulfilled,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// R-BO-4: `DRAFT → CONFIRMED → PARTIALLY_RECEIVED → RECEIVED`, `CANCELLED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum PurchaseOrderStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "PARTIALLY_RECEIVED")]
+    PartiallyReceived,
+    #[sea_orm(string_value = "RECEIVED")]
+    Received,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// A receipt (the purchase invoice) adds to on-hand only once confirmed (R-BO-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ReceiptStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
 }

@@ -20,6 +20,10 @@ pub struct Model {
     pub cost: Dec,
     pub delivery_date: Option<Date>,
     pub promised_date: Option<Date>,
+    /// Stock units shipped so far.
+    pub shipped_quantity: Dec,
+    /// The lot the customer asked for, if any: reservations then take only that lot.
+    pub lot: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261122_000001_foundation;
 mod m20261122_000002_order_entry;
+mod m20261123_000003_fulfilment;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_order_entry::Migration),
+            Box::new(m20261123_000003_fulfilment::Migration),
         ]
     }
 }

@@ -6,7 +6,8 @@
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{
-    Role, customer, item, sales_order, sales_rep, stock_level, supplier, user, warehouse,
+    Role, backorder, customer, item, sales_order, sales_rep, shipment, stock_level, supplier, user,
+    warehouse,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -46,6 +47,21 @@ pub enum Permission {
     ReadSalesSetup,
     /// …and change it.
     ManageSalesSetup,
+    /// Reserve and release stock for order lines (R-ACC-6: the warehouse; sales staff for
+    /// their own orders).
+    ReserveStock,
+    /// Ship orders (R-ACC-6).
+    ShipOrders,
+    /// Confirm, cancel and prioritise backorders of orders the caller sees.
+    ManageBackorders,
+    /// Purchase orders and receipts (read).
+    ReadPurchasing,
+    /// Purchase orders (R-ACC-6: purchasing).
+    ManagePurchasing,
+    /// Record and confirm receipts (R-ACC-6: the warehouse receives).
+    ReceiveGoods,
+    /// Distribute a receipt over waiting backorders (R-ACC-6: purchasing).
+    AssignBackorders,
 }
 
 impl Permission {
@@ -81,6 +97,12 @@ impl Permission {
             Permission::WriteOrders => &[Admin, SalesManager, SalesRep, Customer],
             Permission::OverrideOrderTerms => &[Admin, SalesManager, SalesRep],
             Permission::ReleaseCreditHold => &[Admin, SalesManager],
+            Permission::ReserveStock => &[Admin, SalesManager, SalesRep, Warehouse],
+            Permission::ShipOrders => &[Admin, Warehouse],
+            Permission::ManageBackorders => &[Admin, SalesManager, SalesRep, Purchasing],
+            Permission::ReadPurchasing => &[Admin, SalesManager, Warehouse, Purchasing],
+            Permission::ManagePurchasing | Permission::AssignBackorders => &[Admin, Purchasing],
+            Permission::ReceiveGoods => &[Admin, Warehouse, Purchasing],
         }
     }
 
@@ -176,6 +198,31 @@ pub fn sales_orders(p: &Principal) -> Condition {
         None if can(p, Permission::ReadOrders) => company,
         None => nothing(),
     }
+}
+
+/// Ids of the sales orders the principal sees, as a subquery for the rows that hang off an
+/// order (reservations, backorders, shipments): they are visible exactly when their order is
+/// (R-ACC-3).
+pub fn visible_order_ids(p: &Principal) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(sales_order::Column::Id)
+        .from(sales_order::Entity)
+        .cond_where(sales_orders(p))
+        .to_owned()
+}
+
+/// Backorders the principal sees: those of orders it sees.
+pub fn backorders(p: &Principal) -> Condition {
+    Condition::all()
+        .add(backorder::Column::CompanyId.eq(p.company_id))
+        .add(backorder::Column::OrderId.in_subquery(visible_order_ids(p)))
+}
+
+/// Shipments the principal sees: those of orders it sees.
+pub fn shipments(p: &Principal) -> Condition {
+    Condition::all()
+        .add(shipment::Column::CompanyId.eq(p.company_id))
+        .add(shipment::Column::OrderId.in_subquery(visible_order_ids(p)))
 }
 
 /// Sales reps the principal sees: reps see themselves, managers their associated reps.

@@ -1,10 +1,12 @@
 //! Business rules, one module per area. No GraphQL types here: resolvers convert their inputs
 //! into these plain structs and call these functions.
 pub mod api_tokens;
+pub mod backorders;
 pub mod companies;
 pub mod credit;
 pub mod customers;
 pub mod demo;
+pub mod fulfilment;
 pub mod idempotency;
 pub mod items;
 pub mod numbering;
@@ -13,9 +15,13 @@ pub mod outbox;
 pub mod page;
 pub mod pricing;
 pub mod principals;
+pub mod purchasing;
+pub mod receipts;
+pub mod reservations;
 pub mod rows;
 pub mod sales_reps;
 pub mod sales_setup;
+pub mod shipments;
 pub mod stock;
 pub mod suppliers;
 pub mod users;

@@ -6,7 +6,7 @@ use chrono::Utc;
 use entity::{outbox, sales_order};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
 
-/// Order event kinds written by order entry.
+/// Order event kinds written by order entry and fulfilment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderEvent {
     Created,
@@ -20,6 +20,18 @@ pub enum OrderEvent {
     Cancelled,
     Deleted,
     QuoteAccepted,
+    /// Stock reserved for lines (R-RES-3).
+    Reserved,
+    /// Reservations released (cancelled, reduced or by hand).
+    ReservationReleased,
+    /// Shortages recorded as backorders (R-BO-1).
+    Backordered,
+    BackorderConfirmed,
+    BackorderCancelled,
+    /// Received stock assigned to the order's backorders (R-BO-6).
+    BackorderFulfilled,
+    /// A delivery note left the warehouse.
+    Shipped,
 }
 
 impl OrderEvent {
@@ -36,6 +48,13 @@ impl OrderEvent {
             OrderEvent::Cancelled => "ORDER_CANCELLED",
             OrderEvent::Deleted => "ORDER_DELETED",
             OrderEvent::QuoteAccepted => "QUOTE_ACCEPTED",
+            OrderEvent::Reserved => "RESERVED",
+            OrderEvent::ReservationReleased => "RESERVATION_RELEASED",
+            OrderEvent::Backordered => "BACKORDERED",
+            OrderEvent::BackorderConfirmed => "BACKORDER_CONFIRMED",
+            OrderEvent::BackorderCancelled => "BACKORDER_CANCELLED",
+            OrderEvent::BackorderFulfilled => "BACKORDER_FULFILLED",
+            OrderEvent::Shipped => "SHIPPED",
         }
     }
 }

@@ -6,9 +6,10 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{Dec, ItemKind, Tracking, item, stock_level, stock_movement, warehouse};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use std::collections::HashMap;
 
@@ -77,38 +78,15 @@ pub async fn adjust(
         .ok_or_else(|| AppError::validation("warehouseId", "no such warehouse"))?;
 
     let tx = db::write_tx(db).await?;
-    let now = Utc::now();
-    stock_level::Entity::insert(stock_level::ActiveModel {
-        company_id: Set(p.company_id),
-        item_id: Set(item.id),
-        warehouse_id: Set(input.warehouse_id),
-        location: Set(location.clone()),
-        lot: Set(lot.clone()),
-        on_hand: Set(Dec::ZERO),
-        reserved: Set(Dec::ZERO),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([
-        stock_level::Column::ItemId,
-        stock_level::Column::WarehouseId,
-        stock_level::Column::Location,
-        stock_level::Column::Lot,
-    ])
-    .exec(&tx)
+    let slot = open_slot(
+        &tx,
+        p.company_id,
+        item.id,
+        input.warehouse_id,
+        &location,
+        &lot,
+    )
     .await?;
-    let mut select = stock_level::Entity::find()
-        .filter(stock_level::Column::ItemId.eq(item.id))
-        .filter(stock_level::Column::WarehouseId.eq(input.warehouse_id))
-        .filter(stock_level::Column::Location.eq(&location))
-        .filter(stock_level::Column::Lot.eq(&lot));
-    if tx.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
-    }
-    let slot = select
-        .one(&tx)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("stock slot vanished")))?;
     let on_hand = slot.on_hand.0 + quantity;
     if on_hand < slot.reserved.0 {
         return Err(AppError::validation(
@@ -125,25 +103,15 @@ pub async fn adjust(
             "a serial number has quantity 1 (R-ITEM-4)",
         ));
     }
-    let slot_id = slot.id;
-    let mut active: stock_level::ActiveModel = slot.into();
-    active.on_hand = Set(Dec(on_hand));
-    active.updated_at = Set(now);
-    let updated = active.update(&tx).await?;
-    stock_movement::ActiveModel {
-        company_id: Set(p.company_id),
-        stock_level_id: Set(slot_id),
-        quantity: Set(Dec(quantity)),
-        reason: Set(reason),
-        user_id: Set(p.user_id()),
-        api_token_id: Set(p.api_token_id()),
-        created_at: Set(now),
-        ..Default::default()
+    let mut slot = slot;
+    if !move_slot(&tx, &mut slot, quantity, Decimal::ZERO).await? {
+        return Err(AppError::Conflict(
+            "the stock slot changed while it was adjusted; try again".into(),
+        ));
     }
-    .insert(&tx)
-    .await?;
+    journal(&tx, p, slot.id, quantity, reason).await?;
     tx.commit().await?;
-    Ok(updated)
+    Ok(slot)
 }
 
 pub async fn list(
@@ -184,6 +152,206 @@ pub async fn by_items(
     let mut out: HashMap<i64, Vec<stock_level::Model>> = HashMap::new();
     for r in rows {
         out.entry(r.item_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// The slot of (item, warehouse, location, lot), created empty on first use and locked
+/// (`FOR UPDATE` on PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock).
+pub(crate) async fn open_slot<C: ConnectionTrait>(
+    tx: &C,
+    company_id: i64,
+    item_id: i64,
+    warehouse_id: i64,
+    location: &str,
+    lot: &str,
+) -> AppResult<stock_level::Model> {
+    stock_level::Entity::insert(stock_level::ActiveModel {
+        company_id: Set(company_id),
+        item_id: Set(item_id),
+        warehouse_id: Set(warehouse_id),
+        location: Set(location.to_owned()),
+        lot: Set(lot.to_owned()),
+        on_hand: Set(Dec::ZERO),
+        reserved: Set(Dec::ZERO),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        stock_level::Column::ItemId,
+        stock_level::Column::WarehouseId,
+        stock_level::Column::Location,
+        stock_level::Column::Lot,
+    ])
+    .exec_without_returning(tx)
+    .await?;
+    let mut select = stock_level::Entity::find()
+        .filter(stock_level::Column::ItemId.eq(item_id))
+        .filter(stock_level::Column::WarehouseId.eq(warehouse_id))
+        .filter(stock_level::Column::Location.eq(location))
+        .filter(stock_level::Column::Lot.eq(lot));
+    if tx.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    select
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("stock slot vanished")))
+}
+
+/// Every slot of these items in the company, locked in id order: the fixed order keeps two
+/// transactions that reserve several items from deadlocking each other (ARCHITECTURE.md).
+pub(crate) async fn lock_slots<C: ConnectionTrait>(
+    tx: &C,
+    company_id: i64,
+    item_ids: &[i64],
+) -> AppResult<Vec<stock_level::Model>> {
+    let mut select = stock_level::Entity::find()
+        .filter(stock_level::Column::CompanyId.eq(company_id))
+        .filter(stock_level::Column::ItemId.is_in(item_ids.to_vec()))
+        .order_by_asc(stock_level::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    Ok(select.all(tx).await?)
+}
+
+/// Moves one slot by `on_hand` and `reserved` in a single conditional statement that holds
+/// `0 ≤ reserved ≤ on_hand` (R-STK-1, R-RES-3); `false` (and nothing changed) when the slot
+/// cannot take the move. Reserving is `(0, +q)`, releasing `(0, −q)`, shipping `(−q, −q)`,
+/// receiving `(+q, 0)`.
+///
+/// PostgreSQL does the arithmetic itself: `SET reserved = reserved + q WHERE on_hand -
+/// (reserved + q) >= 0`. SQLite stores decimals as text and must not compute with them, so
+/// there the statement is a compare-and-set on the values read in this transaction (`WHERE
+/// on_hand = :read AND reserved = :read`), the new values computed exactly in Rust; either way
+/// the database, not this process, decides.
+pub(crate) async fn move_slot<C: ConnectionTrait>(
+    tx: &C,
+    slot: &mut stock_level::Model,
+    on_hand: Decimal,
+    reserved: Decimal,
+) -> AppResult<bool> {
+    use stock_level::Column as C;
+    let now = Utc::now();
+    let mut stmt = Query::update();
+    stmt.table(stock_level::Entity)
+        .and_where(Expr::col(C::Id).eq(slot.id))
+        .value(C::UpdatedAt, now);
+    let (new_on_hand, new_reserved) = (slot.on_hand.0 + on_hand, slot.reserved.0 + reserved);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        stmt.value(C::OnHand, Expr::col(C::OnHand).add(Dec(on_hand)))
+            .value(C::Reserved, Expr::col(C::Reserved).add(Dec(reserved)))
+            .and_where(Expr::col(C::Reserved).add(Dec(reserved)).gte(Dec::ZERO))
+            .and_where(
+                Expr::col(C::OnHand)
+                    .add(Dec(on_hand))
+                    .gte(Expr::col(C::Reserved).add(Dec(reserved))),
+            )
+            .returning(Query::returning().columns([C::OnHand, C::Reserved]));
+        let Some(row) = tx.query_one(&stmt).await? else {
+            return Ok(false);
+        };
+        slot.on_hand = row.try_get("", "on_hand")?;
+        slot.reserved = row.try_get("", "reserved")?;
+    } else {
+        if new_reserved < Decimal::ZERO || new_reserved > new_on_hand {
+            return Ok(false);
+        }
+        stmt.value(C::OnHand, Dec(new_on_hand))
+            .value(C::Reserved, Dec(new_reserved))
+            .and_where(Expr::col(C::OnHand).eq(slot.on_hand))
+            .and_where(Expr::col(C::Reserved).eq(slot.reserved));
+        if tx.execute(&stmt).await?.rows_affected() != 1 {
+            return Ok(false);
+        }
+        slot.on_hand = Dec(Dec::canonical(new_on_hand));
+        slot.reserved = Dec(Dec::canonical(new_reserved));
+    }
+    slot.updated_at = now;
+    Ok(true)
+}
+
+/// Records a change of on-hand in the movement journal.
+pub(crate) async fn journal<C: ConnectionTrait>(
+    tx: &C,
+    p: &Principal,
+    slot_id: i64,
+    quantity: Decimal,
+    reason: String,
+) -> AppResult<()> {
+    stock_movement::ActiveModel {
+        company_id: Set(p.company_id),
+        stock_level_id: Set(slot_id),
+        quantity: Set(Dec(quantity)),
+        reason: Set(reason),
+        user_id: Set(p.user_id()),
+        api_token_id: Set(p.api_token_id()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// What a frontend shows for an item: on-hand, reserved, available and incoming (open
+/// purchase-order quantity), in stock units, over one warehouse or all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Availability {
+    pub on_hand: Decimal,
+    pub reserved: Decimal,
+    pub incoming: Decimal,
+}
+
+impl Availability {
+    pub fn available(&self) -> Decimal {
+        self.on_hand - self.reserved
+    }
+}
+
+/// Availability of many items in two statements (slots, open purchase-order lines).
+pub async fn availability(
+    db: &DatabaseConnection,
+    p: &Principal,
+    item_ids: &[i64],
+    warehouse_id: Option<i64>,
+) -> AppResult<HashMap<i64, Availability>> {
+    use entity::{PurchaseOrderStatus, purchase_order, purchase_order_line};
+    let mut slots = stock_level::Entity::find()
+        .filter(visibility::stock_levels(p))
+        .filter(stock_level::Column::ItemId.is_in(item_ids.to_vec()));
+    if let Some(w) = warehouse_id {
+        slots = slots.filter(stock_level::Column::WarehouseId.eq(w));
+    }
+    let mut out: HashMap<i64, Availability> = item_ids
+        .iter()
+        .map(|id| (*id, Availability::default()))
+        .collect();
+    for s in slots.all(db).await? {
+        let a = out.entry(s.item_id).or_default();
+        a.on_hand += s.on_hand.0;
+        a.reserved += s.reserved.0;
+    }
+    let mut open_pos = purchase_order::Entity::find()
+        .select_only()
+        .column(purchase_order::Column::Id)
+        .filter(purchase_order::Column::CompanyId.eq(p.company_id))
+        .filter(purchase_order::Column::Status.is_in([
+            PurchaseOrderStatus::Confirmed,
+            PurchaseOrderStatus::PartiallyReceived,
+        ]));
+    if let Some(w) = warehouse_id {
+        open_pos = open_pos.filter(purchase_order::Column::WarehouseId.eq(w));
+    }
+    let lines = purchase_order_line::Entity::find()
+        .filter(purchase_order_line::Column::ItemId.is_in(item_ids.to_vec()))
+        .filter(purchase_order_line::Column::PurchaseOrderId.in_subquery(open_pos.into_query()))
+        .all(db)
+        .await?;
+    for l in lines {
+        let a = out.entry(l.item_id).or_default();
+        a.incoming += (l.quantity.0 - l.received_quantity.0).max(Decimal::ZERO);
     }
     Ok(out)
 }

@@ -152,6 +152,23 @@ impl Item {
             .await?
             .unwrap_or(false))
     }
+    /// On-hand, reserved, available and incoming (open purchase orders), stock units, over
+    /// one warehouse or all (needs inventory access).
+    async fn availability(
+        &self,
+        ctx: &Context<'_>,
+        warehouse_id: Option<ID>,
+    ) -> Result<super::fulfilment::Availability> {
+        let p = principal(ctx)?;
+        visibility::require(p, Permission::ReadInventory)?;
+        let a = match super::parse_opt_id(warehouse_id.as_ref(), "warehouseId")? {
+            None => loaders::get(ctx)?.availability.load_one(self.0.id).await?,
+            Some(w) => crate::domain::stock::availability(super::db(ctx), p, &[self.0.id], Some(w))
+                .await?
+                .remove(&self.0.id),
+        };
+        Ok(a.unwrap_or_default().into())
+    }
     /// Stock slots of this item (needs inventory access).
     async fn stock_levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
         visibility::require(principal(ctx)?, Permission::ReadInventory)?;

@@ -2,14 +2,16 @@
 //! loader applies the caller's visibility (it is built with the request's principal).
 use crate::auth::Principal;
 use crate::domain::{
-    customers, items, orders, sales_reps, sales_setup, stock, suppliers, warehouses,
+    backorders, customers, items, orders, purchasing, receipts, reservations, sales_reps,
+    sales_setup, shipments, stock, suppliers, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    bank_account, carrier, customer, customer_address, delivery_date_change, freight_rate, item,
-    item_description, kit_component, order_confirmation, order_installment, outbox, payment_method,
-    payment_term_installment, payment_term_restriction, payment_terms, sales_order,
-    sales_order_line, sales_rep, stock_level, supplier, warehouse,
+    backorder, backorder_assignment, bank_account, carrier, customer, customer_address,
+    delivery_date_change, freight_rate, item, item_description, kit_component, order_confirmation,
+    order_installment, outbox, payment_method, payment_term_installment, payment_term_restriction,
+    payment_terms, purchase_order, purchase_order_line, receipt_line, reservation, sales_order,
+    sales_order_line, sales_rep, shipment, shipment_line, stock_level, supplier, warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -81,6 +83,16 @@ loader!(RestrictionsByTerms => Vec<payment_term_restriction::Model>, |s, keys| s
 loader!(RatesByCarrier => Vec<freight_rate::Model>, |s, keys| sales_setup::rates_by_carriers(&s.db, keys));
 loader!(KitComponentsByItem => Vec<kit_component::Model>, |s, keys| sales_setup::kit_components(&s.db, keys));
 loader!(UniqueByItem => bool, |s, keys| sales_setup::unique_flags(&s.db, keys));
+loader!(ReservationsByLine => Vec<reservation::Model>, |s, keys| reservations::by_lines(&s.db, keys));
+loader!(BackordersByLine => Vec<backorder::Model>, |s, keys| backorders::by_lines(&s.db, keys));
+loader!(AssignmentsByBackorder => Vec<backorder_assignment::Model>, |s, keys| backorders::assignments_by_backorders(&s.db, keys));
+loader!(ShipmentsByOrder => Vec<shipment::Model>, |s, keys| shipments::by_orders(&s.db, keys));
+loader!(LinesByShipment => Vec<shipment_line::Model>, |s, keys| shipments::lines_by_shipments(&s.db, keys));
+loader!(PurchaseOrderById => purchase_order::Model, |s, keys| purchasing::by_ids(&s.db, &s.principal, keys));
+loader!(PurchaseOrderLineById => purchase_order_line::Model, |s, keys| purchasing::lines_by_ids(&s.db, &s.principal, keys));
+loader!(LinesByPurchaseOrder => Vec<purchase_order_line::Model>, |s, keys| purchasing::lines_by_pos(&s.db, keys));
+loader!(LinesByReceipt => Vec<receipt_line::Model>, |s, keys| receipts::lines_by_receipts(&s.db, keys));
+loader!(AvailabilityByItem => stock::Availability, |s, keys| stock::availability(&s.db, &s.principal, keys, None));
 
 /// All loaders of one request.
 pub struct Loaders {
@@ -109,6 +121,16 @@ pub struct Loaders {
     pub freight_rates: DataLoader<RatesByCarrier>,
     pub kit_components: DataLoader<KitComponentsByItem>,
     pub unique: DataLoader<UniqueByItem>,
+    pub reservations: DataLoader<ReservationsByLine>,
+    pub backorders: DataLoader<BackordersByLine>,
+    pub assignments: DataLoader<AssignmentsByBackorder>,
+    pub shipments: DataLoader<ShipmentsByOrder>,
+    pub shipment_lines: DataLoader<LinesByShipment>,
+    pub purchase_order: DataLoader<PurchaseOrderById>,
+    pub purchase_order_line: DataLoader<PurchaseOrderLineById>,
+    pub purchase_order_lines: DataLoader<LinesByPurchaseOrder>,
+    pub receipt_lines: DataLoader<LinesByReceipt>,
+    pub availability: DataLoader<AvailabilityByItem>,
 }
 
 impl Loaders {
@@ -152,7 +174,17 @@ impl Loaders {
             term_restrictions: dl(RestrictionsByTerms(scope.clone()), activity),
             freight_rates: dl(RatesByCarrier(scope.clone()), activity),
             kit_components: dl(KitComponentsByItem(scope.clone()), activity),
-            unique: dl(UniqueByItem(scope), activity),
+            unique: dl(UniqueByItem(scope.clone()), activity),
+            reservations: dl(ReservationsByLine(scope.clone()), activity),
+            backorders: dl(BackordersByLine(scope.clone()), activity),
+            assignments: dl(AssignmentsByBackorder(scope.clone()), activity),
+            shipments: dl(ShipmentsByOrder(scope.clone()), activity),
+            shipment_lines: dl(LinesByShipment(scope.clone()), activity),
+            purchase_order: dl(PurchaseOrderById(scope.clone()), activity),
+            purchase_order_line: dl(PurchaseOrderLineById(scope.clone()), activity),
+            purchase_order_lines: dl(LinesByPurchaseOrder(scope.clone()), activity),
+            receipt_lines: dl(LinesByReceipt(scope.clone()), activity),
+            availability: dl(AvailabilityByItem(scope), activity),
         }
     }
 }

@@ -3,6 +3,7 @@ pub mod api_tokens;
 pub mod companies;
 pub mod connection;
 pub mod customers;
+pub mod fulfilment;
 pub mod items;
 pub mod limits;
 pub mod loaders;
@@ -36,6 +37,7 @@ pub struct Query(
     stock::StockQuery,
     sales_setup::SalesSetupQuery,
     orders::OrderQuery,
+    fulfilment::FulfilmentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +53,7 @@ pub struct Mutation(
     stock::StockMutation,
     sales_setup::SalesSetupMutation,
     orders::OrderMutation,
+    fulfilment::FulfilmentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

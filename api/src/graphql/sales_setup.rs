@@ -19,6 +19,8 @@ pub enum DocumentType {
     Order,
     DeliveryNote,
     Invoice,
+    PurchaseOrder,
+    Receipt,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

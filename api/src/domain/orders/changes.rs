@@ -179,8 +179,7 @@ pub async fn update_line(
                 "only non-stocked lines take a manual cost",
             ));
         }
-        // R-ORD-16: costs are frozen once a purchase order serves the line. Purchase orders
-        // arrive with the purchasing issue, which adds that check here.
+        cost_not_frozen(&tx, l.id).await?;
         l.cost = Dec(validate::non_negative(
             "cost",
             validate::decimal("cost", cost)?,
@@ -234,6 +233,10 @@ pub async fn update_line(
             am.bonus_quantity = Set(Dec(l.bonus_quantity.0 * per));
             am.update(&tx).await?;
         }
+    }
+    if ch.quantity.is_some() || ch.bonus_quantity.is_some() {
+        // R-RES-3: a smaller line gives back what it no longer needs.
+        reservations::trim(&tx, &order, None).await?;
     }
     let event = if date_event {
         OrderEvent::DeliveryDateChanged
@@ -295,6 +298,43 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
     let (c, settings) = context(&tx, &order).await?;
+    // R-RES-3 / R-ORD-16: the line's stock goes back; a line already served by a purchase
+    // order or an assignment stays (reduce it instead).
+    let family: Vec<i64> = sales_order_line::Entity::find()
+        .filter(
+            Condition::any()
+                .add(sales_order_line::Column::Id.eq(line.id))
+                .add(sales_order_line::Column::ParentLineId.eq(line.id)),
+        )
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let linked = backorder::Entity::find()
+        .filter(backorder::Column::OrderLineId.is_in(family.clone()))
+        .filter(
+            Condition::any()
+                .add(backorder::Column::PurchaseOrderLineId.is_not_null())
+                .add(
+                    Expr::col(backorder::Column::Quantity)
+                        .ne(Expr::col(backorder::Column::OpenQuantity)),
+                ),
+        )
+        .count(&tx)
+        .await?;
+    if linked > 0 {
+        return Err(AppError::InvalidState(
+            "the line's backorder is on a purchase order or already assigned: reduce the \
+             line instead of removing it (R-ORD-16)"
+                .into(),
+        ));
+    }
+    reservations::release_all(&tx, &order, Some(&family)).await?;
+    backorder::Entity::delete_many()
+        .filter(backorder::Column::OrderLineId.is_in(family))
+        .exec(&tx)
+        .await?;
     sales_order_line::Entity::delete_many()
         .filter(sales_order_line::Column::ParentLineId.eq(line.id))
         .exec(&tx)
@@ -479,4 +519,20 @@ pub async fn send_confirmation(
     let saved = save_status(&tx, &c, order, OrderEvent::ConfirmationSent).await?;
     tx.commit().await?;
     Ok(saved)
+}
+
+/// R-ORD-16: a line's cost is frozen once one of its backorders stands on a purchase order.
+async fn cost_not_frozen(tx: &DatabaseTransaction, line_id: i64) -> AppResult<()> {
+    let on_po = backorder::Entity::find()
+        .filter(backorder::Column::OrderLineId.eq(line_id))
+        .filter(backorder::Column::PurchaseOrderLineId.is_not_null())
+        .count(tx)
+        .await?;
+    if on_po > 0 {
+        return Err(AppError::InvalidState(
+            "the line is linked to a purchase order: its cost can no longer change (R-ORD-16)"
+                .into(),
+        ));
+    }
+    Ok(())
 }

@@ -397,6 +397,7 @@ pub(super) struct PendingLine {
     source: PriceSource,
     cost: Decimal,
     delivery_date: Option<NaiveDate>,
+    lot: Option<String>,
     components: Vec<PendingLine>,
 }
 
@@ -626,6 +627,18 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             discount = sales_setup::percent(&f("discountPercent"), d)?;
         }
         let delivery_date = l.delivery_date.or(order.delivery_date);
+        let lot = l
+            .lot
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        if lot.is_some() && item.kind != ItemKind::Stocked {
+            return Err(AppError::validation(
+                &f("lot"),
+                "only a stocked item can name a lot",
+            ));
+        }
         let components = components
             .iter()
             .map(|k| {
@@ -639,6 +652,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                     source: PriceSource::KitComponent,
                     cost: ci.cost.0,
                     delivery_date,
+                    lot: None,
                     components: vec![],
                     item: ci,
                 }
@@ -654,6 +668,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             source,
             cost,
             delivery_date,
+            lot,
             components,
         });
     }
@@ -698,6 +713,8 @@ pub(super) async fn insert_lines(
         cost: Set(Dec(l.cost)),
         delivery_date: Set(l.delivery_date),
         promised_date: Set(l.delivery_date),
+        shipped_quantity: Set(Dec::ZERO),
+        lot: Set(l.lot.clone()),
         created_at: Set(now),
         ..Default::default()
     };

@@ -2,9 +2,16 @@
 //! (R-ORD-9) and quotes accepted or rejected (R-ORD-3).
 use super::*;
 
-/// DRAFT → CONFIRMED, judging credit again (R-ORD-9, R-ORD-17). Stock reservation on
-/// confirmation arrives with the reservations issue.
-pub async fn confirm(db: &DatabaseConnection, p: &Principal, order_id: i64) -> AppResult<Saved> {
+/// DRAFT → CONFIRMED, judging credit again (R-ORD-9, R-ORD-17), then covering the lines from
+/// stock (R-BO-1): available stock is reserved and, when `create_backorders`, the shortage is
+/// backordered; otherwise a shortage fails with INSUFFICIENT_STOCK and nothing changes. An
+/// order that lands on credit hold is confirmed without taking stock.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    create_backorders: bool,
+) -> AppResult<(Saved, Vec<reservations::LineOutcome>)> {
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
@@ -16,7 +23,7 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, order_id: i64) -> A
     }
     let lines = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.eq(order.id))
-        .count(&tx)
+        .count(&*tx)
         .await?;
     if lines == 0 {
         return Err(AppError::validation(
@@ -27,21 +34,59 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, order_id: i64) -> A
     let (c, settings) = context(&tx, &order).await?;
     order.status = DocStatus::Confirmed;
     let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Confirmed).await?;
+    let outcomes = if saved.order.credit_hold {
+        vec![]
+    } else {
+        reservations::cover(&tx, p, &saved.order, create_backorders).await?
+    };
     tx.commit().await?;
-    Ok(saved)
+    Ok((saved, outcomes))
 }
 
-/// DRAFT/CONFIRMED → CANCELLED (R-ORD-17); releases its unique-item claims.
+/// `reserveSalesOrder`: covers a confirmed order's remaining need from stock, as confirmation
+/// does (after a credit hold is released, or when stock arrived).
+pub async fn reserve_order(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    create_backorders: bool,
+) -> AppResult<(sales_order::Model, Vec<reservations::LineOutcome>)> {
+    visibility::require(p, Permission::ReserveStock)?;
+    let tx = db::write_tx(db).await?;
+    let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    if !matches!(
+        order.status,
+        DocStatus::Confirmed | DocStatus::PartiallyShipped
+    ) {
+        return Err(AppError::InvalidState(format!(
+            "only a confirmed order is reserved; this one is {:?}",
+            order.status
+        )));
+    }
+    reservations::may_take_stock(&order)?;
+    let outcomes = reservations::cover(&tx, p, &order, create_backorders).await?;
+    tx.commit().await?;
+    Ok((order, outcomes))
+}
+
+/// DRAFT/CONFIRMED → CANCELLED (R-ORD-17): releases its reservations, cancels its waiting
+/// backorders (R-RES-3) and its unique-item claims.
 pub async fn cancel(db: &DatabaseConnection, p: &Principal, order_id: i64) -> AppResult<Saved> {
-    transition(
-        db,
-        p,
-        order_id,
-        &[DocStatus::Draft, DocStatus::Confirmed],
-        DocStatus::Cancelled,
-        OrderEvent::Cancelled,
-    )
-    .await
+    visibility::require(p, Permission::WriteOrders)?;
+    let tx = db::write_tx(db).await?;
+    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    if !matches!(order.status, DocStatus::Draft | DocStatus::Confirmed) {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} order cannot become CANCELLED (R-ORD-17)",
+            order.status
+        )));
+    }
+    reservations::release_all(&tx, &order, None).await?;
+    let (c, _) = context(&tx, &order).await?;
+    order.status = DocStatus::Cancelled;
+    let saved = save_status(&tx, &c, order, OrderEvent::Cancelled).await?;
+    tx.commit().await?;
+    Ok(saved)
 }
 
 /// → CLOSED: after this the order can neither change nor be deleted (R-ORD-16).
@@ -138,8 +183,14 @@ pub async fn delete(
             kind_name(kind)
         )));
     }
+    blocked_by_purchasing(&tx, &order).await?;
+    reservations::release_all(&tx, &order, None).await?;
+    backorder::Entity::delete_many()
+        .filter(backorder::Column::OrderId.eq(id))
+        .exec(&*tx)
+        .await?;
     let c = customer::Entity::find_by_id(order.customer_id)
-        .one(&tx)
+        .one(&*tx)
         .await?;
     sales_order_line::Entity::delete_many()
         .filter(sales_order_line::Column::ParentLineId.is_not_null())
@@ -312,4 +363,53 @@ pub async fn accept_quote(
     let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Created).await?;
     tx.commit().await?;
     Ok(saved)
+}
+
+/// R-ORD-16: an order whose backorders stand on a live purchase order cannot be deleted, nor
+/// one whose lines came from backorder assignment (R-BO-6 keeps that link; cancel it instead).
+async fn blocked_by_purchasing(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+) -> AppResult<()> {
+    let live_po_lines = Query::select()
+        .column((purchase_order_line::Entity, purchase_order_line::Column::Id))
+        .from(purchase_order_line::Entity)
+        .inner_join(
+            purchase_order::Entity,
+            Expr::col((purchase_order::Entity, purchase_order::Column::Id)).equals((
+                purchase_order_line::Entity,
+                purchase_order_line::Column::PurchaseOrderId,
+            )),
+        )
+        .and_where(
+            Expr::col((purchase_order::Entity, purchase_order::Column::Status))
+                .ne(PurchaseOrderStatus::Cancelled.to_value()),
+        )
+        .to_owned();
+    let on_po = backorder::Entity::find()
+        .filter(backorder::Column::OrderId.eq(order.id))
+        .filter(backorder::Column::PurchaseOrderLineId.in_subquery(live_po_lines))
+        .count(tx)
+        .await?;
+    if on_po > 0 {
+        return Err(AppError::InvalidState(
+            "the order caused a purchase order that still exists: it cannot be deleted \
+             (R-ORD-16); cancel the purchase order first, or cancel the order"
+                .into(),
+        ));
+    }
+    let assigned = backorder_assignment::Entity::find()
+        .filter(
+            Condition::any()
+                .add(backorder_assignment::Column::SalesOrderId.eq(order.id))
+                .add(backorder_assignment::Column::OriginOrderId.eq(order.id)),
+        )
+        .count(tx)
+        .await?;
+    if assigned > 0 {
+        return Err(AppError::InvalidState(
+            "the order is linked to a backorder assignment (R-BO-6): cancel it instead".into(),
+        ));
+    }
+    Ok(())
 }

@@ -10,20 +10,23 @@ use crate::db;
 use crate::domain::credit::{self, Verdict};
 use crate::domain::outbox::{self, OrderEvent};
 use crate::domain::pricing::{self, LineFigures, Terms};
-use crate::domain::{Page, PageArgs, companies, numbering, page, rows, sales_setup, validate};
+use crate::domain::{
+    Page, PageArgs, companies, numbering, page, reservations, rows, sales_setup, validate,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
     AddressKind, Dec, DocKind, DocStatus, DocType, FinancialStatus, FreightTerms, ItemKind,
-    PriceSource, bank_account, carrier, company_settings, customer, customer_address,
-    customer_price, delivery_date_change, item, item_barcode, item_description, order_confirmation,
-    order_installment, outbox as outbox_row, payment_method, payment_terms, sales_order,
+    PriceSource, PurchaseOrderStatus, backorder, backorder_assignment, bank_account, carrier,
+    company_settings, customer, customer_address, customer_price, delivery_date_change, item,
+    item_barcode, item_description, order_confirmation, order_installment, outbox as outbox_row,
+    payment_method, payment_terms, purchase_order, purchase_order_line, sales_order,
     sales_order_line, sales_rep, unique_item_claim,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
@@ -31,6 +34,7 @@ use std::collections::{BTreeSet, HashMap};
 
 mod changes;
 mod entry;
+mod fulfil;
 mod lifecycle;
 mod queries;
 mod save;
@@ -38,6 +42,7 @@ mod save;
 pub use changes::*;
 pub use entry::create;
 use entry::*;
+pub(crate) use fulfil::*;
 pub use lifecycle::*;
 pub use queries::*;
 use save::*;
@@ -60,6 +65,8 @@ pub struct LineInput {
     pub description: Option<String>,
     pub cost: Option<Decimal>,
     pub delivery_date: Option<NaiveDate>,
+    /// Reserve only from this lot (tracked items, R-BO-1).
+    pub lot: Option<String>,
 }
 
 /// Header overrides; anything left `None` comes from the customer (R-ORD-1) on creation and

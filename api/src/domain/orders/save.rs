@@ -8,9 +8,23 @@ pub(super) async fn finish(
     tx: &DatabaseTransaction,
     c: &customer::Model,
     settings: &company_settings::Model,
+    order: sales_order::Model,
+    expected_version: Option<i64>,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    finish_with(tx, c, settings, order, expected_version, event, true).await
+}
+
+/// [`finish`], optionally without judging credit: an order made by backorder assignment
+/// (R-BO-6) delivers what its origin order was already judged for.
+pub(super) async fn finish_with(
+    tx: &DatabaseTransaction,
+    c: &customer::Model,
+    settings: &company_settings::Model,
     mut order: sales_order::Model,
     expected_version: Option<i64>,
     event: OrderEvent,
+    judge_credit: bool,
 ) -> AppResult<Saved> {
     let mut warnings = Vec::new();
     let lines = lines_by_orders(tx, &[order.id])
@@ -125,7 +139,8 @@ pub(super) async fn finish(
     check_payment_rules(tx, &order).await?;
 
     let mut events = vec![event];
-    if order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status) {
+    if judge_credit && order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status)
+    {
         let risk = credit::risk(tx, c.id, order.id).await?;
         let released = order
             .credit_released_by

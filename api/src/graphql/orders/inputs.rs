@@ -16,6 +16,8 @@ pub struct SalesOrderLineInput {
     pub discount_percent: Option<Decimal>,
     /// Non-stocked items only (R-ITEM-1).
     pub description: Option<String>,
+    /// Reserve this line only from this lot (stocked items).
+    pub lot: Option<String>,
     /// Non-stocked items only; required when the company asks for manual costs.
     pub cost: Option<Decimal>,
     /// Defaults to the header's delivery date (R-ORD-8).
@@ -202,6 +204,7 @@ pub(super) fn line_input(l: SalesOrderLineInput, i: usize) -> Result<orders::Lin
         description: l.description,
         cost: l.cost.map(|d| d.0),
         delivery_date: l.delivery_date,
+        lot: l.lot,
     })
 }
 

@@ -252,18 +252,6 @@ impl OrderMutation {
         ))
     }
 
-    /// DRAFT → CONFIRMED; credit is judged again (R-ORD-9, R-ORD-17).
-    async fn confirm_sales_order(
-        &self,
-        ctx: &Context<'_>,
-        input: DocumentRef,
-    ) -> Result<SalesOrderPayload> {
-        let id = parse_id(&input.id, "id")?;
-        Ok(order_payload(
-            orders::confirm(db(ctx), principal(ctx)?, id).await?,
-        ))
-    }
-
     async fn cancel_sales_order(
         &self,
         ctx: &Context<'_>,

@@ -92,7 +92,7 @@ pub struct Warning {
     pub message: String,
 }
 
-pub(super) fn warnings(list: Vec<orders::Warning>) -> Vec<Warning> {
+pub(crate) fn warnings(list: Vec<orders::Warning>) -> Vec<Warning> {
     list.into_iter()
         .map(|w| Warning {
             code: w.code.into(),
@@ -203,6 +203,45 @@ impl SalesOrderLine {
     /// The first date promised; moved only by corrections (R-ORD-8).
     async fn promised_date(&self) -> Option<NaiveDate> {
         self.0.promised_date
+    }
+    /// The lot the line reserves from, when it names one.
+    async fn lot(&self) -> Option<&str> {
+        self.0.lot.as_deref()
+    }
+    /// Stock units shipped so far.
+    async fn shipped_quantity(&self) -> Decimal {
+        self.0.shipped_quantity.into()
+    }
+    /// Stock held for this line (R-RES-1).
+    async fn reservations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::super::fulfilment::Reservation>> {
+        let rows = loaders::get(ctx)?.reservations.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::super::fulfilment::Reservation)
+            .collect())
+    }
+    /// Σ reservations, stock units.
+    async fn reserved_quantity(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        let rows = loaders::get(ctx)?.reservations.load_one(self.0.id).await?;
+        Ok(Decimal(
+            rows.unwrap_or_default().iter().map(|r| r.quantity.0).sum(),
+        ))
+    }
+    /// The line's shortages (R-BO-1).
+    async fn backorders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::super::fulfilment::Backorder>> {
+        let rows = loaders::get(ctx)?.backorders.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::super::fulfilment::Backorder)
+            .collect())
     }
 }
 
@@ -440,6 +479,18 @@ document_object!(SalesOrder, {
                 changed_by: c.changed_by,
                 changed_at: c.changed_at,
             })
+            .collect())
+    }
+    /// Delivery notes, oldest first.
+    async fn shipments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::super::fulfilment::Shipment>> {
+        let rows = loaders::get(ctx)?.shipments.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::super::fulfilment::Shipment)
             .collect())
     }
     /// What happened to the order, oldest first (R-ORD-17).

@@ -1,0 +1,607 @@
+//! Reservations (R-RES-1…3) and confirmation with stock (R-BO-1).
+//!
+//! A reservation names one stock slot (warehouse, location, lot) and holds a quantity of it for
+//! one order line, in stock units. Stock moves only through `stock::move_slot`, one conditional
+//! statement, so `0 ≤ reserved ≤ on_hand` holds whatever the concurrency (R-STK-1). Slots are
+//! locked in id order and orders before slots, so transactions that touch several never
+//! deadlock one another.
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::fulfilment::{self, LineProgress, SlotView};
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{orders, stock, validate};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{
+    BackorderStatus, Dec, DocStatus, ItemKind, backorder, item, reservation, sales_order,
+    sales_order_line, stock_level, warehouse,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// `reserveStock`: one slot, one line, a quantity in stock units.
+pub struct ReserveInput {
+    pub order_line_id: i64,
+    pub warehouse_id: i64,
+    pub location: Option<String>,
+    pub lot: Option<String>,
+    pub quantity: Decimal,
+}
+
+/// What confirmation (or `reserveSalesOrder`) did for one line, in stock units.
+#[derive(Clone, Debug)]
+pub struct LineOutcome {
+    pub line_id: i64,
+    pub item_id: i64,
+    pub reserved: Decimal,
+    pub backordered: Decimal,
+}
+
+/// One stocked line with everything that says where it stands.
+pub(crate) struct LineState {
+    pub line: sales_order_line::Model,
+    pub item: item::Model,
+    pub progress: LineProgress,
+    pub reservations: Vec<reservation::Model>,
+    pub backorders: Vec<backorder::Model>,
+}
+
+/// The stocked lines of an order (kit parents and non-stocked lines move no stock) with their
+/// reservations and backorders, in line order. Four statements.
+pub(crate) async fn line_states<C: ConnectionTrait>(
+    c: &C,
+    order_id: i64,
+) -> AppResult<Vec<LineState>> {
+    let lines = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(sales_order_line::Column::Position)
+        .order_by_asc(sales_order_line::Column::Id)
+        .all(c)
+        .await?;
+    let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
+    let items: HashMap<i64, item::Model> = item::Entity::find()
+        .filter(item::Column::Id.is_in(item_ids))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut reservations = by_order(c, order_id).await?;
+    let mut backorders: HashMap<i64, Vec<backorder::Model>> = HashMap::new();
+    for b in backorder::Entity::find()
+        .filter(backorder::Column::OrderId.eq(order_id))
+        .order_by_asc(backorder::Column::Id)
+        .all(c)
+        .await?
+    {
+        backorders.entry(b.order_line_id).or_default().push(b);
+    }
+    Ok(lines
+        .into_iter()
+        .filter_map(|line| {
+            let item = items.get(&line.item_id)?.clone();
+            if item.kind != ItemKind::Stocked {
+                return None;
+            }
+            let reservations = reservations.remove(&line.id).unwrap_or_default();
+            let backorders = backorders.remove(&line.id).unwrap_or_default();
+            let mut progress = LineProgress {
+                ordered: fulfilment::stock_quantity(&line, &item),
+                shipped: line.shipped_quantity.0,
+                reserved: reservations.iter().map(|r| r.quantity.0).sum(),
+                ..Default::default()
+            };
+            for b in &backorders {
+                progress.add_backorder(b);
+            }
+            Some(LineState {
+                line,
+                item,
+                progress,
+                reservations,
+                backorders,
+            })
+        })
+        .collect())
+}
+
+async fn by_order<C: ConnectionTrait>(
+    c: &C,
+    order_id: i64,
+) -> AppResult<HashMap<i64, Vec<reservation::Model>>> {
+    let mut out: HashMap<i64, Vec<reservation::Model>> = HashMap::new();
+    for r in reservation::Entity::find()
+        .filter(reservation::Column::OrderId.eq(order_id))
+        .order_by_asc(reservation::Column::Id)
+        .all(c)
+        .await?
+    {
+        out.entry(r.order_line_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// R-ORD-9 / R-ORD-17: only a live order that is not on credit hold takes stock.
+pub(crate) fn may_take_stock(order: &sales_order::Model) -> AppResult<()> {
+    if !matches!(
+        order.status,
+        DocStatus::Draft | DocStatus::Confirmed | DocStatus::PartiallyShipped
+    ) {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} order takes no stock",
+            order.status
+        )));
+    }
+    if order.credit_hold {
+        return Err(AppError::CreditHold(
+            "the order is on credit hold: it cannot be reserved or shipped until the hold is \
+             released (R-ORD-9)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `reserveStock` (R-RES-1, R-RES-2, R-RES-3): reserves `quantity` of one slot for a line,
+/// never beyond what the slot has available nor beyond what the line still needs.
+pub async fn reserve(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: ReserveInput,
+) -> AppResult<reservation::Model> {
+    visibility::require(p, Permission::ReserveStock)?;
+    let quantity = validate::positive("quantity", validate::decimal("quantity", input.quantity)?)?;
+    let location = input.location.unwrap_or_default().trim().to_owned();
+    let lot = input.lot.unwrap_or_default().trim().to_owned();
+    let tx = db::write_tx(db).await?;
+    let line = sales_order_line::Entity::find_by_id(input.order_line_id)
+        .filter(sales_order_line::Column::CompanyId.eq(p.company_id))
+        .one(&*tx)
+        .await?
+        .ok_or(AppError::NotFound("sales order line"))?;
+    let order = orders::lock_order(&tx, p, line.order_id)
+        .await
+        .map_err(|_| AppError::NotFound("sales order line"))?;
+    may_take_stock(&order)?;
+    let state = line_states(&*tx, order.id)
+        .await?
+        .into_iter()
+        .find(|s| s.line.id == line.id)
+        .ok_or_else(|| {
+            AppError::validation(
+                "orderLineId",
+                "only lines of stocked items hold reservations",
+            )
+        })?;
+    if let Some(wanted) = &state.line.lot
+        && *wanted != lot
+    {
+        return Err(AppError::validation(
+            "lot",
+            format!("the line asks for lot {wanted}"),
+        ));
+    }
+    if quantity > state.progress.need() {
+        return Err(AppError::validation(
+            "quantity",
+            format!(
+                "the line needs {} more stock units (ordered {} incl. bonus, reserved {}, \
+                 backordered {}, shipped {}; R-RES-2)",
+                state.progress.need(),
+                state.progress.ordered,
+                state.progress.reserved,
+                state.progress.backordered,
+                state.progress.shipped
+            ),
+        ));
+    }
+    warehouse::Entity::find_by_id(input.warehouse_id)
+        .filter(visibility::warehouses(p))
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| AppError::validation("warehouseId", "no such warehouse"))?;
+    let mut slot = stock_level::Entity::find()
+        .filter(stock_level::Column::CompanyId.eq(p.company_id))
+        .filter(stock_level::Column::ItemId.eq(line.item_id))
+        .filter(stock_level::Column::WarehouseId.eq(input.warehouse_id))
+        .filter(stock_level::Column::Location.eq(&location))
+        .filter(stock_level::Column::Lot.eq(&lot))
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| AppError::InsufficientStock("no stock in that slot".into()))?;
+    if !stock::move_slot(&*tx, &mut slot, Decimal::ZERO, quantity).await? {
+        return Err(AppError::InsufficientStock(format!(
+            "only {} available in that slot (R-RES-3)",
+            slot.on_hand.0 - slot.reserved.0
+        )));
+    }
+    let row = insert(&tx, p, &line, &slot, quantity).await?;
+    orders::record_event(
+        &*tx,
+        &order,
+        OrderEvent::Reserved,
+        Some(json!({"lines": [{"lineId": line.id, "quantity": quantity.to_string()}]})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+async fn insert(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    line: &sales_order_line::Model,
+    slot: &stock_level::Model,
+    quantity: Decimal,
+) -> AppResult<reservation::Model> {
+    Ok(reservation::ActiveModel {
+        company_id: Set(line.company_id),
+        order_id: Set(line.order_id),
+        order_line_id: Set(line.id),
+        item_id: Set(line.item_id),
+        stock_level_id: Set(slot.id),
+        warehouse_id: Set(slot.warehouse_id),
+        location: Set(slot.location.clone()),
+        lot: Set(slot.lot.clone()),
+        quantity: Set(Dec(quantity)),
+        created_by: Set(p.key()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// `releaseReservation`: gives a reservation's quantity back to available stock.
+pub async fn release(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+) -> AppResult<reservation::Model> {
+    visibility::require(p, Permission::ReserveStock)?;
+    let tx = db::write_tx(db).await?;
+    let row = reservation::Entity::find_by_id(id)
+        .filter(reservation::Column::CompanyId.eq(p.company_id))
+        .one(&*tx)
+        .await?
+        .ok_or(AppError::NotFound("reservation"))?;
+    let order = orders::lock_order(&tx, p, row.order_id)
+        .await
+        .map_err(|_| AppError::NotFound("reservation"))?;
+    give_back(&tx, &row, row.quantity.0).await?;
+    orders::record_event(
+        &*tx,
+        &order,
+        OrderEvent::ReservationReleased,
+        Some(json!({"reservationId": row.id, "quantity": row.quantity.0.to_string()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Returns `quantity` of a reservation to available stock; the row shrinks or goes.
+async fn give_back(
+    tx: &DatabaseTransaction,
+    row: &reservation::Model,
+    quantity: Decimal,
+) -> AppResult<()> {
+    let mut slot = stock_level::Entity::find_by_id(row.stock_level_id)
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound("stock slot"))?;
+    if !stock::move_slot(tx, &mut slot, Decimal::ZERO, -quantity).await? {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "slot {} holds less reserved than reservation {}",
+            slot.id,
+            row.id
+        )));
+    }
+    shrink(tx, row, quantity).await
+}
+
+/// Lowers a reservation row by `quantity` (deleting it at zero); stock is moved by the caller.
+pub(crate) async fn shrink(
+    tx: &DatabaseTransaction,
+    row: &reservation::Model,
+    quantity: Decimal,
+) -> AppResult<()> {
+    if quantity >= row.quantity.0 {
+        reservation::Entity::delete_by_id(row.id).exec(tx).await?;
+    } else {
+        let mut am = row.clone().into_active_model();
+        am.quantity = Set(Dec(row.quantity.0 - quantity));
+        am.update(tx).await?;
+    }
+    Ok(())
+}
+
+/// The slots of `item_ids`, locked, with each warehouse's priority, ready for planning.
+pub(crate) async fn planning_slots(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+    item_ids: &[i64],
+) -> AppResult<Vec<stock_level::Model>> {
+    stock::lock_slots(tx, company_id, item_ids).await
+}
+
+async fn warehouse_priorities(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+) -> AppResult<HashMap<i64, i32>> {
+    Ok(warehouse::Entity::find()
+        .filter(warehouse::Column::CompanyId.eq(company_id))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.priority))
+        .collect())
+}
+
+/// Covers what the order's lines still need (R-BO-1): reserves what is available (warehouses
+/// in priority order, oldest slot first, only the line's lot when it names one) and, when
+/// `create_backorders`, records each shortage as a PENDING backorder; otherwise a shortage is
+/// INSUFFICIENT_STOCK and the caller's transaction rolls everything back. The order row must be
+/// locked by the caller.
+pub(crate) async fn cover(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    order: &sales_order::Model,
+    create_backorders: bool,
+) -> AppResult<Vec<LineOutcome>> {
+    let states: Vec<LineState> = line_states(tx, order.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.progress.need() > Decimal::ZERO)
+        .collect();
+    if states.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
+    item_ids.sort_unstable();
+    item_ids.dedup();
+    let priorities = warehouse_priorities(tx, order.company_id).await?;
+    let mut slots: HashMap<i64, stock_level::Model> =
+        planning_slots(tx, order.company_id, &item_ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+
+    // Plan every line against the locked snapshot first: a refusal then costs no writes.
+    let mut plans = Vec::with_capacity(states.len());
+    let mut short = Vec::new();
+    for s in &states {
+        let views: Vec<SlotView> = slots
+            .values()
+            .filter(|sl| sl.item_id == s.item.id)
+            .map(|sl| SlotView {
+                id: sl.id,
+                warehouse_priority: priorities.get(&sl.warehouse_id).copied().unwrap_or(0),
+                warehouse_id: sl.warehouse_id,
+                lot: sl.lot.clone(),
+                available: sl.on_hand.0 - sl.reserved.0 - taken(&plans, sl.id),
+            })
+            .collect();
+        let need = s.progress.need();
+        let pieces = fulfilment::plan(need, &views, s.line.lot.as_deref());
+        let got: Decimal = pieces.iter().map(|(_, q)| *q).sum();
+        if got < need {
+            short.push(format!(
+                "line {} ({}): needs {need}, {got} available",
+                s.line.position, s.item.sku
+            ));
+        }
+        plans.push(pieces);
+    }
+    if !short.is_empty() && !create_backorders {
+        return Err(AppError::InsufficientStock(format!(
+            "not enough stock and backorders were not requested (R-BO-1): {}",
+            short.join("; ")
+        )));
+    }
+
+    let now = Utc::now();
+    let mut outcomes = Vec::with_capacity(states.len());
+    let mut new_backorders = Vec::new();
+    for (s, pieces) in states.iter().zip(plans) {
+        let mut reserved = Decimal::ZERO;
+        for (slot_id, q) in pieces {
+            let slot = slots.get_mut(&slot_id).expect("planned slot");
+            if !stock::move_slot(tx, slot, Decimal::ZERO, q).await? {
+                return Err(AppError::InsufficientStock(
+                    "stock moved while the order was being reserved; try again".into(),
+                ));
+            }
+            insert(tx, p, &s.line, slot, q).await?;
+            reserved += q;
+        }
+        let shortage = s.progress.need() - reserved;
+        if shortage > Decimal::ZERO {
+            new_backorders.push(backorder::ActiveModel {
+                company_id: Set(order.company_id),
+                order_id: Set(order.id),
+                order_line_id: Set(s.line.id),
+                customer_id: Set(order.customer_id),
+                item_id: Set(s.item.id),
+                quantity: Set(Dec(shortage)),
+                open_quantity: Set(Dec(shortage)),
+                status: Set(BackorderStatus::Pending),
+                priority: Set(0),
+                purchase_order_line_id: Set(None),
+                created_at: Set(now),
+                confirmed_at: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+        }
+        outcomes.push(LineOutcome {
+            line_id: s.line.id,
+            item_id: s.item.id,
+            reserved,
+            backordered: shortage.max(Decimal::ZERO),
+        });
+    }
+    if !new_backorders.is_empty() {
+        backorder::Entity::insert_many(new_backorders)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    let summary = |pick: fn(&LineOutcome) -> Decimal| {
+        let lines: Vec<_> = outcomes
+            .iter()
+            .filter(|o| !pick(o).is_zero())
+            .map(|o| json!({"lineId": o.line_id, "quantity": pick(o).to_string()}))
+            .collect();
+        (!lines.is_empty()).then(|| json!({ "lines": lines }))
+    };
+    if let Some(payload) = summary(|o| o.reserved) {
+        orders::record_event(tx, order, OrderEvent::Reserved, Some(payload)).await?;
+    }
+    if let Some(payload) = summary(|o| o.backordered) {
+        orders::record_event(tx, order, OrderEvent::Backordered, Some(payload)).await?;
+    }
+    Ok(outcomes)
+}
+
+fn taken(plans: &[Vec<(i64, Decimal)>], slot_id: i64) -> Decimal {
+    plans
+        .iter()
+        .flatten()
+        .filter(|(id, _)| *id == slot_id)
+        .map(|(_, q)| *q)
+        .sum()
+}
+
+/// After a line shrank (R-RES-3 "reducing a line releases"): what is reserved or backordered
+/// beyond what the line still needs is given up, the waiting backorders first (the shortage
+/// shrinks before any reserved unit goes back), then the newest reservations.
+pub(crate) async fn trim(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    line_ids: Option<&[i64]>,
+) -> AppResult<Decimal> {
+    let mut released = Decimal::ZERO;
+    for s in line_states(tx, order.id).await? {
+        if line_ids.is_some_and(|ids| !ids.contains(&s.line.id)) {
+            continue;
+        }
+        let p = s.progress;
+        let mut excess = p.reserved + p.backordered - p.outstanding();
+        for b in s.backorders.iter().rev() {
+            if excess <= Decimal::ZERO {
+                break;
+            }
+            let (open, _) = fulfilment::backorder_split(b);
+            let cut = excess.min(open);
+            if cut.is_zero() {
+                continue;
+            }
+            let mut am = b.clone().into_active_model();
+            am.quantity = Set(Dec(b.quantity.0 - cut));
+            am.open_quantity = Set(Dec(b.open_quantity.0 - cut));
+            if b.open_quantity.0 == cut && b.quantity.0 == cut {
+                am.status = Set(BackorderStatus::Cancelled);
+                am.open_quantity = Set(Dec::ZERO);
+                am.quantity = Set(Dec::ZERO);
+            } else if b.open_quantity.0 == cut {
+                am.status = Set(BackorderStatus::Fulfilled);
+            }
+            am.updated_at = Set(Utc::now());
+            am.update(tx).await?;
+            excess -= cut;
+        }
+        for r in s.reservations.iter().rev() {
+            if excess <= Decimal::ZERO {
+                break;
+            }
+            let cut = excess.min(r.quantity.0);
+            give_back(tx, r, cut).await?;
+            released += cut;
+            excess -= cut;
+        }
+    }
+    if !released.is_zero() {
+        orders::record_event(
+            tx,
+            order,
+            OrderEvent::ReservationReleased,
+            Some(json!({"quantity": released.to_string()})),
+        )
+        .await?;
+    }
+    Ok(released)
+}
+
+/// Cancelling an order or a line (R-RES-3): every reservation goes back to available stock and
+/// every waiting backorder is cancelled.
+pub(crate) async fn release_all(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    line_ids: Option<&[i64]>,
+) -> AppResult<()> {
+    let mut released = Decimal::ZERO;
+    let mut cancelled = 0;
+    for s in line_states(tx, order.id).await? {
+        if line_ids.is_some_and(|ids| !ids.contains(&s.line.id)) {
+            continue;
+        }
+        for r in &s.reservations {
+            give_back(tx, r, r.quantity.0).await?;
+            released += r.quantity.0;
+        }
+        for b in &s.backorders {
+            if matches!(
+                b.status,
+                BackorderStatus::Pending
+                    | BackorderStatus::Confirmed
+                    | BackorderStatus::PartiallyFulfilled
+            ) {
+                let mut am = b.clone().into_active_model();
+                am.status = Set(BackorderStatus::Cancelled);
+                am.updated_at = Set(Utc::now());
+                am.update(tx).await?;
+                cancelled += 1;
+            }
+        }
+    }
+    if !released.is_zero() {
+        orders::record_event(
+            tx,
+            order,
+            OrderEvent::ReservationReleased,
+            Some(json!({"quantity": released.to_string()})),
+        )
+        .await?;
+    }
+    if cancelled > 0 {
+        orders::record_event(
+            tx,
+            order,
+            OrderEvent::BackorderCancelled,
+            Some(json!({ "count": cancelled })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Reservations of many lines (for `SalesOrderLine.reservations`), one statement.
+pub async fn by_lines(
+    db: &DatabaseConnection,
+    line_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<reservation::Model>>> {
+    crate::domain::rows::children::<reservation::Entity, _>(
+        db,
+        reservation::Column::OrderLineId,
+        line_ids,
+        reservation::Column::Id,
+        |r| r.order_line_id,
+    )
+    .await
+}

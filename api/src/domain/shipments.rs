@@ -1,0 +1,315 @@
+//! Shipping: a numbered delivery note that consumes the order's reservations, lowers on-hand
+//! and moves the order to PARTIALLY_SHIPPED or SHIPPED (R-RES-3, R-ORD-17). Refused while the
+//! order is on credit hold (R-ORD-9).
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::fulfilment::{self, SlotView};
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{Page, PageArgs, numbering, orders, page, reservations, rows, stock};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{
+    Dec, DocStatus, DocType, Tracking, sales_order_line, shipment, shipment_line, stock_level,
+    warehouse,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub struct ShipLine {
+    pub line_id: i64,
+    /// Stock units; defaults to what the line has reserved (or the number of serials).
+    pub quantity: Option<Decimal>,
+    /// Ship only from this lot.
+    pub lot: Option<String>,
+    /// Serial-tracked items: the serials leaving (each a lot of quantity 1, R-ITEM-4).
+    pub serials: Vec<String>,
+}
+
+/// `shipSalesOrder`: ships the given lines (all reserved stock when `lines` is `None`). Each
+/// line takes its own reservations first (of the lot or serials named), then available stock
+/// the same way confirmation reserves (R-BO-1 order); never more than the line still needs.
+pub async fn ship(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    lines: Option<Vec<ShipLine>>,
+) -> AppResult<shipment::Model> {
+    visibility::require(p, Permission::ShipOrders)?;
+    let tx = db::write_tx(db).await?;
+    let order = orders::lock_order(&tx, p, order_id).await?;
+    if !matches!(
+        order.status,
+        DocStatus::Confirmed | DocStatus::PartiallyShipped
+    ) {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} order cannot be shipped",
+            order.status
+        )));
+    }
+    reservations::may_take_stock(&order)?;
+    let states = reservations::line_states(&*tx, order.id).await?;
+    let requests: Vec<ShipLine> = match lines {
+        Some(l) if l.is_empty() => {
+            return Err(AppError::validation("lines", "name at least one line"));
+        }
+        Some(l) => l,
+        None => states
+            .iter()
+            .filter(|s| !s.progress.reserved.is_zero())
+            .map(|s| ShipLine {
+                line_id: s.line.id,
+                quantity: Some(s.progress.reserved),
+                lot: None,
+                serials: vec![],
+            })
+            .collect(),
+    };
+    if requests.is_empty() {
+        return Err(AppError::validation(
+            "lines",
+            "nothing is reserved on this order: name the lines to ship",
+        ));
+    }
+    let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
+    item_ids.sort_unstable();
+    item_ids.dedup();
+    let mut slots: HashMap<i64, stock_level::Model> =
+        stock::lock_slots(&*tx, order.company_id, &item_ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+    let priorities: HashMap<i64, i32> = warehouse::Entity::find()
+        .filter(warehouse::Column::CompanyId.eq(order.company_id))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.priority))
+        .collect();
+
+    let now = Utc::now();
+    let mut note_lines = Vec::new();
+    let mut shipped_per_line: HashMap<i64, Decimal> = HashMap::new();
+    for (i, req) in requests.iter().enumerate() {
+        let f = |n: &str| format!("lines.{i}.{n}");
+        let s = states
+            .iter()
+            .find(|s| s.line.id == req.line_id)
+            .ok_or_else(|| {
+                AppError::validation(f("lineId"), "no stocked line with this id on the order")
+            })?;
+        let serials: Vec<String> = req.serials.iter().map(|x| x.trim().to_owned()).collect();
+        if s.item.tracking == Tracking::Serial
+            && req
+                .quantity
+                .is_some_and(|q| q != Decimal::from(serials.len()))
+            && !serials.is_empty()
+        {
+            return Err(AppError::validation(
+                f("serials"),
+                "one serial per unit (R-ITEM-4)",
+            ));
+        }
+        let quantity = match req.quantity {
+            Some(q) => crate::domain::validate::positive(&f("quantity"), q)?,
+            None if !serials.is_empty() => Decimal::from(serials.len()),
+            None => s.progress.reserved,
+        };
+        let room = s.progress.reserved + s.progress.need()
+            - shipped_per_line
+                .get(&s.line.id)
+                .copied()
+                .unwrap_or_default();
+        if quantity > room {
+            return Err(AppError::validation(
+                f("quantity"),
+                format!("the line has {room} left to ship"),
+            ));
+        }
+        // Which lots may leave: the serials named, the lot named, or any.
+        let lots: Option<Vec<String>> = if !serials.is_empty() {
+            Some(serials.clone())
+        } else {
+            req.lot.as_ref().map(|l| vec![l.trim().to_owned()])
+        };
+        let allowed = |lot: &str| lots.as_ref().is_none_or(|ls| ls.iter().any(|l| l == lot));
+        let mut left = quantity;
+        // 1. The line's own reservations, oldest first.
+        for r in &s.reservations {
+            if left.is_zero() {
+                break;
+            }
+            if !allowed(&r.lot) {
+                continue;
+            }
+            let take = left.min(r.quantity.0);
+            let slot = slots
+                .get_mut(&r.stock_level_id)
+                .ok_or(AppError::NotFound("stock slot"))?;
+            if !stock::move_slot(&*tx, slot, -take, -take).await? {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "slot {} below its reservations",
+                    slot.id
+                )));
+            }
+            reservations::shrink(&tx, r, take).await?;
+            note_lines.push((s.line.id, s.item.id, slot.clone(), take));
+            left -= take;
+        }
+        // 2. Available stock, as confirmation would reserve it.
+        if left > Decimal::ZERO {
+            let views: Vec<SlotView> = slots
+                .values()
+                .filter(|sl| sl.item_id == s.item.id && allowed(&sl.lot))
+                .map(|sl| SlotView {
+                    id: sl.id,
+                    warehouse_priority: priorities.get(&sl.warehouse_id).copied().unwrap_or(0),
+                    warehouse_id: sl.warehouse_id,
+                    lot: sl.lot.clone(),
+                    available: sl.on_hand.0 - sl.reserved.0,
+                })
+                .collect();
+            for (slot_id, take) in fulfilment::plan(left, &views, s.line.lot.as_deref()) {
+                let slot = slots.get_mut(&slot_id).expect("planned slot");
+                if !stock::move_slot(&*tx, slot, -take, Decimal::ZERO).await? {
+                    return Err(AppError::InsufficientStock(
+                        "stock moved while shipping; try again".into(),
+                    ));
+                }
+                note_lines.push((s.line.id, s.item.id, slot.clone(), take));
+                left -= take;
+            }
+        }
+        if left > Decimal::ZERO {
+            return Err(AppError::InsufficientStock(format!(
+                "line {} ({}): {left} more than is reserved or available{}",
+                s.line.position,
+                s.item.sku,
+                if lots.is_some() {
+                    " in the lots named"
+                } else {
+                    ""
+                }
+            )));
+        }
+        *shipped_per_line.entry(s.line.id).or_default() += quantity;
+    }
+
+    let number =
+        numbering::next(&tx, order.company_id, &order.series, DocType::DeliveryNote).await?;
+    let note = shipment::ActiveModel {
+        company_id: Set(order.company_id),
+        order_id: Set(order.id),
+        series: Set(order.series.clone()),
+        number: Set(number),
+        shipped_on: Set(now.date_naive()),
+        created_by: Set(p.key()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&*tx)
+    .await?;
+    let reason = format!("delivery note {}-{}", note.series, note.number);
+    for (_, _, slot, q) in &note_lines {
+        stock::journal(&*tx, p, slot.id, -*q, reason.clone()).await?;
+    }
+    shipment_line::Entity::insert_many(note_lines.iter().map(|(line_id, item_id, slot, q)| {
+        shipment_line::ActiveModel {
+            company_id: Set(order.company_id),
+            shipment_id: Set(note.id),
+            order_line_id: Set(*line_id),
+            item_id: Set(*item_id),
+            warehouse_id: Set(slot.warehouse_id),
+            location: Set(slot.location.clone()),
+            lot: Set(slot.lot.clone()),
+            quantity: Set(Dec(*q)),
+            ..Default::default()
+        }
+    }))
+    .exec_without_returning(&*tx)
+    .await?;
+    let mut progress = Vec::with_capacity(states.len());
+    for s in &states {
+        let mut pr = s.progress;
+        if let Some(q) = shipped_per_line.get(&s.line.id) {
+            let mut am: sales_order_line::ActiveModel = s.line.clone().into_active_model();
+            am.shipped_quantity = Set(Dec(s.line.shipped_quantity.0 + q));
+            am.update(&*tx).await?;
+            pr.shipped += q;
+            pr.reserved = (pr.reserved - q).max(Decimal::ZERO);
+        }
+        progress.push(pr);
+    }
+    let status = fulfilment::status_after(&progress);
+    let payload = json!({
+        "shipmentId": note.id,
+        "number": format!("{}-{}", note.series, note.number),
+        "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
+    });
+    orders::save_progress(
+        &tx,
+        order,
+        status,
+        vec![(OrderEvent::Shipped, Some(payload))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<shipment::Model> {
+    visibility::require(p, Permission::ReadOrders)?;
+    shipment::Entity::find_by_id(id)
+        .filter(visibility::shipments(p))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("shipment"))
+}
+
+/// Delivery notes of orders the caller sees, newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: Option<i64>,
+    args: &PageArgs,
+) -> AppResult<Page<shipment::Model>> {
+    visibility::require(p, Permission::ReadOrders)?;
+    let mut q = shipment::Entity::find().filter(visibility::shipments(p));
+    if let Some(id) = order_id {
+        q = q.filter(shipment::Column::OrderId.eq(id));
+    }
+    page::fetch_newest_first(db, q, shipment::Column::Id, args).await
+}
+
+pub async fn by_orders(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<shipment::Model>>> {
+    rows::children::<shipment::Entity, _>(
+        db,
+        shipment::Column::OrderId,
+        ids,
+        shipment::Column::Id,
+        |s| s.order_id,
+    )
+    .await
+}
+
+pub async fn lines_by_shipments(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<shipment_line::Model>>> {
+    rows::children::<shipment_line::Entity, _>(
+        db,
+        shipment_line::Column::ShipmentId,
+        ids,
+        shipment_line::Column::Id,
+        |l| l.shipment_id,
+    )
+    .await
+}

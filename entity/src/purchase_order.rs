@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "purchase_orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub company_id: i64,
+    pub supplier_id: i64,
+    pub warehouse_id: i64,
+    pub series: String,
+    pub number: i64,
+    pub status: crate::PurchaseOrderStatus,
+    pub currency: String,
+    pub order_date: Date,
+    pub expected_date: Option<Date>,
+    pub notes: Option<String>,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
