@@ -657,8 +657,8 @@ async fn over_the_credit_limit_an_order_is_held_until_a_manager_releases_it_r_or
         .mutate(
             &manager,
             "confirmSalesOrder",
-            "DocumentRef",
-            json!({"id": id}),
+            "ConfirmSalesOrderInput",
+            json!({"id": id, "createBackorders": true}),
         )
         .await;
     assert_eq!(
@@ -1049,7 +1049,7 @@ async fn lines_keep_a_position_and_move_only_while_the_order_is_open_r_ord_14() 
     t.mutate(
         &t.admin,
         "confirmSalesOrder",
-        "DocumentRef",
+        "ConfirmSalesOrderInput",
         json!({"id": o["id"]}),
     )
     .await
@@ -1111,7 +1111,7 @@ async fn a_closed_order_can_neither_change_nor_be_deleted_r_ord_16() {
     t.mutate(
         &t.admin,
         "confirmSalesOrder",
-        "DocumentRef",
+        "ConfirmSalesOrderInput",
         json!({"id": id}),
     )
     .await
@@ -1187,7 +1187,7 @@ async fn main_and_financial_status_are_separate_and_every_status_change_is_an_ev
         .mutate(
             &t.admin,
             "confirmSalesOrder",
-            "DocumentRef",
+            "ConfirmSalesOrderInput",
             json!({"id": id}),
         )
         .await;
@@ -1200,7 +1200,7 @@ async fn main_and_financial_status_are_separate_and_every_status_change_is_an_ev
         .mutate(
             &t.admin,
             "confirmSalesOrder",
-            "DocumentRef",
+            "ConfirmSalesOrderInput",
             json!({"id": id}),
         )
         .await;
@@ -1217,7 +1217,13 @@ async fn main_and_financial_status_are_separate_and_every_status_change_is_an_ev
     assert_eq!(x["status"], "CANCELLED");
     assert_eq!(
         kinds(x),
-        vec!["ORDER_CREATED", "ORDER_CONFIRMED", "ORDER_CANCELLED"]
+        vec![
+            "ORDER_CREATED",
+            "ORDER_CONFIRMED",
+            "RESERVED",
+            "RESERVATION_RELEASED",
+            "ORDER_CANCELLED"
+        ]
     );
     assert_eq!(x["events"][1]["status"], "CONFIRMED");
     let r = t
@@ -1642,7 +1648,7 @@ async fn reps_managers_buyers_and_tokens_see_exactly_their_orders_r_acc_3_to_5()
         t.mutate(
             &ana,
             "confirmSalesOrder",
-            "DocumentRef",
+            "ConfirmSalesOrderInput",
             json!({"id": by_boris})
         )
         .await

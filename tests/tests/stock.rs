@@ -86,7 +86,8 @@ async fn stock_never_drops_below_reserved() {
     let wh = app.login("warehouse@iberia.example").await;
     let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
     let mad = app.id_of(&admin, "warehouses", "MAD").await;
-    // Demo stock: 100 on hand. Reserve 30 directly (reservations arrive with the stock issue).
+    // Demo stock: 100 on hand. Reserve 30 directly, in the stored form (4 places, as `Dec`
+    // writes it: SQLite's compare-and-set in `stock::move_slot` compares that text).
     let db = &app.state.db;
     let bolt_id: i64 = bolt.parse().unwrap();
     db.execute_raw(Statement::from_sql_and_values(
@@ -95,7 +96,7 @@ async fn stock_never_drops_below_reserved() {
             sea_orm::DbBackend::Postgres => {
                 "UPDATE stock_levels SET reserved = 30 WHERE item_id = $1"
             }
-            _ => "UPDATE stock_levels SET reserved = '30' WHERE item_id = ?",
+            _ => "UPDATE stock_levels SET reserved = '30.0000' WHERE item_id = ?",
         },
         [bolt_id.into()],
     ))

@@ -113,7 +113,7 @@ async fn the_readme_worked_example_returns_the_totals_it_shows() {
         false
     );
     let r = app
-        .gql(Some(&ana), "mutation($id: ID!) { confirmSalesOrder(input: {id: $id}) { salesOrder { status creditHold events { kind } } } }", json!({"id": id}))
+        .gql(Some(&ana), "mutation($id: ID!) { confirmSalesOrder(input: {id: $id, createBackorders: true}) { salesOrder { status creditHold events { kind } } lines { reserved backordered } } }", json!({"id": id}))
         .await;
     let o = &r.data()["confirmSalesOrder"]["salesOrder"];
     assert_eq!(
@@ -133,8 +133,31 @@ async fn the_readme_worked_example_returns_the_totals_it_shows() {
             "CREDIT_HOLD_SET",
             "DELIVERY_DATE_CHANGED",
             "CREDIT_HOLD_RELEASED",
-            "ORDER_CONFIRMED"
+            "ORDER_CONFIRMED",
+            "RESERVED",
+            "BACKORDERED"
         ]
+    );
+    // 100 bolts in stock: 20 go to the kit's component line (first position), 80 to the
+    // 550-bolt line, whose other 470 are backordered (R-BO-1).
+    let cover: Vec<(String, String)> = r.data()["confirmSalesOrder"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["reserved"].as_str().unwrap().to_owned(),
+                l["backordered"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        cover.contains(&("20.0000".into(), "0.0000".into())),
+        "{cover:?}"
+    );
+    assert!(
+        cover.contains(&("80.0000".into(), "470.0000".into())),
+        "{cover:?}"
     );
     let report = app.gql(Some(&manager), "{ deliveryDelays { edges { node { salesOrder { documentNumber } line { item { sku } } firstPromisedDate currentDate delayDays } } } }", json!({})).await;
     assert_eq!(

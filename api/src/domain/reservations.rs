@@ -393,8 +393,11 @@ pub(crate) async fn cover(
         let got: Decimal = pieces.iter().map(|(_, q)| *q).sum();
         if got < need {
             short.push(format!(
-                "line {} ({}): needs {need}, {got} available",
-                s.line.position, s.item.sku
+                "line {} ({}): needs {}, {} available",
+                s.line.position,
+                s.item.sku,
+                need.normalize(),
+                got.normalize()
             ));
         }
         plans.push(pieces);

@@ -19,6 +19,11 @@ use entity::{
     reservation, shipment, shipment_line,
 };
 
+/// Computed quantities answer in the stored 4-place form, like stored ones.
+fn canonical(d: rust_decimal::Decimal) -> Decimal {
+    Decimal(entity::Dec::canonical(d))
+}
+
 fn number(series: &str, n: i64) -> String {
     format!("{series}-{n}")
 }
@@ -424,8 +429,8 @@ pub fn coverage(outcomes: Vec<LineOutcome>) -> Vec<LineCoverage> {
         .map(|o| LineCoverage {
             line_id: to_id(o.line_id),
             item_id: to_id(o.item_id),
-            reserved: Decimal(o.reserved),
-            backordered: Decimal(o.backordered),
+            reserved: canonical(o.reserved),
+            backordered: canonical(o.backordered),
         })
         .collect()
 }
@@ -1000,7 +1005,7 @@ impl FulfilmentMutation {
                 .into_iter()
                 .map(|(item_id, q)| UnassignedQuantity {
                     item_id: to_id(item_id),
-                    quantity: Decimal(q),
+                    quantity: canonical(q),
                 })
                 .collect(),
         })
@@ -1049,10 +1054,10 @@ pub struct Availability {
 impl From<crate::domain::stock::Availability> for Availability {
     fn from(a: crate::domain::stock::Availability) -> Self {
         Availability {
-            on_hand: Decimal(a.on_hand),
-            reserved: Decimal(a.reserved),
-            available: Decimal(a.available()),
-            incoming: Decimal(a.incoming),
+            on_hand: canonical(a.on_hand),
+            reserved: canonical(a.reserved),
+            available: canonical(a.available()),
+            incoming: canonical(a.incoming),
         }
     }
 }
