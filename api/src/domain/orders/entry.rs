@@ -635,7 +635,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             .map(str::to_owned);
         if lot.is_some() && item.kind != ItemKind::Stocked {
             return Err(AppError::validation(
-                &f("lot"),
+                f("lot"),
                 "only a stocked item can name a lot",
             ));
         }
