@@ -162,8 +162,8 @@ pub(super) async fn transition_of(
     Ok(saved)
 }
 
-/// R-ORD-16: a CLOSED order (or one already shipping) cannot be deleted. Purchase orders that
-/// would also block deletion arrive with the purchasing issue.
+/// R-ORD-16: a CLOSED order (or one already shipping) cannot be deleted, nor one whose
+/// backorders stand on a live purchase order; deleting releases its reservations.
 pub async fn delete(
     db: &DatabaseConnection,
     p: &Principal,
