@@ -321,16 +321,8 @@ pub(crate) async fn shrink(
     Ok(())
 }
 
-/// The slots of `item_ids`, locked, with each warehouse's priority, ready for planning.
-pub(crate) async fn planning_slots(
-    tx: &DatabaseTransaction,
-    company_id: i64,
-    item_ids: &[i64],
-) -> AppResult<Vec<stock_level::Model>> {
-    stock::lock_slots(tx, company_id, item_ids).await
-}
-
-async fn warehouse_priorities(
+/// Each warehouse's priority (lower first), for planning which slots stock comes from.
+pub(crate) async fn warehouse_priorities(
     tx: &DatabaseTransaction,
     company_id: i64,
 ) -> AppResult<HashMap<i64, i32>> {
@@ -367,7 +359,7 @@ pub(crate) async fn cover(
     item_ids.dedup();
     let priorities = warehouse_priorities(tx, order.company_id).await?;
     let mut slots: HashMap<i64, stock_level::Model> =
-        planning_slots(tx, order.company_id, &item_ids)
+        stock::lock_slots(tx, order.company_id, &item_ids)
             .await?
             .into_iter()
             .map(|s| (s.id, s))

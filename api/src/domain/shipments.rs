@@ -10,7 +10,6 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
     Dec, DocStatus, DocType, Tracking, sales_order_line, shipment, shipment_line, stock_level,
-    warehouse,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -84,13 +83,7 @@ pub async fn ship(
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-    let priorities: HashMap<i64, i32> = warehouse::Entity::find()
-        .filter(warehouse::Column::CompanyId.eq(order.company_id))
-        .all(&*tx)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.priority))
-        .collect();
+    let priorities = reservations::warehouse_priorities(&tx, order.company_id).await?;
 
     let now = Utc::now();
     let mut note_lines = Vec::new();
