@@ -4,7 +4,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{db, domain, graphql, http};
+use crate::{db, domain, events, graphql, http};
 use actix_web::{App, HttpServer, web};
 use entity::company;
 use migration::{Migrator, MigratorTrait};
@@ -39,18 +39,34 @@ impl Application {
             &config.jwt_issuer,
             config.token_ttl_seconds,
         );
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis::Client::open(url.as_str())?),
+            None => None,
+        };
+        let events_db = db::connect_background(&config.database_url).await?;
+        // Number what was committed before this start (the demo seed, rows a crashed instance
+        // left) before the hub takes its starting point: a subscriber without `after` then
+        // receives only what happens after it subscribed, never the seed's history.
+        events::relay::sequence_all(&events_db)
+            .await
+            .map_err(|e| anyhow::anyhow!("sequencing pending events: {}", e.message()))?;
+        let hub = events::hub::Hub::new(events_db.clone(), config.events.buffer)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the event sequence: {}", e.message()))?;
+        let bus = Arc::new(match &redis {
+            Some(client) => events::bus::Bus::redis(client.clone(), config.events.channel.clone()),
+            None => events::bus::Bus::local(),
+        });
         let schema = graphql::build(
             graphql::Services {
                 db: db.clone(),
                 keys: keys.clone(),
                 login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
+                hub: hub.clone(),
+                access_recheck: config.events.access_recheck,
             },
             config.limits,
         );
-        let redis = match &config.redis_url {
-            Some(url) => Some(redis::Client::open(url.as_str())?),
-            None => None,
-        };
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| anyhow::anyhow!("MERCATO_LISTEN={}: {e}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -63,6 +79,10 @@ impl Application {
             schema,
             statements,
             redis,
+            hub,
+            bus,
+            events_db,
+            shared_loaders: Default::default(),
         });
         let data = web::Data::from(state.clone());
         let mut server = HttpServer::new(move || {
@@ -92,9 +112,21 @@ impl Application {
 
     /// Runs until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+        let st = &self.state;
+        let tasks = [
+            tokio::spawn(housekeeping(st.db.clone(), st.config.events.retention_days)),
+            tokio::spawn(events::relay::run(
+                st.events_db.clone(),
+                st.hub.clone(),
+                st.bus.clone(),
+                st.config.events.poll,
+            )),
+            tokio::spawn(st.bus.clone().listen(st.hub.clone())),
+        ];
         let result = self.server.await;
-        housekeeping.abort();
+        for t in tasks {
+            t.abort();
+        }
         result
     }
 
@@ -104,9 +136,10 @@ impl Application {
     }
 }
 
-/// Periodic clean-up: idempotency keys older than their 24 hours are deleted every
-/// 10 minutes (the first time 10 minutes after start, so short-lived servers never run it).
-async fn housekeeping(db: sea_orm::DatabaseConnection) {
+/// Periodic clean-up every 10 minutes (the first time 10 minutes after start, so short-lived
+/// servers never run it): idempotency keys older than their 24 hours, and events older than
+/// the retention period.
+async fn housekeeping(db: sea_orm::DatabaseConnection, event_retention_days: i64) {
     let mut every = tokio::time::interval_at(
         tokio::time::Instant::now() + HOUSEKEEPING_EVERY,
         HOUSEKEEPING_EVERY,
@@ -117,6 +150,11 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired idempotency keys pruned"),
             Err(e) => tracing::warn!(error = ?e, "pruning idempotency keys failed"),
+        }
+        match events::relay::prune(&db, event_retention_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "events past their retention pruned"),
+            Err(e) => tracing::warn!(error = ?e, "pruning events failed"),
         }
     }
 }

@@ -28,6 +28,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Seed demo data when `serve` finds an empty database (dev default).
     pub seed_demo: bool,
+    pub events: EventSettings,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +38,24 @@ pub struct GraphqlLimits {
     pub max_aliases: usize,
     pub introspection: bool,
     pub graphiql: bool,
+}
+
+/// Live events (ARCHITECTURE.md § Events).
+#[derive(Clone, Debug)]
+pub struct EventSettings {
+    /// How often the relay looks for unsequenced outbox rows and the hub for events it did
+    /// not hear of (`MERCATO_EVENTS_POLL_MS`, default 1000): the sweeper's period and the
+    /// worst-case latency when Redis is down.
+    pub poll: std::time::Duration,
+    /// Events a subscriber may fall behind before it is dropped (`MERCATO_EVENTS_BUFFER`).
+    pub buffer: usize,
+    /// Days sequenced events are kept for replay (`MERCATO_EVENTS_RETENTION_DAYS`).
+    pub retention_days: i64,
+    /// Redis channel; defaults to one derived from `DATABASE_URL` (`MERCATO_EVENTS_CHANNEL`).
+    pub channel: String,
+    /// How often a running subscription re-reads its caller's access
+    /// (`MERCATO_EVENTS_ACCESS_RECHECK_SECS`, default 30).
+    pub access_recheck: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,10 +102,28 @@ impl Config {
             }
         };
         let dev = env == Env::Dev;
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| "sqlite://mercato.db?mode=rwc".to_owned());
+        let events = EventSettings {
+            poll: std::time::Duration::from_millis(parse(&var, "MERCATO_EVENTS_POLL_MS", "1000")?),
+            buffer: parse(&var, "MERCATO_EVENTS_BUFFER", "1024")?,
+            retention_days: parse(&var, "MERCATO_EVENTS_RETENTION_DAYS", "30")?,
+            channel: var("MERCATO_EVENTS_CHANNEL")
+                .unwrap_or_else(|| crate::events::bus::channel_for(&database_url)),
+            access_recheck: std::time::Duration::from_secs(
+                parse::<u64>(&var, "MERCATO_EVENTS_ACCESS_RECHECK_SECS", "30")?.max(1),
+            ),
+        };
+        if events.poll.is_zero() {
+            return Err(ConfigError {
+                var: "MERCATO_EVENTS_POLL_MS",
+                message: "must be at least 1".into(),
+            });
+        }
         Ok(Config {
             env,
-            database_url: var("DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://mercato.db?mode=rwc".to_owned()),
+            database_url,
+            events,
             redis_url: var("REDIS_URL"),
             listen: parse(&var, "MERCATO_LISTEN", "127.0.0.1:8080")?,
             jwt_secret,

@@ -25,6 +25,19 @@ impl StatementCounter {
 }
 
 pub async fn connect(url: &str) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    connect_sized(url, None).await
+}
+
+/// A small pool of its own for background work (the event relay), so that it neither takes
+/// connections from requests nor shows in their statement counts.
+pub async fn connect_background(url: &str) -> anyhow::Result<DatabaseConnection> {
+    Ok(connect_sized(url, Some(2)).await?.0)
+}
+
+async fn connect_sized(
+    url: &str,
+    max: Option<u32>,
+) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -32,7 +45,7 @@ pub async fn connect(url: &str) -> anyhow::Result<(DatabaseConnection, Statement
     if url.starts_with("sqlite") {
         // WAL gives concurrent readers beside the single writer; writers queue on the busy
         // timeout because every write transaction starts IMMEDIATE (see `write_tx`).
-        opts.max_connections(8)
+        opts.max_connections(max.unwrap_or(8))
             .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -40,7 +53,7 @@ pub async fn connect(url: &str) -> anyhow::Result<(DatabaseConnection, Statement
                     .busy_timeout(Duration::from_secs(60))
             });
     } else {
-        opts.max_connections(20).min_connections(1);
+        opts.max_connections(max.unwrap_or(20)).min_connections(1);
     }
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
@@ -108,7 +121,15 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
+    /// Commits, then wakes the event relay: the transaction may have written outbox rows.
     pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await?;
+        crate::events::committed();
+        Ok(())
+    }
+
+    /// Commits without waking the relay: for the relay's own sequencing transactions.
+    pub(crate) async fn commit_unannounced(self) -> Result<(), DbErr> {
         self.tx.commit().await
     }
 }

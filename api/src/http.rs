@@ -68,6 +68,15 @@ fn respond_text(status: StatusCode, gql: bool, text: String) -> HttpResponse {
 
 /// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
 /// introspection work then), a bad one is refused outright.
+/// The token of an `Authorization: Bearer <token>` value.
+fn bearer_token(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 pub async fn authenticate(
     state: &AppState,
     authorization: Option<&str>,
@@ -75,14 +84,9 @@ pub async fn authenticate(
     let Some(value) = authorization else {
         return Ok(None);
     };
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthenticated("expected Authorization: Bearer <token>".into())
-        })?;
+    let token = bearer_token(value).ok_or_else(|| {
+        AppError::Unauthenticated("expected Authorization: Bearer <token>".into())
+    })?;
     principals::resolve(&state.db, &state.keys, token)
         .await
         .map(Some)
@@ -253,8 +257,11 @@ async fn subscriptions(
                     );
                 };
                 let mut data = Data::default();
-                data.insert(Loaders::new(&st.db, &p, &Activity::default()));
+                data.insert(st.shared_loaders.get(&st.db, &p));
                 data.insert(p);
+                if let Some(bearer) = auth.as_deref().and_then(bearer_token) {
+                    data.insert(crate::graphql::events::Bearer(bearer.to_owned()));
+                }
                 Ok(data)
             }
         })

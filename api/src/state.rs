@@ -2,8 +2,11 @@
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::StatementCounter;
+use crate::events::bus::Bus;
+use crate::events::hub::Hub;
 use crate::graphql::AppSchema;
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 pub struct AppState {
     pub config: Config,
@@ -12,4 +15,10 @@ pub struct AppState {
     pub schema: AppSchema,
     pub statements: StatementCounter,
     pub redis: Option<redis::Client>,
+    pub hub: Arc<Hub>,
+    pub bus: Arc<Bus>,
+    /// The relay's and hub's own pool (see `db::connect_background`).
+    pub events_db: DatabaseConnection,
+    /// Loaders of WebSocket connections, one set per visibility class.
+    pub shared_loaders: crate::graphql::loaders::SharedLoaders,
 }

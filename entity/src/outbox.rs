@@ -15,7 +15,14 @@ pub struct Model {
     pub financial_status: Option<String>,
     pub payload: Option<String>,
     pub occurred_at: DateTimeUtc,
+    /// When the relay sequenced it (the event then exists for subscribers).
     pub published_at: Option<DateTimeUtc>,
+    /// The event id subscribers see: gapless, in commit order of sequencing; None until the
+    /// relay has sequenced the row.
+    pub seq: Option<i64>,
+    /// Stock events: the slot's item and warehouse.
+    pub item_id: Option<i64>,
+    pub warehouse_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ mod columns;
 mod m20261122_000001_foundation;
 mod m20261122_000002_order_entry;
 mod m20261123_000003_fulfilment;
+mod m20261123_000004_events;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_order_entry::Migration),
             Box::new(m20261123_000003_fulfilment::Migration),
+            Box::new(m20261123_000004_events::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! Black-box test harness: starts the real server on port 0 with a database of its own and
 //! talks GraphQL over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set
 //! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
+pub mod fulfil;
+pub mod ws;
+
 use api::{Application, Config};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -16,11 +19,17 @@ pub struct TestApp {
     pub state: Arc<api::state::AppState>,
     handle: api::app::ServerHandle,
     cleanup: Cleanup,
+    vars: HashMap<String, String>,
 }
 
 enum Cleanup {
+    /// A sibling leaves the database to the app that made it.
+    None,
     SqliteFile(std::path::PathBuf),
-    PostgresDatabase { admin_url: String, name: String },
+    PostgresDatabase {
+        admin_url: String,
+        name: String,
+    },
 }
 
 pub fn on_postgres() -> bool {
@@ -59,6 +68,10 @@ async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }
+    start(vars, cleanup).await
+}
+
+async fn start(vars: HashMap<String, String>, cleanup: Cleanup) -> TestApp {
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let app = Application::build(config).await.expect("server starts");
     let url = format!("http://127.0.0.1:{}", app.port());
@@ -71,6 +84,20 @@ async fn spawn(seed_demo: bool, extra: &[(&str, &str)]) -> TestApp {
         state,
         handle,
         cleanup,
+        vars,
+    }
+}
+
+impl TestApp {
+    /// A second server instance on the same database (and Redis, when set): what two API
+    /// instances behind a load balancer share. `extra` overrides settings of this one.
+    pub async fn sibling(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars.clone();
+        vars.insert("MERCATO_SEED_DEMO".into(), "false".into());
+        for (k, v) in extra {
+            vars.insert((*k).into(), (*v).into());
+        }
+        start(vars, Cleanup::None).await
     }
 }
 
@@ -123,6 +150,7 @@ impl Drop for TestApp {
                 .unwrap();
             rt.block_on(async move {
                 match cleanup {
+                    Cleanup::None => {}
                     Cleanup::SqliteFile(path) => {
                         for suffix in ["", "-wal", "-shm"] {
                             let mut p = path.clone().into_os_string();

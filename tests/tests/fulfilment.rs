@@ -1,123 +1,10 @@
 //! Reservations, backorders, purchasing, receipts, assignment and shipping through the public
 //! GraphQL API (R-RES-1…3, R-BO-1…6, R-STK-1, R-ORD-9, R-ORD-16). Demo data: BOLT-M8 with 100
 //! on hand in MAD, preferred supplier TOOLS; ACME and INITECH are Ana's customers.
-use api_tests::{TestApp, spawn_demo};
+use api_tests::fulfil::{dec, receive_for_backorders, world};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{Value, json};
-use std::str::FromStr;
-
-fn dec(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().expect("decimal string")).unwrap()
-}
-
-struct World {
-    app: TestApp,
-    admin: String,
-    warehouse: String,
-    purchasing: String,
-    bolt: String,
-    acme: String,
-    initech: String,
-}
-
-async fn world() -> World {
-    let app = spawn_demo().await;
-    let admin = app.login("admin@iberia.example").await;
-    let warehouse = app.login("warehouse@iberia.example").await;
-    let purchasing = app.login("purchasing@iberia.example").await;
-    let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
-    let acme = app.id_of(&admin, "customers", "ACME").await;
-    let initech = app.id_of(&admin, "customers", "INITECH").await;
-    World {
-        app,
-        admin,
-        warehouse,
-        purchasing,
-        bolt,
-        acme,
-        initech,
-    }
-}
-
-impl World {
-    /// A DRAFT order of `quantity` bolts; returns (order id, line id).
-    async fn order(&self, token: &str, customer: &str, quantity: u32) -> (String, String) {
-        let r = self
-            .app
-            .gql(
-                Some(token),
-                "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id lines { id } } } }",
-                json!({"i": {"customerId": customer, "lines": [{"itemId": self.bolt, "quantity": quantity.to_string()}]}}),
-            )
-            .await;
-        let o = &r.data()["createSalesOrder"]["salesOrder"];
-        (
-            o["id"].as_str().unwrap().to_owned(),
-            o["lines"][0]["id"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    async fn confirm(&self, token: &str, id: &str, backorders: bool) -> api_tests::Gql {
-        self.app
-            .gql(
-                Some(token),
-                "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } lines { lineId reserved backordered } } }",
-                json!({"i": {"id": id, "createBackorders": backorders}}),
-            )
-            .await
-    }
-
-    async fn bolt_stock(&self) -> (Decimal, Decimal) {
-        let r = self
-            .app
-            .gql(
-                Some(&self.admin),
-                "query($i: ID!) { item(id: $i) { availability { onHand reserved available incoming } } }",
-                json!({"i": self.bolt}),
-            )
-            .await;
-        let a = &r.data()["item"]["availability"];
-        (dec(&a["onHand"]), dec(&a["reserved"]))
-    }
-
-    async fn sum(&self, sql_pg: &str, sql_lite: &str) -> Decimal {
-        let db = &self.app.state.db;
-        let backend = db.get_database_backend();
-        let sql = match backend {
-            sea_orm::DbBackend::Postgres => sql_pg,
-            _ => sql_lite,
-        };
-        // Quantities are summed in Rust: SQLite keeps decimals as text.
-        let rows = db
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await
-            .unwrap();
-        rows.iter()
-            .map(|r| {
-                r.try_get::<String>("", "q")
-                    .map(|s| Decimal::from_str(&s).unwrap())
-                    .or_else(|_| r.try_get::<Decimal>("", "q"))
-                    .unwrap()
-            })
-            .sum()
-    }
-
-    async fn order_status(&self, id: &str) -> String {
-        let r = self
-            .app
-            .gql(
-                Some(&self.admin),
-                "query($i: ID!) { salesOrder(id: $i) { status } }",
-                json!({ "i": id }),
-            )
-            .await;
-        r.data()["salesOrder"]["status"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn the_efactory_walk_through_runs_end_to_end() {
@@ -453,11 +340,12 @@ async fn over_assignment_is_refused_and_changes_nothing_r_bo_5() {
         .as_str()
         .unwrap()
         .to_owned();
-    let assign = "mutation($i: AssignBackordersInput!) { assignBackorders(input: $i) { assignments { quantity } unassigned { quantity } } }";
     for too_much in ["41", "51"] {
         let r = w
-            .app
-            .gql(Some(&w.purchasing), assign, json!({"i": {"receiptId": receipt, "allocations": [{"backorderId": b, "quantity": too_much}]}}))
+            .assign(
+                &receipt,
+                Some(json!([{"backorderId": b, "quantity": too_much}])),
+            )
             .await;
         assert_eq!(
             r.code(),
@@ -471,22 +359,17 @@ async fn over_assignment_is_refused_and_changes_nothing_r_bo_5() {
         "nothing moved"
     );
     let r = w
-        .app
-        .gql(Some(&w.purchasing), assign, json!({"i": {"receiptId": receipt, "allocations": [{"backorderId": b, "quantity": "10"}]}}))
+        .assign(
+            &receipt,
+            Some(json!([{"backorderId": b, "quantity": "10"}])),
+        )
         .await;
     assert_eq!(
         dec(&r.data()["assignBackorders"]["unassigned"][0]["quantity"]),
         Decimal::from(30)
     );
     // A second, automatic round takes the rest of the receipt (R-BO-6 "several rounds").
-    let r = w
-        .app
-        .gql(
-            Some(&w.purchasing),
-            assign,
-            json!({"i": {"receiptId": receipt}}),
-        )
-        .await;
+    let r = w.assign(&receipt, None).await;
     let a = &r.data()["assignBackorders"];
     assert_eq!(dec(&a["assignments"][0]["quantity"]), Decimal::from(30));
     assert_eq!(a["unassigned"].as_array().unwrap().len(), 0);
@@ -502,63 +385,6 @@ async fn over_assignment_is_refused_and_changes_nothing_r_bo_5() {
     assert_eq!(bo["status"], "PARTIALLY_FULFILLED");
     assert_eq!(dec(&bo["openQuantity"]), Decimal::from(10));
     assert_eq!(bo["assignments"].as_array().unwrap().len(), 2);
-}
-
-/// Confirms ACME's pending backorders, buys them and receives `quantity`; returns the receipt.
-async fn receive_for_backorders(w: &World, quantity: &str) -> String {
-    let r = w
-        .app
-        .gql(
-            Some(&w.admin),
-            "{ backorders(filter: {status: PENDING}) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await;
-    let ids: Vec<String> = r.data()["backorders"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
-        .collect();
-    w.app
-        .gql(
-            Some(&w.admin),
-            "mutation($ids: [ID!]!) { confirmBackorders(ids: $ids) { backorders { id } } }",
-            json!({ "ids": ids }),
-        )
-        .await
-        .data();
-    let r = w
-        .app
-        .gql(Some(&w.purchasing), "mutation($i: CreatePurchaseOrdersForBackordersInput!) { createPurchaseOrdersForBackorders(input: $i) { purchaseOrders { id lines { id } } } }", json!({"i": {"backorderIds": ids}}))
-        .await;
-    let po = r.data()["createPurchaseOrdersForBackorders"]["purchaseOrders"][0].clone();
-    let po_id = po["id"].as_str().unwrap();
-    w.app
-        .gql(
-            Some(&w.purchasing),
-            "mutation($i: IdInput!) { confirmPurchaseOrder(input: $i) { purchaseOrder { id } } }",
-            json!({"i": {"id": po_id}}),
-        )
-        .await
-        .data();
-    let r = w
-        .app
-        .gql(Some(&w.warehouse), "mutation($i: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $i) { receipt { id } } }", json!({"i": {"purchaseOrderId": po_id, "lines": [{"lineId": po["lines"][0]["id"], "quantity": quantity}]}}))
-        .await;
-    let receipt = r.data()["receivePurchaseOrder"]["receipt"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    w.app
-        .gql(
-            Some(&w.warehouse),
-            "mutation($i: IdInput!) { confirmReceipt(input: $i) { receipt { id } } }",
-            json!({"i": {"id": receipt}}),
-        )
-        .await
-        .data();
-    receipt
 }
 
 /// R-STK-1, R-RES-3 under load: 200 clients order 1–5 bolts each with 100 in stock, at once.

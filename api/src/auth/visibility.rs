@@ -263,6 +263,121 @@ pub fn stock_levels(p: &Principal) -> Condition {
     Condition::all().add(stock_level::Column::CompanyId.eq(p.company_id))
 }
 
+/// What decides every condition of this module except [`users`]: two principals with the
+/// same class see exactly the same rows through the loaders, so subscriptions of one class
+/// may share them (one batched statement per event and level instead of one per subscriber).
+/// A condition that starts to depend on who the caller is (the actor) must go into this key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VisibilityClass {
+    company_id: i64,
+    role: Option<Role>,
+    scopes: Vec<Scope>,
+    rep_id: Option<i64>,
+    visible_rep_ids: Vec<i64>,
+    customer_id: Option<i64>,
+}
+
+pub fn class(p: &Principal) -> VisibilityClass {
+    let mut scopes = p.scopes.clone();
+    scopes.sort();
+    scopes.dedup();
+    let mut reps = p.visible_rep_ids.clone();
+    reps.sort_unstable();
+    reps.dedup();
+    VisibilityClass {
+        company_id: p.company_id,
+        role: p.role,
+        scopes,
+        rep_id: p.rep_id,
+        visible_rep_ids: reps,
+        customer_id: p.customer_id,
+    }
+}
+
+/// Who may receive an event (R-ACC-8: subscriptions never deliver what lies outside the
+/// caller's scope). Decided on the columns every outbox row carries, so that live delivery
+/// and replay apply one rule without a query per event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Audience {
+    Company(i64),
+    /// A rep or zone manager: events whose customer's rep or order rep is one of `reps`.
+    Reps {
+        company_id: i64,
+        reps: Vec<i64>,
+    },
+    Customer {
+        company_id: i64,
+        customer_id: i64,
+    },
+    Nobody,
+}
+
+/// What an event carries for [`Audience::admits`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventOwner {
+    pub company_id: i64,
+    pub customer_id: Option<i64>,
+    pub customer_rep_id: Option<i64>,
+    pub order_rep_id: Option<i64>,
+}
+
+impl Audience {
+    pub fn admits(&self, e: &EventOwner) -> bool {
+        match self {
+            Audience::Company(c) => e.company_id == *c,
+            Audience::Reps { company_id, reps } => {
+                e.company_id == *company_id
+                    && [e.customer_rep_id, e.order_rep_id]
+                        .iter()
+                        .flatten()
+                        .any(|r| reps.contains(r))
+            }
+            Audience::Customer {
+                company_id,
+                customer_id,
+            } => e.company_id == *company_id && e.customer_id == Some(*customer_id),
+            Audience::Nobody => false,
+        }
+    }
+}
+
+/// Events of orders (and their backorders): exactly the orders [`sales_orders`] lets the
+/// principal see. API tokens also need `events:read` (R-ACC-7).
+pub fn order_events(p: &Principal) -> AppResult<Audience> {
+    require_events(p, Permission::ReadOrders)?;
+    let company_id = p.company_id;
+    if let Some(customer_id) = p.customer_id {
+        return Ok(Audience::Customer {
+            company_id,
+            customer_id,
+        });
+    }
+    Ok(match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => Audience::Reps {
+            company_id,
+            reps: p.visible_rep_ids.clone(),
+        },
+        Some(Role::Customer) => Audience::Nobody,
+        _ => Audience::Company(company_id),
+    })
+}
+
+/// Availability changes: whoever reads stock levels.
+pub fn stock_events(p: &Principal) -> AppResult<Audience> {
+    require_events(p, Permission::ReadInventory)?;
+    Ok(Audience::Company(p.company_id))
+}
+
+fn require_events(p: &Principal, permission: Permission) -> AppResult<()> {
+    require(p, permission)?;
+    if p.role.is_none() && !p.has_scope(Scope::EventsRead) {
+        return Err(AppError::forbidden(
+            "subscriptions need the events:read scope".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +414,68 @@ mod tests {
                 Permission::WriteInventory
             ));
         }
+    }
+
+    #[test]
+    fn a_rep_hears_events_of_their_customers_and_their_orders_only() {
+        let mut rep = principal(Some(Role::SalesRep), vec![]);
+        rep.visible_rep_ids = vec![7];
+        let audience = order_events(&rep).unwrap();
+        let event = |customer_rep_id, order_rep_id| EventOwner {
+            company_id: 1,
+            customer_id: Some(3),
+            customer_rep_id,
+            order_rep_id,
+        };
+        assert!(audience.admits(&event(Some(7), Some(8))));
+        assert!(audience.admits(&event(Some(8), Some(7))));
+        assert!(!audience.admits(&event(Some(8), Some(8))));
+        assert!(!audience.admits(&event(None, None)));
+        assert!(!audience.admits(&EventOwner {
+            company_id: 2,
+            ..event(Some(7), Some(7))
+        }));
+    }
+
+    #[test]
+    fn principals_share_a_visibility_class_only_when_they_see_the_same_rows() {
+        let admin = |user| Principal {
+            actor: Actor::User(user),
+            ..principal(Some(Role::Admin), vec![])
+        };
+        assert_eq!(class(&admin(1)), class(&admin(2)), "admins see the company");
+        let rep = |reps: Vec<i64>| Principal {
+            visible_rep_ids: reps,
+            ..principal(Some(Role::SalesRep), vec![])
+        };
+        assert_ne!(class(&rep(vec![7])), class(&rep(vec![8])));
+        assert_eq!(class(&rep(vec![7, 8])), class(&rep(vec![8, 7])));
+        let buyer = |customer| Principal {
+            customer_id: Some(customer),
+            ..principal(Some(Role::Customer), vec![])
+        };
+        assert_ne!(class(&buyer(3)), class(&buyer(4)));
+        assert_ne!(
+            class(&admin(1)),
+            class(&Principal {
+                company_id: 2,
+                ..admin(1)
+            })
+        );
+        let token = |scopes| principal(None, scopes);
+        assert_ne!(
+            class(&token(vec![Scope::OrdersRead])),
+            class(&token(vec![Scope::OrdersRead, Scope::InventoryRead]))
+        );
+    }
+
+    #[test]
+    fn tokens_need_events_read_to_subscribe() {
+        let orders = principal(None, vec![Scope::OrdersRead]);
+        assert!(order_events(&orders).is_err());
+        let events = principal(None, vec![Scope::OrdersRead, Scope::EventsRead]);
+        assert_eq!(order_events(&events).unwrap(), Audience::Company(1));
+        assert!(stock_events(&events).is_err(), "no inventory:read");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! event"). The row carries what visibility needs: company, customer, customer's rep, order rep.
 use crate::error::AppResult;
 use chrono::Utc;
-use entity::{outbox, sales_order};
+use entity::{outbox, sales_order, stock_level};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
 
 /// Order event kinds written by order entry and fulfilment.
@@ -35,6 +35,32 @@ pub enum OrderEvent {
 }
 
 impl OrderEvent {
+    pub const ALL: [OrderEvent; 18] = [
+        OrderEvent::Created,
+        OrderEvent::Updated,
+        OrderEvent::Confirmed,
+        OrderEvent::StatusChanged,
+        OrderEvent::CreditHoldSet,
+        OrderEvent::CreditHoldReleased,
+        OrderEvent::DeliveryDateChanged,
+        OrderEvent::ConfirmationSent,
+        OrderEvent::Cancelled,
+        OrderEvent::Deleted,
+        OrderEvent::QuoteAccepted,
+        OrderEvent::Reserved,
+        OrderEvent::ReservationReleased,
+        OrderEvent::Backordered,
+        OrderEvent::BackorderConfirmed,
+        OrderEvent::BackorderCancelled,
+        OrderEvent::BackorderFulfilled,
+        OrderEvent::Shipped,
+    ];
+
+    /// The kind stored in an outbox row, back.
+    pub fn parse(kind: &str) -> Option<OrderEvent> {
+        OrderEvent::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderEvent::Created => "ORDER_CREATED",
@@ -82,4 +108,28 @@ pub async fn record<C: ConnectionTrait>(
     }
     .insert(db)
     .await?)
+}
+
+/// A stock slot's on-hand or reserved changed (availability, R-STK-1): one row per slot move,
+/// written by `stock::move_slot` in the mover's transaction.
+pub async fn record_stock<C: ConnectionTrait>(db: &C, slot: &stock_level::Model) -> AppResult<()> {
+    let payload = serde_json::json!({
+        "stockLevelId": slot.id,
+        "location": slot.location,
+        "lot": slot.lot,
+        "onHand": entity::Dec::canonical(slot.on_hand.0).to_string(),
+        "reserved": entity::Dec::canonical(slot.reserved.0).to_string(),
+    });
+    outbox::ActiveModel {
+        company_id: Set(slot.company_id),
+        kind: Set(crate::events::subscribe::STOCK_CHANGED.to_owned()),
+        item_id: Set(Some(slot.item_id)),
+        warehouse_id: Set(Some(slot.warehouse_id)),
+        payload: Set(Some(payload.to_string())),
+        occurred_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }

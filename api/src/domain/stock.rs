@@ -1,7 +1,7 @@
 //! Stock per (item, warehouse, location, lot) with `0 ≤ reserved ≤ on_hand` (R-STK-1).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{Page, PageArgs, page, validate};
+use crate::domain::{Page, PageArgs, outbox, page, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{Dec, ItemKind, Tracking, item, stock_level, stock_movement, warehouse};
@@ -269,6 +269,7 @@ pub(crate) async fn move_slot<C: ConnectionTrait>(
         slot.reserved = Dec(Dec::canonical(new_reserved));
     }
     slot.updated_at = now;
+    outbox::record_stock(tx, slot).await?;
     Ok(true)
 }
 

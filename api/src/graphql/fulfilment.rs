@@ -28,11 +28,11 @@ fn number(series: &str, n: i64) -> String {
     format!("{series}-{n}")
 }
 
-async fn item(ctx: &Context<'_>, id: i64) -> Result<Option<Item>> {
+pub(super) async fn item(ctx: &Context<'_>, id: i64) -> Result<Option<Item>> {
     Ok(loaders::get(ctx)?.item.load_one(id).await?.map(Item))
 }
 
-async fn warehouse(ctx: &Context<'_>, id: i64) -> Result<Option<Warehouse>> {
+pub(super) async fn warehouse(ctx: &Context<'_>, id: i64) -> Result<Option<Warehouse>> {
     Ok(loaders::get(ctx)?
         .warehouse
         .load_one(id)
@@ -40,7 +40,7 @@ async fn warehouse(ctx: &Context<'_>, id: i64) -> Result<Option<Warehouse>> {
         .map(Warehouse))
 }
 
-async fn order(ctx: &Context<'_>, id: i64) -> Result<Option<SalesOrder>> {
+pub(super) async fn order(ctx: &Context<'_>, id: i64) -> Result<Option<SalesOrder>> {
     Ok(loaders::get(ctx)?.order.load_one(id).await?.map(SalesOrder))
 }
 

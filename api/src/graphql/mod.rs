@@ -3,6 +3,7 @@ pub mod api_tokens;
 pub mod companies;
 pub mod connection;
 pub mod customers;
+pub mod events;
 pub mod fulfilment;
 pub mod items;
 pub mod limits;
@@ -21,7 +22,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::GraphqlLimits;
 use crate::error::{AppError, AppResult};
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use async_graphql::{Context, ID, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
@@ -56,21 +57,29 @@ pub struct Mutation(
     fulfilment::FulfilmentMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, events::EventSubscription>;
 
 /// Process-wide state the resolvers reach through the context.
 pub struct Services {
     pub db: DatabaseConnection,
     pub keys: JwtKeys,
     pub login_throttle: LoginThrottle,
+    /// This process's event broadcast (subscriptions).
+    pub hub: std::sync::Arc<crate::events::hub::Hub>,
+    /// How often running subscriptions re-read their caller's access.
+    pub access_recheck: std::time::Duration,
 }
 
 pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(services)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(limits::AliasLimit::new(limits.max_aliases));
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        events::EventSubscription,
+    )
+    .data(services)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(limits::AliasLimit::new(limits.max_aliases));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -79,9 +88,13 @@ pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        events::EventSubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {

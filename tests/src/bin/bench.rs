@@ -63,7 +63,7 @@ async fn main() {
         &app,
         "me (JWT auth + 1 lookup)",
         Some(&ana),
-        &me,
+        std::slice::from_ref(&me),
         clients,
         requests,
     )
@@ -72,7 +72,7 @@ async fn main() {
         &app,
         "items: 50 with barcodes, texts, stock",
         Some(&admin),
-        &items_page,
+        std::slice::from_ref(&items_page),
         clients,
         requests,
     )
@@ -81,7 +81,7 @@ async fn main() {
         &app,
         "customers as a rep: 50 with rep, addresses",
         Some(&ana),
-        &customers,
+        std::slice::from_ref(&customers),
         clients,
         requests,
     )
@@ -90,7 +90,7 @@ async fn main() {
         &app,
         "adjustStock on one row (contended)",
         Some(&wh),
-        &adjust,
+        std::slice::from_ref(&adjust),
         clients,
         requests,
     )
@@ -103,7 +103,7 @@ async fn main() {
         &app,
         "createSalesOrder: 3 lines incl. a kit (gapless)",
         Some(&ana),
-        &create_order,
+        std::slice::from_ref(&create_order),
         clients,
         requests,
     )
@@ -113,7 +113,53 @@ async fn main() {
         &app,
         "salesOrders as a rep: 50 with lines, items",
         Some(&ana),
-        &orders_page,
+        std::slice::from_ref(&orders_page),
+        clients,
+        requests,
+    )
+    .await;
+    // Fulfilment on one hot item: each request confirms (reserving) or ships its own order.
+    let mut orders = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let r = app
+            .gql(
+                Some(&admin),
+                "mutation($c: ID!, $b: ID!) { createSalesOrder(input: {customerId: $c, lines: [{itemId: $b, quantity: \"2\"}]}) { salesOrder { id } } }",
+                json!({"c": acme, "b": bolt}),
+            )
+            .await;
+        orders.push(r.data()["createSalesOrder"]["salesOrder"]["id"].clone());
+    }
+    let r = app
+        .gql(
+            Some(&wh),
+            "mutation($i: ID!, $w: ID!) { adjustStock(input: {itemId: $i, warehouseId: $w, location: \"A-01\", quantity: \"100000\", reason: \"bench\"}) { stockLevel { onHand } } }",
+            json!({"i": bolt, "w": mad}),
+        )
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    let confirms: Vec<Value> = orders
+        .iter()
+        .map(|id| json!({"query": "mutation($i: ID!) { confirmSalesOrder(input: {id: $i, createBackorders: true}) { lines { reserved } } }", "variables": {"i": id}}))
+        .collect();
+    run(
+        &app,
+        "confirmSalesOrder: reserve 1 line, hot item",
+        Some(&admin),
+        &confirms,
+        clients,
+        requests,
+    )
+    .await;
+    let ships: Vec<Value> = orders
+        .iter()
+        .map(|id| json!({"query": "mutation($i: ID!) { shipSalesOrder(input: {orderId: $i}) { shipment { number } } }", "variables": {"i": id}}))
+        .collect();
+    run(
+        &app,
+        "shipSalesOrder: numbered note, consume",
+        Some(&wh),
+        &ships,
         clients,
         requests,
     )
@@ -122,27 +168,33 @@ async fn main() {
         &app,
         "login (argon2id)",
         None,
-        &login,
+        std::slice::from_ref(&login),
         clients,
         requests.min(200),
     )
     .await;
 }
 
+/// Runs `requests` requests from `clients` concurrent clients; request i sends
+/// `bodies[i % bodies.len()]`.
 async fn run(
     app: &TestApp,
     name: &str,
     token: Option<&str>,
-    body: &Value,
+    bodies: &[Value],
     clients: usize,
     requests: usize,
 ) {
     let statements_before = app.state.statements.get();
     let started = Instant::now();
     let per_client = requests.div_ceil(clients);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = &next;
     let workers = (0..clients).map(|_| async move {
         let mut times = Vec::with_capacity(per_client);
         for _ in 0..per_client {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let body = &bodies[i % bodies.len()];
             let t = Instant::now();
             let resp = app.post_raw(token, body.clone()).await;
             let answer: Value = resp.json().await.expect("JSON");

@@ -286,6 +286,9 @@ pub struct OrderConfirmation {
 #[derive(SimpleObject)]
 pub struct OrderEventEntry {
     pub id: ID,
+    /// The id subscriptions deliver it under (pass it as `after`); null for the moment between
+    /// commit and relay.
+    pub event_id: Option<ID>,
     pub kind: String,
     pub status: Option<String>,
     pub financial_status: Option<String>,
@@ -501,6 +504,7 @@ document_object!(SalesOrder, {
             .into_iter()
             .map(|e| OrderEventEntry {
                 id: to_id(e.id),
+                event_id: e.seq.map(to_id),
                 kind: e.kind,
                 status: e.status,
                 financial_status: e.financial_status,

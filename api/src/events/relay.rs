@@ -1,0 +1,164 @@
+//! The relay gives committed outbox rows their event number and hands them to the hub and the
+//! bus. It wakes after every local commit and on every poll, so rows committed by a process
+//! that died before relaying (or by another instance) are sequenced all the same: the poll is
+//! the sweeper of ARCHITECTURE.md.
+//!
+//! Numbers are taken from the one-row `event_sequence` table inside the sequencing
+//! transaction, which locks that row: sequencing transactions run one at a time across all
+//! instances, so numbers are gapless and follow commit order. Replaying "everything after
+//! n" therefore never misses an event that commits later with a smaller number.
+use super::bus::Bus;
+use super::hub::Hub;
+use super::{Event, watch_commits};
+use crate::db;
+use crate::error::AppResult;
+use chrono::{Duration as Days, Utc};
+use entity::outbox;
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Rows sequenced per transaction.
+const BATCH: u64 = 500;
+
+/// Runs until the task is aborted.
+pub async fn run(db: DatabaseConnection, hub: Arc<Hub>, bus: Arc<Bus>, poll: Duration) {
+    let mut commits = watch_commits();
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let polled = tokio::select! {
+            changed = commits.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                false
+            }
+            _ = tick.tick() => true,
+        };
+        loop {
+            match sequence_pending(&db, BATCH).await {
+                Ok(events) if events.is_empty() => break,
+                Ok(events) => {
+                    let full = events.len() as u64 == BATCH;
+                    metrics::counter!("mercato_events_sequenced_total")
+                        .increment(events.len() as u64);
+                    // Local subscribers first; the echo from Redis is dropped as a duplicate.
+                    hub.offer(events.clone()).await;
+                    bus.publish(&events).await;
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = ?e, "sequencing outbox rows failed; retrying at the next poll");
+                    break;
+                }
+            }
+        }
+        if polled {
+            hub.catch_up().await;
+        }
+        metrics::gauge!("mercato_subscriptions").set(hub.subscribers() as f64);
+    }
+}
+
+/// Numbers every row committed so far without publishing it (at start-up, before any
+/// subscriber exists); returns how many.
+pub async fn sequence_all(db: &DatabaseConnection) -> AppResult<usize> {
+    let mut n = 0;
+    loop {
+        let events = sequence_pending(db, BATCH).await?;
+        n += events.len();
+        if (events.len() as u64) < BATCH {
+            return Ok(n);
+        }
+    }
+}
+
+/// Numbers up to `limit` unsequenced outbox rows (oldest first) and returns them as events.
+pub async fn sequence_pending(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Event>> {
+    // A cheap look through the partial index before taking any lock.
+    let pending = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::Seq.is_null())
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if pending.is_none() {
+        return Ok(vec![]);
+    }
+    let tx = db::write_tx(db).await?;
+    let backend = tx.get_database_backend();
+    let lock = match backend {
+        DbBackend::Postgres => "SELECT last_seq FROM event_sequence WHERE id = 1 FOR UPDATE",
+        // The IMMEDIATE transaction already holds SQLite's write lock.
+        _ => "SELECT last_seq FROM event_sequence WHERE id = 1",
+    };
+    let last: i64 = match tx
+        .query_one_raw(Statement::from_string(backend, lock))
+        .await?
+    {
+        Some(r) => r.try_get("", "last_seq")?,
+        None => 0,
+    };
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::Seq.is_null())
+        .order_by_asc(outbox::Column::Id)
+        .limit(limit)
+        .all(&*tx)
+        .await?;
+    if rows.is_empty() {
+        tx.commit_unannounced().await?;
+        return Ok(vec![]);
+    }
+    let now = Utc::now();
+    let mut case = CaseStatement::new();
+    let mut row_ids = Vec::with_capacity(rows.len());
+    let mut events = Vec::with_capacity(rows.len());
+    for (i, mut row) in rows.into_iter().enumerate() {
+        let seq = last + 1 + i as i64;
+        case = case.case(Expr::col(outbox::Column::Id).eq(row.id), seq);
+        row_ids.push(row.id);
+        row.seq = Some(seq);
+        row.published_at = Some(now);
+        events.extend(Event::from_row(row));
+    }
+    let next = last + events.len() as i64;
+    let update = Query::update()
+        .table(outbox::Entity)
+        .value(outbox::Column::Seq, case)
+        .value(outbox::Column::PublishedAt, now)
+        .and_where(Expr::col(outbox::Column::Id).is_in(row_ids))
+        .to_owned();
+    tx.execute(&update).await?;
+    tx.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => "UPDATE event_sequence SET last_seq = $1 WHERE id = 1",
+            _ => "UPDATE event_sequence SET last_seq = ? WHERE id = 1",
+        },
+        [next.into()],
+    ))
+    .await?;
+    tx.commit_unannounced().await?;
+    Ok(events)
+}
+
+/// Deletes sequenced events older than `retention_days`; subscribers asking to replay from
+/// before the oldest kept event are told so (`subscribe`).
+pub async fn prune(db: &DatabaseConnection, retention_days: i64) -> AppResult<u64> {
+    let before = Utc::now() - Days::days(retention_days);
+    Ok(outbox::Entity::delete_many()
+        .filter(outbox::Column::Seq.is_not_null())
+        .filter(outbox::Column::OccurredAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
