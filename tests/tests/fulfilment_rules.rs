@@ -1,10 +1,12 @@
 //! Rules of fulfilment one at a time, each in a test that fails when the rule breaks:
 //! R-BO-2 (only confirmed backorders are assigned; cancelling), R-BO-5 (priority before age),
 //! R-ITEM-4 on receipts and shipments (lots and serials), R-ORD-16 (an order that caused a
-//! purchase order is not deleted; cancelling the purchase order frees it), R-BO-4 (PO states).
+//! purchase order is not deleted; cancelling the purchase order frees it), R-BO-4 (PO states), R-ORD-9 (only what is still to deliver is credit
+//! risk).
 use api_tests::fulfil::{World, dec, receive_for, receive_for_backorders, world};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use std::str::FromStr;
 
 async fn backorder_ids(w: &World, filter: Value) -> Vec<String> {
     let r = w
@@ -619,4 +621,104 @@ async fn purchase_orders_are_generated_per_supplier_for_confirmed_backorders_onl
         .gql(Some(&w.purchasing), generate, json!({ "ids": [all[0]] }))
         .await;
     assert_eq!(r.code(), "VALIDATION", "a backorder is bought once");
+}
+
+/// INITECH (bolts at 0.35, no freight with PREPAID) orders `quantity` bolts; returns the order
+/// id and whether it was put on credit hold.
+async fn initech_order(w: &World, quantity: &str) -> (String, bool) {
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin),
+            "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id creditHold amounts { companyTotal } } } }",
+            json!({"i": {"customerId": w.initech, "freightTerms": "PREPAID", "lines": [{"itemId": w.bolt, "quantity": quantity}]}}),
+        )
+        .await;
+    let o = &r.data()["createSalesOrder"]["salesOrder"];
+    assert_eq!(
+        dec(&o["amounts"]["companyTotal"]),
+        Decimal::from_str(quantity).unwrap() * Decimal::from_str("0.35").unwrap()
+    );
+    (
+        o["id"].as_str().unwrap().to_owned(),
+        o["creditHold"].as_bool().unwrap(),
+    )
+}
+
+/// Holds orders over the limit and sets INITECH's credit limit.
+async fn credit_limit(w: &World, limit: &str) {
+    w.app
+        .gql(
+            Some(&w.admin),
+            "mutation { updateCompanySettings(input: {blockOnCreditExcess: true}) { blockOnCreditExcess } }",
+            json!({}),
+        )
+        .await
+        .data();
+    w.app
+        .gql(
+            Some(&w.admin),
+            "mutation($id: ID!, $l: Decimal!) { updateCustomer(input: {id: $id, fields: {creditLimit: $l}}) { customer { creditLimit } } }",
+            json!({"id": w.initech, "l": limit}),
+        )
+        .await
+        .data();
+}
+
+#[tokio::test]
+async fn shipped_goods_no_longer_count_as_credit_risk_r_ord_9() {
+    let w = world().await;
+    // 100 bolts (35.00), 80 of them shipped: 7.00 is still open.
+    let (a, held) = initech_order(&w, "100").await;
+    assert!(!held);
+    w.confirm(&w.admin, &a, false).await.data();
+    let line = w
+        .app
+        .gql(
+            Some(&w.admin),
+            "query($o: ID!) { salesOrder(id: $o) { lines { id } } }",
+            json!({ "o": a }),
+        )
+        .await
+        .data()["salesOrder"]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.app
+        .gql(
+            Some(&w.warehouse),
+            "mutation($o: ID!, $l: ID!) { shipSalesOrder(input: {orderId: $o, lines: [{lineId: $l, quantity: \"80\"}]}) { shipment { id } } }",
+            json!({"o": a, "l": line}),
+        )
+        .await
+        .data();
+    assert_eq!(w.order_status(&a).await, "PARTIALLY_SHIPPED");
+    credit_limit(&w, "40").await;
+    // 7.00 + 31.50 = 38.50 fits under 40 (counting the whole first order, 66.50, would not).
+    let (_, held) = initech_order(&w, "90").await;
+    assert!(!held, "the shipped 28.00 still counted as risk");
+    // 38.50 + 3.50 = 42.00: what is still open does count.
+    let (_, held) = initech_order(&w, "10").await;
+    assert!(held, "the unshipped remainder must count");
+}
+
+#[tokio::test]
+async fn a_backorder_handed_over_to_a_new_order_counts_once_as_credit_risk_r_ord_9() {
+    let w = world().await;
+    // 130 bolts (45.50): 100 reserved, 30 backordered, bought and assigned to a new order.
+    let (a, _) = initech_order(&w, "130").await;
+    w.confirm(&w.admin, &a, true).await.data();
+    let receipt = receive_for_backorders(&w, "30").await;
+    let r = w.assign(&receipt, None).await;
+    assert_eq!(
+        dec(&r.data()["assignBackorders"]["assignments"][0]["quantity"]),
+        Decimal::from(30)
+    );
+    assert_eq!(w.order_status(&a).await, "CONFIRMED");
+    // Risk: 35.00 left on the origin + 10.50 on the assignment order = 45.50, not 56.00.
+    credit_limit(&w, "50").await;
+    let (_, held) = initech_order(&w, "10").await;
+    assert!(!held, "the assigned 30 bolts counted twice");
+    let (_, held) = initech_order(&w, "10").await;
+    assert!(held, "52.50 is over 50");
 }
