@@ -47,9 +47,15 @@ impl Application {
         // Number what was committed before this start (the demo seed, rows a crashed instance
         // left) before the hub takes its starting point: a subscriber without `after` then
         // receives only what happens after it subscribed, never the seed's history.
-        events::relay::sequence_all(&events_db)
+        let numbered = events::relay::sequence_all(&events_db)
             .await
             .map_err(|e| anyhow::anyhow!("sequencing pending events: {}", e.message()))?;
+        if numbered > 0 {
+            tracing::info!(
+                events = numbered,
+                "numbered events committed before this start"
+            );
+        }
         let hub = events::hub::Hub::new(events_db.clone(), config.events.buffer)
             .await
             .map_err(|e| anyhow::anyhow!("reading the event sequence: {}", e.message()))?;
