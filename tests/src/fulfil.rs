@@ -153,9 +153,9 @@ pub async fn receive_for_backorders(w: &World, quantity: &str) -> String {
     receive_for(w, ids, quantity).await
 }
 
-/// Confirms the backorders `ids`, buys them from their preferred supplier and receives
-/// `quantity`; returns the confirmed receipt.
-pub async fn receive_for(w: &World, ids: Vec<String>, quantity: &str) -> String {
+/// Confirms the backorders `ids` and buys them from their preferred supplier; returns the
+/// DRAFT purchase order `{ id lines { id } }`.
+pub async fn buy_backorders(w: &World, ids: &[String]) -> Value {
     w.app
         .gql(
             Some(&w.admin),
@@ -168,7 +168,13 @@ pub async fn receive_for(w: &World, ids: Vec<String>, quantity: &str) -> String 
         .app
         .gql(Some(&w.purchasing), "mutation($i: CreatePurchaseOrdersForBackordersInput!) { createPurchaseOrdersForBackorders(input: $i) { purchaseOrders { id lines { id } } } }", json!({"i": {"backorderIds": ids}}))
         .await;
-    let po = r.data()["createPurchaseOrdersForBackorders"]["purchaseOrders"][0].clone();
+    r.data()["createPurchaseOrdersForBackorders"]["purchaseOrders"][0].clone()
+}
+
+/// Confirms the backorders `ids`, buys them from their preferred supplier and receives
+/// `quantity`; returns the confirmed receipt.
+pub async fn receive_for(w: &World, ids: Vec<String>, quantity: &str) -> String {
+    let po = buy_backorders(w, &ids).await;
     let po_id = po["id"].as_str().unwrap();
     w.app
         .gql(

@@ -3,7 +3,7 @@
 //! R-ITEM-4 on receipts and shipments (lots and serials), R-ORD-16 (an order that caused a
 //! purchase order is not deleted; cancelling the purchase order frees it), R-BO-4 (PO states), R-ORD-9 (only what is still to deliver is credit
 //! risk).
-use api_tests::fulfil::{World, dec, receive_for, receive_for_backorders, world};
+use api_tests::fulfil::{World, buy_backorders, dec, receive_for, receive_for_backorders, world};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
@@ -246,19 +246,7 @@ async fn an_order_that_caused_a_purchase_order_cannot_be_deleted_until_the_po_is
     let (order, _) = w.order(&w.admin, &w.acme, 130).await;
     w.confirm(&w.admin, &order, true).await.data();
     let bo = backorder_ids(&w, json!({"orderId": order})).await;
-    w.app
-        .gql(
-            Some(&w.admin),
-            "mutation($ids: [ID!]!) { confirmBackorders(ids: $ids) { backorders { id } } }",
-            json!({ "ids": bo }),
-        )
-        .await
-        .data();
-    let r = w
-        .app
-        .gql(Some(&w.purchasing), "mutation($i: CreatePurchaseOrdersForBackordersInput!) { createPurchaseOrdersForBackorders(input: $i) { purchaseOrders { id } } }", json!({"i": {"backorderIds": bo}}))
-        .await;
-    let po = r.data()["createPurchaseOrdersForBackorders"]["purchaseOrders"][0]["id"]
+    let po = buy_backorders(&w, &bo).await["id"]
         .as_str()
         .unwrap()
         .to_owned();

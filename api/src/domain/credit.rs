@@ -107,21 +107,11 @@ pub async fn risk<C: ConnectionTrait>(
                 (gone / ordered).min(Decimal::ONE)
             }
         });
-        let figures = pricing::LineFigures {
-            quantity: l.quantity.0,
-            bonus_quantity: l.bonus_quantity.0,
-            unit_price: l.unit_price.0,
-            discount_percent: l.discount_percent.0,
-            unit_weight: Decimal::ZERO,
-            unit_volume: Decimal::ZERO,
-            factor: factor.0,
-            counts_for_freight: false,
-        };
         by_order.entry(l.order_id).or_default().push(LineDelivery {
             id: l.id,
             parent: l.parent_line_id,
             kit: *kind == ItemKind::Kit,
-            net: figures.net(),
+            net: pricing::LineFigures::money_of(l).net(),
             done,
         });
     }

@@ -3,7 +3,7 @@
 //!
 //! Everything stays exact (`Decimal`) until a document is totalled; totals are rounded half
 //! away from zero to 2 places (DOMAIN.md). Nothing here touches the database.
-use entity::{FreightCalc, PriceSource};
+use entity::{FreightCalc, PriceSource, sales_order_line};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -82,6 +82,21 @@ pub struct LineFigures {
 }
 
 impl LineFigures {
+    /// The money side of a stored line (what `gross` and `net` need); weight, volume and
+    /// freight basis are left out.
+    pub fn money_of(l: &sales_order_line::Model) -> LineFigures {
+        LineFigures {
+            quantity: l.quantity.0,
+            bonus_quantity: l.bonus_quantity.0,
+            unit_price: l.unit_price.0,
+            discount_percent: l.discount_percent.0,
+            unit_weight: Decimal::ZERO,
+            unit_volume: Decimal::ZERO,
+            factor: Decimal::ONE,
+            counts_for_freight: false,
+        }
+    }
+
     /// R-ORD-4: quantity × unit price; the bonus is not charged.
     pub fn gross(&self) -> Decimal {
         self.quantity * self.unit_price

@@ -194,8 +194,7 @@ impl SalesOrderLine {
     }
     /// After the line discount, exact (documents round only at their totals).
     async fn net_amount(&self) -> Decimal {
-        let f = figures(&self.0);
-        Decimal(f.net())
+        Decimal(pricing::LineFigures::money_of(&self.0).net())
     }
     async fn delivery_date(&self) -> Option<NaiveDate> {
         self.0.delivery_date
@@ -242,19 +241,6 @@ impl SalesOrderLine {
             .into_iter()
             .map(super::super::fulfilment::Backorder)
             .collect())
-    }
-}
-
-pub(super) fn figures(l: &sales_order_line::Model) -> pricing::LineFigures {
-    pricing::LineFigures {
-        quantity: l.quantity.0,
-        bonus_quantity: l.bonus_quantity.0,
-        unit_price: l.unit_price.0,
-        discount_percent: l.discount_percent.0,
-        unit_weight: Default::default(),
-        unit_volume: Default::default(),
-        factor: rust_decimal::Decimal::ONE,
-        counts_for_freight: false,
     }
 }
 
