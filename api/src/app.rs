@@ -78,6 +78,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let origins = config.cors_origins.clone();
+        let sockets = crate::sockets::Sockets {
+            schema: schema.clone(),
+            db: db.clone(),
+            keys: keys.clone(),
+            loaders: Default::default(),
+            limits: config.sockets,
+            open: Default::default(),
+        };
         let state = Arc::new(AppState {
             config,
             db,
@@ -88,7 +96,7 @@ impl Application {
             hub,
             bus,
             events_db,
-            shared_loaders: Default::default(),
+            sockets,
         });
         let data = web::Data::from(state.clone());
         let mut server = HttpServer::new(move || {

@@ -29,13 +29,21 @@ pub struct Config {
     /// Seed demo data when `serve` finds an empty database (dev default).
     pub seed_demo: bool,
     pub events: EventSettings,
+    pub sockets: crate::sockets::SocketLimits,
+    /// Bearer token `/metrics` asks for (`MERCATO_METRICS_TOKEN`); in prod without one
+    /// `/metrics` is not served.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct GraphqlLimits {
     pub max_depth: usize,
-    pub max_complexity: usize,
+    /// Cost: fields, each list counted by its page size (`graphql::limits`).
+    pub max_complexity: u64,
     pub max_aliases: usize,
+    pub max_directives: usize,
+    /// Bytes of one HTTP response body; larger answers are replaced by an error.
+    pub max_response_bytes: usize,
     pub introspection: bool,
     pub graphiql: bool,
 }
@@ -120,9 +128,16 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let sockets = crate::sockets::SocketLimits {
+            max_operations: parse(&var, "MERCATO_WS_MAX_OPERATIONS", "50")?,
+            max_connections: parse(&var, "MERCATO_WS_MAX_CONNECTIONS", "20")?,
+            recheck: events.access_recheck,
+        };
         Ok(Config {
             env,
             database_url,
+            sockets,
+            metrics_token: var("MERCATO_METRICS_TOKEN"),
             events,
             redis_url: var("REDIS_URL"),
             listen: parse(&var, "MERCATO_LISTEN", "127.0.0.1:8080")?,
@@ -133,8 +148,10 @@ impl Config {
             login_attempts_per_minute: parse(&var, "MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "10")?,
             limits: GraphqlLimits {
                 max_depth: parse(&var, "MERCATO_GRAPHQL_MAX_DEPTH", "12")?,
-                max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "5000")?,
+                max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "25000")?,
                 max_aliases: parse(&var, "MERCATO_GRAPHQL_MAX_ALIASES", "50")?,
+                max_directives: parse(&var, "MERCATO_GRAPHQL_MAX_DIRECTIVES", "100")?,
+                max_response_bytes: parse(&var, "MERCATO_GRAPHQL_MAX_RESPONSE_BYTES", "4194304")?,
                 introspection: parse(&var, "MERCATO_GRAPHQL_INTROSPECTION", "true")?,
                 graphiql: parse(&var, "MERCATO_GRAPHIQL", if dev { "true" } else { "false" })?,
             },

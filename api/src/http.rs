@@ -4,15 +4,13 @@ use crate::auth::Principal;
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::principals;
 use crate::error::AppError;
-use crate::graphql::AppSchema;
 use crate::graphql::loaders::{Activity, Loaders};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Data, ServerError};
-use async_graphql_actix_web::GraphQLSubscription;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
@@ -69,7 +67,7 @@ fn respond_text(status: StatusCode, gql: bool, text: String) -> HttpResponse {
 /// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
 /// introspection work then), a bad one is refused outright.
 /// The token of an `Authorization: Bearer <token>` value.
-fn bearer_token(value: &str) -> Option<&str> {
+pub fn bearer_token(value: &str) -> Option<&str> {
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
@@ -124,9 +122,10 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
             return respond(status, gql, &error_body(&e.message(), e.code()));
         }
     };
-    // Idempotency-Key (partners retry): claim before running, replay after.
+    // Idempotency-Key (partners retry): claim before running, replay after. Mutations only:
+    // a query changes nothing, so there is nothing to run once, and its answer is not kept.
     let idempotency = match (req.headers().get("Idempotency-Key"), &principal) {
-        (Some(value), Some(p)) => {
+        (Some(value), Some(p)) if is_mutation(&request) => {
             let key = value.to_str().unwrap_or_default();
             let hash = hex::encode(Sha256::digest(&body));
             match idempotency::claim(&state.db, &p.key(), key, &hash).await {
@@ -144,10 +143,7 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         }
         _ => None,
     };
-    let operation = request
-        .operation_name
-        .clone()
-        .unwrap_or_else(|| "anonymous".into());
+    let operation = request.operation_name.clone();
     let mut request = request;
     let activity = Activity::default();
     if let Some(p) = principal {
@@ -159,14 +155,28 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         add_missing_code(err, request_failed);
     }
     crate::metrics::record_request(
-        &operation,
+        operation.as_deref(),
+        !request_failed,
         started.elapsed().as_secs_f64(),
         response.errors.is_empty(),
     );
     // Serialised straight from the response so that fields keep the query's order.
-    let Ok(text) = serde_json::to_string(&response) else {
+    let Ok(mut text) = serde_json::to_string(&response) else {
         return HttpResponse::InternalServerError().finish();
     };
+    let cap = state.config.limits.max_response_bytes;
+    if text.len() > cap {
+        tracing::warn!(
+            bytes = text.len(),
+            cap,
+            "response over the size cap replaced by an error"
+        );
+        text = error_body(
+            &format!("the response would be larger than {cap} bytes; ask for fewer rows or fields"),
+            "VALIDATION",
+        )
+        .to_string();
+    }
     if let Some(id) = idempotency
         && let Err(e) = idempotency::complete(&state.db, id, &text).await
     {
@@ -178,6 +188,21 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         StatusCode::OK
     };
     respond_text(status, gql, text)
+}
+
+/// Whether the operation the request selects is a mutation (a document that does not parse is
+/// not: the schema refuses it).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    ty == Some(OperationType::Mutation)
 }
 
 /// The first response to this Idempotency-Key, as it was sent.
@@ -204,7 +229,11 @@ fn add_missing_code(err: &mut ServerError, request_failed: bool) {
         .as_ref()
         .is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        let code = if request_failed {
+        // An input the schema could not read (a bad date, a list over its bound) is the
+        // client's fault even when other fields of the request ran.
+        let bad_input = err.message.starts_with("Failed to parse")
+            || err.message.starts_with("Invalid value for argument");
+        let code = if request_failed || bad_input {
             "VALIDATION"
         } else {
             "INTERNAL"
@@ -229,43 +258,13 @@ async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
         )
 }
 
-/// WebSocket endpoint (graphql-transport-ws and graphql-ws). The token comes in the
-/// `connection_init` payload as `{"authorization": "Bearer …"}`; without a valid one the
-/// connection is refused.
+/// WebSocket endpoint (graphql-transport-ws and graphql-ws): see [`crate::sockets`].
 async fn subscriptions(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
-    let schema: AppSchema = state.schema.clone();
-    let st = state.clone();
-    GraphQLSubscription::new(schema)
-        .on_connection_init(move |value| {
-            let st = st.clone();
-            async move {
-                let auth = value
-                    .get("authorization")
-                    .or_else(|| value.get("Authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned);
-                let Some(p) = authenticate(&st, auth.as_deref())
-                    .await
-                    .map_err(|e| e.message())?
-                else {
-                    return Err(
-                        "connection_init needs {\"authorization\": \"Bearer <token>\"}".into(),
-                    );
-                };
-                let mut data = Data::default();
-                data.insert(st.shared_loaders.get(&st.db, &p));
-                data.insert(p);
-                if let Some(bearer) = auth.as_deref().and_then(bearer_token) {
-                    data.insert(crate::graphql::events::Bearer(bearer.to_owned()));
-                }
-                Ok(data)
-            }
-        })
-        .start(&req, payload)
+    crate::sockets::start(state.sockets.clone(), &req, payload)
 }
 
 async fn healthz() -> HttpResponse {
@@ -301,7 +300,27 @@ async fn ping_redis(client: &redis::Client) -> bool {
     )
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Open in dev; with `MERCATO_METRICS_TOKEN` set (required in prod, else 404) the scraper
+/// sends `Authorization: Bearer <token>`.
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match &state.config.metrics_token {
+        Some(expected) => {
+            let given = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(bearer_token)
+                .unwrap_or_default();
+            // Compared as digests: the time taken says nothing about the token.
+            if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+                return HttpResponse::Unauthorized().finish();
+            }
+        }
+        None if state.config.env == crate::config::Env::Prod => {
+            return HttpResponse::NotFound().finish();
+        }
+        None => {}
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render(&state.db, &state.statements))

@@ -10,6 +10,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod sockets;
 pub mod state;
 
 pub use app::Application;

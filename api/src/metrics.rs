@@ -41,11 +41,64 @@ fn pool_figures(db: &DatabaseConnection) -> (u32, usize) {
     }
 }
 
-pub fn record_request(operation: &str, seconds: f64, ok: bool) {
+/// Distinct operation names the request metrics keep; later names count as `other`.
+pub const MAX_OPERATION_LABELS: usize = 200;
+/// Longest operation name kept as a label.
+pub const MAX_OPERATION_LABEL_LEN: usize = 64;
+
+static OPERATIONS: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+    std::sync::Mutex::new(None);
+
+/// The `operation` label: the client's `operationName` only when the document ran (so it names
+/// one of its operations), it is a GraphQL name of at most 64 characters, and fewer than 200
+/// names were seen; `anonymous` without a name, `invalid` for a document that did not run,
+/// `other` beyond the bound. Anything a client sends thus adds at most 200 series.
+pub fn operation_label(name: Option<&str>, ran: bool) -> String {
+    let Some(name) = name else {
+        return "anonymous".into();
+    };
+    let is_name = name.len() <= MAX_OPERATION_LABEL_LEN
+        && name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+    if !ran || !is_name {
+        return "invalid".into();
+    }
+    let mut seen = OPERATIONS.lock().unwrap_or_else(|p| p.into_inner());
+    let seen = seen.get_or_insert_with(Default::default);
+    if seen.contains(name) {
+        return name.to_owned();
+    }
+    if seen.len() < MAX_OPERATION_LABELS {
+        seen.insert(name.to_owned());
+        return name.to_owned();
+    }
+    "other".into()
+}
+
+pub fn record_request(operation: Option<&str>, ran: bool, seconds: f64, ok: bool) {
     let labels = [
-        ("operation", operation.to_owned()),
+        ("operation", operation_label(operation, ran)),
         ("outcome", if ok { "ok" } else { "error" }.to_owned()),
     ];
     metrics::counter!("mercato_graphql_requests_total", &labels).increment(1);
     metrics::histogram!("mercato_graphql_request_duration_seconds", &labels).record(seconds);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded_names() {
+        assert_eq!(operation_label(None, true), "anonymous");
+        assert_eq!(operation_label(Some("PlaceOrder"), false), "invalid");
+        assert_eq!(operation_label(Some(&"x".repeat(65)), true), "invalid");
+        assert_eq!(operation_label(Some("a b"), true), "invalid");
+        assert_eq!(operation_label(Some("PlaceOrder"), true), "PlaceOrder");
+        for i in 0..MAX_OPERATION_LABELS {
+            operation_label(Some(&format!("Op{i}")), true);
+        }
+        assert_eq!(operation_label(Some("OneTooMany"), true), "other");
+        assert_eq!(operation_label(Some("PlaceOrder"), true), "PlaceOrder");
+    }
 }

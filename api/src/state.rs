@@ -19,6 +19,6 @@ pub struct AppState {
     pub bus: Arc<Bus>,
     /// The relay's and hub's own pool (see `db::connect_background`).
     pub events_db: DatabaseConnection,
-    /// Loaders of WebSocket connections, one set per visibility class.
-    pub shared_loaders: crate::graphql::loaders::SharedLoaders,
+    /// WebSocket sessions: the schema behind them, shared loaders, per-principal slots.
+    pub sockets: crate::sockets::Sockets,
 }

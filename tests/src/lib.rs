@@ -261,6 +261,42 @@ impl TestApp {
             .to_owned()
     }
 
+    /// `setUserActive` as `admin` for the user with this e-mail (R-ACC-8).
+    pub async fn set_user_active(&self, admin: &str, email: &str, active: bool) {
+        let r = self
+            .gql(
+                Some(admin),
+                "{ users(first: 50) { edges { node { id email } } } }",
+                json!({}),
+            )
+            .await;
+        let id = r.data()["users"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["email"] == email)
+            .unwrap_or_else(|| panic!("no user {email}"))["node"]["id"]
+            .clone();
+        self.gql(
+            Some(admin),
+            "mutation($id: ID!, $a: Boolean!) { setUserActive(id: $id, active: $a) { user { active } } }",
+            json!({ "id": id, "a": active }),
+        )
+        .await
+        .data();
+    }
+
+    /// `revokeApiToken` as `admin`.
+    pub async fn revoke_token(&self, admin: &str, token_id: &str) {
+        self.gql(
+            Some(admin),
+            "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }",
+            json!({ "id": token_id }),
+        )
+        .await
+        .data();
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.url))

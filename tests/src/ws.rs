@@ -70,3 +70,28 @@ pub async fn next_data(ws: &mut Ws, id: &str, wait: Duration) -> Option<Value> {
         }
     }
 }
+
+/// Reads until the server closes the socket; returns the close code and the protocol messages
+/// that came before it, or None when the socket is still open after `wait`.
+pub async fn closed(ws: &mut Ws, wait: Duration) -> Option<(u16, Vec<Value>)> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut before = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Text(t)))) => before.push(serde_json::from_str(&t).unwrap()),
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return Some((frame.map_or(1005, |f| u16::from(f.code)), before));
+            }
+            Ok(None) | Ok(Some(Err(_))) => return Some((1006, before)),
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+/// Sends `connection_init` with this token without waiting for the answer.
+pub async fn init(ws: &mut Ws, token: &str) {
+    let init =
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}});
+    ws.send(Message::text(init.to_string())).await.unwrap();
+}

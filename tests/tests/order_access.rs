@@ -83,6 +83,11 @@ async fn every_caller_against_every_order_operation() {
             ["ok", "ok", "ok", "VALIDATION", "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN", "ok", "FORBIDDEN"]),
         ("createSalesOrder(ACME, own terms)", "mutation($c: ID!, $i: ID!) { createSalesOrder(input: {customerId: $c, paymentTermsId: \"1\", lines: [{itemId: $i, quantity: \"1\"}]}) { salesOrder { id } } }".into(), json!({"c": acme, "i": bolt}),
             ["ok", "ok", "ok", "VALIDATION", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
+        // Freight is the seller's (issue 11): terms and recalculation are staff-only.
+        ("createSalesOrder(ACME, freight terms)", "mutation($c: ID!, $i: ID!) { createSalesOrder(input: {customerId: $c, freightTerms: PREPAID, lines: [{itemId: $i, quantity: \"1\"}]}) { salesOrder { id } } }".into(), json!({"c": acme, "i": bolt}),
+            ["ok", "ok", "ok", "VALIDATION", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
+        ("updateSalesOrder(ACME, recalculateFreight)", "mutation($id: ID!) { updateSalesOrder(input: {id: $id, recalculateFreight: true}) { salesOrder { id } } }".into(), json!({"id": acme_order}),
+            ["ok", "ok", "ok", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
         ("sendOrderConfirmation(ACME)", "mutation($id: ID!) { sendOrderConfirmation(input: {orderId: $id}) { salesOrder { id } } }".into(), json!({"id": acme_order}),
             ["ok", "ok", "ok", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN", "ok", "FORBIDDEN"]),
         ("releaseCreditHold(ACME, not held)", "mutation($id: ID!) { releaseCreditHold(input: {id: $id}) { salesOrder { id } } }".into(), json!({"id": acme_order}),
@@ -129,6 +134,6 @@ async fn every_caller_against_every_order_operation() {
         }
         v
     };
-    // Orders now: ACME × (1 + 5 + 3 created by the matrix), GLOBEX × 1.
-    assert_eq!(counts, vec![10, 9, 9, 1, 10, 10, 9, 10, 10]);
+    // Orders now: ACME × (1 + 5 + 3 + 3 created by the matrix), GLOBEX × 1.
+    assert_eq!(counts, vec![13, 12, 12, 1, 13, 13, 12, 13, 13]);
 }

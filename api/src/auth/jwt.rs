@@ -59,6 +59,11 @@ impl JwtKeys {
 
     /// Verifies signature, algorithm, issuer, expiry and issue time; returns the user id.
     pub fn verify(&self, token: &str) -> AppResult<i64> {
+        self.verify_until(token).map(|(user, _)| user)
+    }
+
+    /// As [`verify`](Self::verify), with the moment the token expires.
+    pub fn verify_until(&self, token: &str) -> AppResult<(i64, DateTime<Utc>)> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
@@ -70,10 +75,14 @@ impl JwtKeys {
                 "token issued in the future".into(),
             ));
         }
-        data.claims
+        let user = data
+            .claims
             .sub
             .parse()
-            .map_err(|_| AppError::Unauthenticated("invalid token subject".into()))
+            .map_err(|_| AppError::Unauthenticated("invalid token subject".into()))?;
+        let expires = DateTime::from_timestamp(data.claims.exp, 0)
+            .ok_or_else(|| AppError::Unauthenticated("invalid token expiry".into()))?;
+        Ok((user, expires))
     }
 }
 

@@ -167,6 +167,24 @@ pub fn customers(p: &Principal) -> Condition {
     }
 }
 
+/// [`customers`] for one loaded customer, in memory: whether `p` may see `c`.
+pub fn sees_customer(p: &Principal, c: &customer::Model) -> bool {
+    if c.company_id != p.company_id {
+        return false;
+    }
+    if let Some(customer_id) = p.customer_id {
+        return c.id == customer_id;
+    }
+    match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => c
+            .sales_rep_id
+            .is_some_and(|rep| p.visible_rep_ids.contains(&rep)),
+        Some(Role::Customer) => false,
+        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => true,
+        None => can(p, Permission::ReadCustomers),
+    }
+}
+
 /// Quotes and orders the principal sees (R-ACC-3…5, R-ACC-7): a rep or zone manager those
 /// whose customer is assigned to a visible rep *or* whose order rep is one; a buyer or a
 /// customer-bound token its customer's; staff and other tokens the whole company's.

@@ -270,7 +270,7 @@ pub struct AssignmentResult {
 /// `assignBackorders` (R-BO-5, R-BO-6): distributes a confirmed receipt over confirmed
 /// backorders of its items — as listed, or automatically (priority, then oldest) — never more
 /// than the receipt still has nor than a backorder still waits for. Creates one confirmed order
-/// per customer whose lines are reserved from the received stock, links backorder ↔ new line ↔
+/// per customer and origin-order rep whose lines are reserved from the received stock, links backorder ↔ new line ↔
 /// origin order, and lowers each backorder. Repeatable until the receipt is used up.
 pub async fn assign(
     db: &DatabaseConnection,
@@ -397,7 +397,11 @@ pub async fn assign(
     Ok(result)
 }
 
-/// Carries out a checked plan: receipt pieces per backorder, one new order per customer,
+/// (customer, origin-order rep): what one assignment order gathers.
+type CustomerRep = (i64, Option<i64>);
+
+/// Carries out a checked plan: receipt pieces per backorder, one new order per customer and
+/// origin-order rep,
 /// reservations on the received slots, backorders, receipt lines and origin orders updated.
 async fn execute(
     tx: &WriteTx,
@@ -458,16 +462,19 @@ async fn execute(
     let rec_by_id: HashMap<i64, &receipt_line::Model> =
         rec_lines.iter().map(|l| (l.id, l)).collect();
 
-    // One new order per customer; its header comes from the customer's oldest origin order.
-    let mut per_customer: BTreeMap<i64, Vec<(i64, Decimal)>> = BTreeMap::new();
+    // One new order per customer and origin-order rep; its header (rep included) comes from
+    // the group's oldest origin order. Grouping by rep too means no rep ever gains write access
+    // to goods another rep's order brought (an order has one rep who may edit all its lines).
+    let mut per_customer_rep: BTreeMap<CustomerRep, Vec<(i64, Decimal)>> = BTreeMap::new();
     for (b_id, qty) in plan {
-        per_customer
-            .entry(backorders[b_id].customer_id)
+        let b = backorders[b_id];
+        per_customer_rep
+            .entry((b.customer_id, origins[&b.order_id].sales_rep_id))
             .or_default()
             .push((*b_id, *qty));
     }
     let now = Utc::now();
-    for (_, list) in per_customer {
+    for (_, list) in per_customer_rep {
         let origin = list
             .iter()
             .map(|(b, _)| &origins[&backorders[b].order_id])

@@ -375,7 +375,7 @@ pub async fn list(
         select = select.filter(page::search_condition(
             &[customer::Column::Code, customer::Column::Name],
             search.trim(),
-        ));
+        )?);
     }
     if let Some(rep) = filter.sales_rep_id {
         select = select.filter(customer::Column::SalesRepId.eq(rep));

@@ -94,10 +94,34 @@ pub async fn claim(
     }
 }
 
+/// Largest response kept for replay. A mutation's payload is small; one larger than this is
+/// replaced by an error that says the mutation ran, so a retry still never runs it twice and
+/// no client can make the server keep megabytes per key.
+pub const MAX_STORED_BYTES: usize = 64 * 1024;
+
+/// What is kept for a response over [`MAX_STORED_BYTES`].
+pub fn too_large_to_keep() -> String {
+    serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": format!(
+                "this Idempotency-Key's request already ran; its response was over {MAX_STORED_BYTES} bytes and was not kept: read the result with a query"
+            ),
+            "extensions": { "code": "CONFLICT" }
+        }]
+    })
+    .to_string()
+}
+
 pub async fn complete(db: &DatabaseConnection, id: i64, response: &str) -> AppResult<()> {
+    let kept = if response.len() > MAX_STORED_BYTES {
+        too_large_to_keep()
+    } else {
+        response.to_owned()
+    };
     idempotency_key::ActiveModel {
         id: Set(id),
-        response: Set(Some(response.to_owned())),
+        response: Set(Some(kept)),
         ..Default::default()
     }
     .update(db)

@@ -262,7 +262,7 @@ pub async fn list(
         select = select.filter(page::search_condition(
             &[item::Column::Sku, item::Column::Name],
             s.trim(),
-        ));
+        )?);
     }
     if let Some(sku) = filter.sku {
         select = select.filter(item::Column::Sku.eq(sku.trim()));

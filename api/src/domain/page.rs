@@ -108,16 +108,29 @@ where
     })
 }
 
+/// Longest search text: enough for any name or reference, short enough that the LIKE pattern
+/// stays cheap (SQLite refuses patterns over 50,000 bytes as "too complex").
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 /// Case-insensitive substring match on any of `cols`, portable across SQLite and PostgreSQL.
-pub fn search_condition<Col: ColumnTrait>(cols: &[Col], needle: &str) -> sea_orm::Condition {
+pub fn search_condition<Col: ColumnTrait>(
+    cols: &[Col],
+    needle: &str,
+) -> AppResult<sea_orm::Condition> {
+    if needle.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::validation(
+            "search",
+            format!("search has at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let escaped = needle
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     let pattern = format!("%{escaped}%");
-    cols.iter().fold(sea_orm::Condition::any(), |cond, col| {
+    Ok(cols.iter().fold(sea_orm::Condition::any(), |cond, col| {
         let lowered = Expr::expr(Func::lower(Expr::col(col.as_column_ref())));
         cond.add(lowered.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
-    })
+    }))
 }

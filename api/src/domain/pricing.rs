@@ -112,6 +112,31 @@ impl LineFigures {
     }
 }
 
+/// Whether any amount of these lines — a line's gross, the document's sums, their weight and
+/// volume, and the same in the company currency at `rate` — would not fit a stored
+/// NUMERIC(19,4) (15 integer digits) or would overflow the arithmetic itself. Order entry
+/// refuses such a document with VALIDATION before computing anything (R-ORD-7).
+pub fn exceeds_storable(lines: &[LineFigures], rate: Decimal) -> bool {
+    let limit = crate::domain::validate::MAX_AMOUNT;
+    let fits = |v: Option<Decimal>| v.filter(|v| v.abs() <= limit);
+    let mut sums = [Some(Decimal::ZERO); 3]; // gross, weight, volume
+    for l in lines {
+        let gross = fits(l.quantity.checked_mul(l.unit_price));
+        let stock = fits(
+            l.quantity
+                .checked_add(l.bonus_quantity)
+                .and_then(|q| q.checked_mul(l.factor)),
+        );
+        let weight = stock.and_then(|s| fits(s.checked_mul(l.unit_weight)));
+        let volume = stock.and_then(|s| fits(s.checked_mul(l.unit_volume)));
+        for (sum, v) in sums.iter_mut().zip([gross, weight, volume]) {
+            *sum = fits(sum.zip(v).and_then(|(a, b)| a.checked_add(b)));
+        }
+    }
+    let company = sums[0].and_then(|g| fits(g.checked_mul(rate)));
+    sums.iter().any(Option::is_none) || company.is_none()
+}
+
 /// Document totals in the order currency and in the company currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Totals {

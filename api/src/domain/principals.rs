@@ -2,7 +2,7 @@
 //! the database on each request, so a deactivated user or a revoked token stops at once.
 use crate::auth::{Actor, Principal, Scope, jwt::JwtKeys, tokens};
 use crate::error::{AppError, AppResult};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{Role, api_token, rep_association, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -16,11 +16,21 @@ pub async fn resolve(
     keys: &JwtKeys,
     bearer: &str,
 ) -> AppResult<Principal> {
+    resolve_until(db, keys, bearer).await.map(|(p, _)| p)
+}
+
+/// The principal and the moment its credential stops being valid (the JWT's `exp`, the API
+/// token's `expires_at`; `None` for a token that never expires): a WebSocket closes then.
+pub async fn resolve_until(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    bearer: &str,
+) -> AppResult<(Principal, Option<DateTime<Utc>>)> {
     match tokens::split(bearer) {
         Some((lookup, secret)) => from_api_token(db, lookup, secret).await,
         None => {
-            let user_id = keys.verify(bearer)?;
-            from_user_id(db, user_id).await
+            let (user_id, expires) = keys.verify_until(bearer)?;
+            Ok((from_user_id(db, user_id).await?, Some(expires)))
         }
     }
 }
@@ -62,7 +72,7 @@ async fn from_api_token(
     db: &DatabaseConnection,
     lookup: &str,
     secret: &str,
-) -> AppResult<Principal> {
+) -> AppResult<(Principal, Option<DateTime<Utc>>)> {
     let invalid = || AppError::Unauthenticated("invalid, expired or revoked API token".into());
     let token = api_token::Entity::find()
         .filter(api_token::Column::Lookup.eq(lookup))
@@ -84,7 +94,7 @@ async fn from_api_token(
         active.last_used_at = Set(Some(now));
         active.update(db).await?;
     }
-    Ok(Principal {
+    let principal = Principal {
         actor: Actor::ApiToken(token.id),
         company_id: token.company_id,
         role: None,
@@ -92,5 +102,6 @@ async fn from_api_token(
         rep_id: None,
         visible_rep_ids: vec![],
         customer_id: token.customer_id,
-    })
+    };
+    Ok((principal, token.expires_at))
 }

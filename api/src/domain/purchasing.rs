@@ -75,7 +75,7 @@ pub async fn create(
         };
         lines.push((it.id, quantity, cost));
     }
-    let notes = validate::optional("notes", input.notes, 2000)?;
+    let notes = validate::text("notes", input.notes, 2000)?;
     let po = insert(&tx, p, &sup, wh, input.expected_date, notes, lines).await?;
     tx.commit().await?;
     Ok(po.0)

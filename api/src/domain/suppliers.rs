@@ -100,7 +100,7 @@ pub async fn list(
         select = select.filter(page::search_condition(
             &[supplier::Column::Code, supplier::Column::Name],
             s.trim(),
-        ));
+        )?);
     }
     page::fetch(db, select, supplier::Column::Id, args).await
 }

@@ -113,15 +113,20 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
         }
         _ => {}
     }
-    if user::Entity::find()
+    // E-mails are unique across companies (login takes an e-mail alone), but another
+    // tenant's user is never named: the answer only says the address cannot be used.
+    if let Some(existing) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(db)
         .await?
-        .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "a user with e-mail {email} exists"
-        )));
+        return Err(AppError::Conflict(
+            if existing.company_id == input.company_id {
+                format!("a user with e-mail {email} exists")
+            } else {
+                "this e-mail address cannot be used; choose another".into()
+            },
+        ));
     }
     Ok(user::ActiveModel {
         company_id: Set(input.company_id),

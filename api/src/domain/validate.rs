@@ -17,6 +17,7 @@ pub fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
             format!("{field} must have at most {max} characters"),
         ));
     }
+    printable(field, v)?;
     Ok(v.to_owned())
 }
 
@@ -75,9 +76,62 @@ pub fn email(field: &str, value: &str) -> AppResult<String> {
     }
 }
 
+/// Rows one document may hold (lines plus kit components): bounds the statements that write
+/// it (SQLite binds at most 32,766 values per statement) and what one request can make.
+pub const MAX_DOCUMENT_LINES: usize = 1000;
+
+pub fn document_lines(field: &str, rows: usize) -> AppResult<()> {
+    if rows > MAX_DOCUMENT_LINES {
+        return Err(AppError::validation(
+            field,
+            format!(
+                "a document has at most {MAX_DOCUMENT_LINES} lines (kit components included); this one would have {rows}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Names and codes are one line of printable text: no NUL, CR, LF, tab or other control
+/// characters (they break exports, logs and e-mails).
+fn printable(field: &str, v: &str) -> AppResult<()> {
+    if v.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Free text (notes): line breaks and tabs allowed, other control characters not.
+pub fn text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
+    let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::validation(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            format!("{field} must have at most {max} characters"),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// The largest stored amount or quantity: 15 integer digits (NUMERIC(19,4)).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, false, 0);
+
 /// Stored decimals have 4 places and 15 integer digits (NUMERIC(19,4)).
 pub fn decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
-    let limit = Decimal::new(999_999_999_999_999, 0);
+    let limit = MAX_AMOUNT;
     if value.scale() > 4 && value.round_dp(4) != value {
         return Err(AppError::validation(
             field,

@@ -12,6 +12,7 @@ use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
 use crate::domain::backorders::{self, Allocation, BackorderFilter as Filter};
 use crate::domain::reservations::{self, LineOutcome, ReserveInput};
 use crate::domain::{PageArgs, orders, purchasing, receipts, shipments};
+use crate::graphql::scalars::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -546,7 +547,7 @@ pub struct CreatePurchaseOrderInput {
     pub supplier_id: ID,
     /// Defaults to the company's first warehouse by priority.
     pub warehouse_id: Option<ID>,
-    pub expected_date: Option<NaiveDate>,
+    pub expected_date: Option<Date>,
     pub notes: Option<String>,
     pub lines: Vec<PurchaseOrderLineInput>,
 }
@@ -870,7 +871,7 @@ impl FulfilmentMutation {
         let input = purchasing::NewPurchaseOrder {
             supplier_id: parse_id(&input.supplier_id, "supplierId")?,
             warehouse_id: parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
-            expected_date: input.expected_date,
+            expected_date: input.expected_date.map(Into::into),
             notes: input.notes,
             lines,
         };

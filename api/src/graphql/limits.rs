@@ -1,45 +1,271 @@
-//! Alias-count limit (depth and complexity limits are async-graphql's own): a query with
-//! hundreds of aliases multiplies work without raising depth or nesting.
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
-use std::sync::Arc;
+//! What one GraphQL document may ask for, checked before anything executes:
+//!
+//! - **aliases**: a query with hundreds of aliases multiplies work without raising depth;
+//! - **directives**: thousands of repeated `@include`s would answer with one error each;
+//! - **depth**: nesting of real fields; the introspection meta-fields (`__schema`, `__type`)
+//!   are not counted, so graphql-js's standard introspection query passes;
+//! - **cost**: every field costs 1, and whatever a list returns is counted once per element it
+//!   may return — the `first`/`last` argument of a connection (the default page size when
+//!   absent), a nominal [`LIST_FACTOR`] for a plain list (an order's lines, an item's stock
+//!   levels). 49 aliases × 200 orders × lines × stock levels is refused before it runs.
+//!
+//! - **input size**: no string over [`MAX_STRING_CHARS`], no list over [`MAX_LIST_ITEMS`], in
+//!   variables or literals, so an oversized input is VALIDATION before any SQL is built.
+//!
+//! With introspection off, validation messages lose their "Did you mean …" suggestions, which
+//! would otherwise name the schema's fields.
+use crate::domain::page::DEFAULT_PAGE;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::registry::{MetaType, Registry};
+use async_graphql::{Name, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql_value::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-pub struct AliasLimit {
-    max: usize,
-}
+/// Elements a plain (unpaged) list is assumed to return.
+pub const LIST_FACTOR: u64 = 10;
+/// Longest string one input value may hold (notes are the longest real field).
+pub const MAX_STRING_CHARS: usize = 10_000;
+/// Most items one input list may hold (document lines are the longest real list).
+pub const MAX_LIST_ITEMS: usize = 1_000;
 
-impl AliasLimit {
-    pub fn new(max: usize) -> Self {
-        AliasLimit { max }
+/// The first input value over [`MAX_STRING_CHARS`] or [`MAX_LIST_ITEMS`], described.
+fn oversized_variable(v: &async_graphql::Value) -> Option<String> {
+    use async_graphql::Value as V;
+    match v {
+        V::String(s) if s.len() > MAX_STRING_CHARS && s.chars().count() > MAX_STRING_CHARS => {
+            Some(format!("a string of {} characters", s.chars().count()))
+        }
+        V::List(items) if items.len() > MAX_LIST_ITEMS => {
+            Some(format!("a list of {} items", items.len()))
+        }
+        V::List(items) => items.iter().find_map(oversized_variable),
+        V::Object(fields) => fields.values().find_map(oversized_variable),
+        _ => None,
     }
 }
 
-impl ExtensionFactory for AliasLimit {
+fn oversized_literal(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.len() > MAX_STRING_CHARS && s.chars().count() > MAX_STRING_CHARS => {
+            Some(format!("a string of {} characters", s.chars().count()))
+        }
+        Value::List(items) if items.len() > MAX_LIST_ITEMS => {
+            Some(format!("a list of {} items", items.len()))
+        }
+        Value::List(items) => items.iter().find_map(oversized_literal),
+        Value::Object(fields) => fields.values().find_map(oversized_literal),
+        _ => None,
+    }
+}
+
+fn oversized_argument(set: &SelectionSet) -> Option<String> {
+    set.items.iter().find_map(|s| match &s.node {
+        Selection::Field(f) => f
+            .node
+            .arguments
+            .iter()
+            .find_map(|(_, v)| oversized_literal(&v.node))
+            .or_else(|| oversized_argument(&f.node.selection_set.node)),
+        Selection::InlineFragment(f) => oversized_argument(&f.node.selection_set.node),
+        Selection::FragmentSpread(_) => None,
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_cost: u64,
+    pub max_aliases: usize,
+    pub max_directives: usize,
+    pub introspection: bool,
+}
+
+pub struct QueryLimits(pub Limits);
+
+impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension { max: self.max })
+        Arc::new(QueryLimitsExtension {
+            limits: self.0,
+            parsed: Mutex::new(None),
+        })
     }
 }
 
-struct AliasLimitExtension {
-    max: usize,
+struct QueryLimitsExtension {
+    limits: Limits,
+    /// The document and variables, kept from parsing for the checks after validation.
+    parsed: Mutex<Option<(ExecutableDocument, Variables)>>,
 }
 
-fn count(set: &SelectionSet) -> usize {
+fn refusal(message: String) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", "VALIDATION");
+    err.extensions = Some(ext);
+    err
+}
+
+fn selection_sets(doc: &ExecutableDocument) -> impl Iterator<Item = &SelectionSet> {
+    doc.operations
+        .iter()
+        .map(|(_, op)| &op.node.selection_set.node)
+        .chain(doc.fragments.values().map(|f| &f.node.selection_set.node))
+}
+
+fn aliases(set: &SelectionSet) -> usize {
     set.items
         .iter()
         .map(|s| match &s.node {
             Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+                usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
             }
-            Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+            Selection::InlineFragment(f) => aliases(&f.node.selection_set.node),
             Selection::FragmentSpread(_) => 0,
         })
         .sum()
 }
 
+fn directives(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => f.node.directives.len() + directives(&f.node.selection_set.node),
+            Selection::InlineFragment(f) => {
+                f.node.directives.len() + directives(&f.node.selection_set.node)
+            }
+            Selection::FragmentSpread(f) => f.node.directives.len(),
+        })
+        .sum()
+}
+
+/// Walks a validated document (fragments acyclic) with the schema's types at hand.
+struct Walk<'a> {
+    registry: &'a Registry,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+}
+
+/// True for `[T]`, `[T]!`, `[T!]!`.
+fn is_list(ty: &str) -> bool {
+    ty.trim_end_matches('!').starts_with('[')
+}
+
+impl Walk<'_> {
+    /// Elements the field may return: its `first`/`last` (default page size when it takes one
+    /// but none is given), [`LIST_FACTOR`] for other lists; `paged` says the parent field was
+    /// already counted per element (a connection's `nodes` and `edges`).
+    fn factor(
+        &self,
+        args: &[(Positioned<Name>, Positioned<Value>)],
+        takes_first: bool,
+        list: bool,
+        paged: bool,
+    ) -> (u64, bool) {
+        let given = args
+            .iter()
+            .filter(|(n, _)| n.node == "first" || n.node == "last")
+            .filter_map(|(_, v)| match &v.node {
+                Value::Number(n) => n.as_u64(),
+                Value::Variable(name) => match self.variables.get(name) {
+                    Some(async_graphql::Value::Number(n)) => n.as_u64(),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .max();
+        match (given, takes_first) {
+            (Some(n), _) => (n.max(1), true),
+            (None, true) => (DEFAULT_PAGE, true),
+            (None, false) if list && !paged => (LIST_FACTOR, false),
+            _ => (1, false),
+        }
+    }
+
+    fn cost(&self, set: &SelectionSet, ty: Option<&MetaType>, paged: bool) -> u64 {
+        set.items.iter().fold(0u64, |total, item| {
+            let add = match &item.node {
+                Selection::Field(f) => {
+                    let f = &f.node;
+                    let name = f.name.node.as_str();
+                    if name.starts_with("__") {
+                        // Introspection and __typename: answered from the schema, no data.
+                        1
+                    } else {
+                        let meta = ty.and_then(|t| t.field_by_name(name));
+                        let child = meta.and_then(|m| self.registry.concrete_type_by_name(&m.ty));
+                        let (factor, child_paged) = self.factor(
+                            &f.arguments,
+                            meta.is_some_and(|m| m.args.contains_key("first")),
+                            meta.is_some_and(|m| is_list(&m.ty)),
+                            paged,
+                        );
+                        let below = self.cost(&f.selection_set.node, child, child_paged);
+                        1u64.saturating_add(factor.saturating_mul(below))
+                    }
+                }
+                Selection::InlineFragment(f) => {
+                    let on =
+                        f.node.type_condition.as_ref().and_then(|c| {
+                            self.registry.concrete_type_by_name(c.node.on.node.as_str())
+                        });
+                    self.cost(&f.node.selection_set.node, on.or(ty), paged)
+                }
+                Selection::FragmentSpread(s) => {
+                    match self.fragments.get(&s.node.fragment_name.node) {
+                        Some(frag) => {
+                            let on = self.registry.concrete_type_by_name(
+                                frag.node.type_condition.node.on.node.as_str(),
+                            );
+                            self.cost(&frag.node.selection_set.node, on.or(ty), paged)
+                        }
+                        None => 0,
+                    }
+                }
+            };
+            total.saturating_add(add)
+        })
+    }
+
+    /// Nesting of real fields; introspection subtrees count as one level.
+    fn depth(&self, set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    if f.node.name.node.starts_with("__") {
+                        1
+                    } else {
+                        1 + self.depth(&f.node.selection_set.node)
+                    }
+                }
+                Selection::InlineFragment(f) => self.depth(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => self
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .map_or(0, |f| self.depth(&f.node.selection_set.node)),
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Removes the schema-revealing suggestions from a validation message.
+fn without_suggestions(message: &str) -> String {
+    match message.find(" Did you mean") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
 #[async_trait::async_trait]
-impl Extension for AliasLimitExtension {
+impl Extension for QueryLimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -48,26 +274,113 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let aliases: usize = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count(&op.node.selection_set.node))
-            .sum::<usize>()
-            + doc
-                .fragments
-                .values()
-                .map(|f| count(&f.node.selection_set.node))
-                .sum::<usize>();
-        if aliases > self.max {
-            let mut err = ServerError::new(
-                format!("query uses {aliases} aliases; the limit is {}", self.max),
-                None,
-            );
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", "VALIDATION");
-            err.extensions = Some(ext);
-            return Err(err);
+        let oversized = variables
+            .values()
+            .find_map(oversized_variable)
+            .or_else(|| selection_sets(&doc).find_map(oversized_argument));
+        if let Some(what) = oversized {
+            return Err(refusal(format!(
+                "the request holds {what}; inputs are bounded to {MAX_STRING_CHARS} characters \
+                 per string and {MAX_LIST_ITEMS} items per list"
+            )));
         }
+        let aliases: usize = selection_sets(&doc).map(aliases).sum();
+        if aliases > self.limits.max_aliases {
+            return Err(refusal(format!(
+                "query uses {aliases} aliases; the limit is {}",
+                self.limits.max_aliases
+            )));
+        }
+        let directives: usize = selection_sets(&doc).map(directives).sum::<usize>()
+            + doc
+                .operations
+                .iter()
+                .map(|(_, op)| op.node.directives.len())
+                .sum::<usize>();
+        if directives > self.limits.max_directives {
+            return Err(refusal(format!(
+                "query uses {directives} directives; the limit is {}",
+                self.limits.max_directives
+            )));
+        }
+        *self.parsed.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((doc.clone(), variables.clone()));
         Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let mut result = match next.run(ctx).await {
+            Ok(r) => r,
+            Err(mut errors) => {
+                if !self.limits.introspection {
+                    for e in &mut errors {
+                        e.message = without_suggestions(&e.message);
+                    }
+                }
+                return Err(errors);
+            }
+        };
+        let Some((doc, variables)) = self.parsed.lock().unwrap_or_else(|p| p.into_inner()).take()
+        else {
+            return Ok(result);
+        };
+        let registry = &ctx.schema_env.registry;
+        let walk = Walk {
+            registry,
+            fragments: &doc.fragments,
+            variables: &variables,
+        };
+        let mut depth = 0;
+        let mut cost = 0u64;
+        for (_, op) in doc.operations.iter() {
+            let root = match op.node.ty {
+                OperationType::Query => Some(registry.query_type.as_str()),
+                OperationType::Mutation => registry.mutation_type.as_deref(),
+                OperationType::Subscription => registry.subscription_type.as_deref(),
+            }
+            .and_then(|name| registry.concrete_type_by_name(name));
+            depth = depth.max(walk.depth(&op.node.selection_set.node));
+            cost = cost.max(walk.cost(&op.node.selection_set.node, root, false));
+        }
+        if depth > self.limits.max_depth {
+            return Err(vec![refusal(format!(
+                "query is nested too deep: {depth} levels; the limit is {}",
+                self.limits.max_depth
+            ))]);
+        }
+        if cost > self.limits.max_cost {
+            return Err(vec![refusal(format!(
+                "query may cost {cost} (lists counted by their page size); the limit is {}",
+                self.limits.max_cost
+            ))]);
+        }
+        result.depth = depth;
+        result.complexity = usize::try_from(cost).unwrap_or(usize::MAX);
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_cut_from_messages() {
+        assert_eq!(
+            without_suggestions(r#"Unknown field "ordrs" on type "Query". Did you mean "orders"?"#),
+            r#"Unknown field "ordrs" on type "Query"."#
+        );
+        assert_eq!(without_suggestions("plain"), "plain");
+    }
+
+    #[test]
+    fn list_types_are_recognised_with_or_without_non_null() {
+        assert!(is_list("[SalesOrderLine!]!"));
+        assert!(is_list("[Int]"));
+        assert!(!is_list("SalesOrder!"));
     }
 }

@@ -70,16 +70,24 @@ pub struct Services {
     pub access_recheck: std::time::Duration,
 }
 
+/// `NaiveDate` is chrono's scalar on output and [`scalars::Date`] (range-checked) on input.
+const NAME_SHARED_BY_TWO_TYPES: [&str; 1] = ["NaiveDate"];
+
 pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
-    let mut builder = Schema::build(
+    let mut builder = Schema::build_with_ignore_name_conflicts(
         Query::default(),
         Mutation::default(),
         events::EventSubscription,
+        NAME_SHARED_BY_TWO_TYPES,
     )
     .data(services)
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .extension(limits::AliasLimit::new(limits.max_aliases));
+    .extension(limits::QueryLimits(limits::Limits {
+        max_depth: limits.max_depth,
+        max_cost: limits.max_complexity,
+        max_aliases: limits.max_aliases,
+        max_directives: limits.max_directives,
+        introspection: limits.introspection,
+    }));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -88,10 +96,11 @@ pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(
+    Schema::build_with_ignore_name_conflicts(
         Query::default(),
         Mutation::default(),
         events::EventSubscription,
+        NAME_SHARED_BY_TWO_TYPES,
     )
     .finish()
     .sdl()

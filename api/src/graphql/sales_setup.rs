@@ -5,6 +5,7 @@ use super::items::Item;
 use super::scalars::Decimal;
 use super::{db, loaders, parse_id, principal, to_id};
 use crate::domain::sales_setup as setup;
+use crate::graphql::scalars::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::{
@@ -292,7 +293,7 @@ pub struct ExchangeRateInput {
     pub currency: String,
     /// Value of one unit of `currency` in the company currency.
     pub rate: Decimal,
-    pub valid_from: NaiveDate,
+    pub valid_from: Date,
 }
 
 #[derive(InputObject)]
@@ -495,7 +496,7 @@ impl SalesSetupMutation {
             principal(ctx)?,
             &input.currency,
             input.rate.0,
-            input.valid_from,
+            input.valid_from.into(),
         )
         .await?;
         Ok(ExchangeRate(r))

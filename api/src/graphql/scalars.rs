@@ -43,3 +43,61 @@ impl FromStr for Decimal {
         rust_decimal::Decimal::from_str_exact(s).map(Decimal)
     }
 }
+
+/// ISO 8601 calendar date without timezone.
+/// Format: %Y-%m-%d
+///
+/// # Examples
+///
+/// * `1994-11-13`
+/// * `2000-02-24`
+//
+// The input side of the `NaiveDate` scalar (outputs use chrono's own): exactly `YYYY-MM-DD`,
+// from 1900-01-01 to 2200-12-31, so `0000-01-01` or `+99999-01-01` are refused as VALIDATION
+// rather than stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub chrono::NaiveDate);
+
+pub const FIRST_DATE: (i32, u32, u32) = (1900, 1, 1);
+pub const LAST_DATE: (i32, u32, u32) = (2200, 12, 31);
+
+#[Scalar(name = "NaiveDate")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let Value::String(s) = &value else {
+            return Err(InputValueError::expected_type(value));
+        };
+        let shaped = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .filter(|_| shaped)
+            .ok_or_else(|| InputValueError::custom(format!("{s:?} is not a date (YYYY-MM-DD)")))?;
+        let (first, last) = (FIRST_DATE, LAST_DATE);
+        let in_range = chrono::NaiveDate::from_ymd_opt(first.0, first.1, first.2)
+            .zip(chrono::NaiveDate::from_ymd_opt(last.0, last.1, last.2))
+            .is_some_and(|(a, b)| (a..=b).contains(&date));
+        if !in_range {
+            return Err(InputValueError::custom(format!(
+                "{s} is outside 1900-01-01 … 2200-12-31"
+            )));
+        }
+        Ok(Date(date))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+impl From<Date> for chrono::NaiveDate {
+    fn from(d: Date) -> Self {
+        d.0
+    }
+}

@@ -47,6 +47,7 @@ pub async fn update(
     }
     let saved = finish(
         &tx,
+        p,
         &c,
         &settings,
         draft,
@@ -81,6 +82,7 @@ pub async fn add_line(
     insert_lines(&tx, &order, pending, last + 1).await?;
     let saved = finish(
         &tx,
+        p,
         &c,
         &settings,
         order,
@@ -243,7 +245,7 @@ pub async fn update_line(
     } else {
         OrderEvent::Updated
     };
-    let saved = finish(&tx, &c, &settings, order, None, event).await?;
+    let saved = finish(&tx, p, &c, &settings, order, None, event).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -343,7 +345,7 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
         .exec(&tx)
         .await?;
     renumber(&tx, order.id, None).await?;
-    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Updated).await?;
+    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Updated).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -360,7 +362,7 @@ pub async fn move_line(
     let (order, line) = lock_line(&tx, p, line_id).await?;
     let (c, settings) = context(&tx, &order).await?;
     renumber(&tx, order.id, Some((line.id, position))).await?;
-    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Updated).await?;
+    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Updated).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -473,6 +475,7 @@ pub async fn change_delivery_date(
     order.delivery_date = Some(date);
     let saved = finish(
         &tx,
+        p,
         &c,
         &settings,
         order,

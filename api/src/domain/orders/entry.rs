@@ -39,7 +39,16 @@ pub async fn create(
     if let Some(inst) = &input.header.installments {
         replace_installments(&tx, order.id, inst).await?;
     }
-    let saved = finish(&tx, &customer, &settings, order, None, OrderEvent::Created).await?;
+    let saved = finish(
+        &tx,
+        p,
+        &customer,
+        &settings,
+        order,
+        None,
+        OrderEvent::Created,
+    )
+    .await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -206,6 +215,10 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
         ("bankAccountId", h.bank_account_id.is_some()),
         ("currency", h.currency.is_some()),
         ("installments", h.installments.is_some()),
+        // Freight is the seller's too: PREPAID/COLLECT zero it, recalculation drops what a
+        // rep typed in.
+        ("freightTerms", h.freight_terms.is_some()),
+        ("recalculateFreight", h.recalculate_freight),
     ];
     for (field, given) in commercial {
         if given {
@@ -306,7 +319,7 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
         m.customer_reference = validate::optional("customerReference", Some(r), 100)?;
     }
     if let Some(n) = h.notes {
-        m.notes = validate::optional("notes", Some(n), 4000)?;
+        m.notes = validate::text("notes", Some(n), 4000)?;
     }
     if let Some(d) = h.order_date {
         if !creating {
@@ -417,6 +430,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     if inputs.is_empty() {
         return Ok(vec![]);
     }
+    validate::document_lines(field, inputs.len())?;
     let ids: Vec<i64> = inputs.iter().filter_map(|l| l.item_id).collect();
     let barcodes: Vec<String> = inputs
         .iter()
@@ -672,6 +686,8 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             components,
         });
     }
+    // Kits expand into component rows: the document's row count is what is bounded.
+    validate::document_lines(field, out.iter().map(|l| 1 + l.components.len()).sum())?;
     Ok(out)
 }
 

@@ -133,6 +133,6 @@ pub(crate) async fn create_for_backorders(
         .all(tx)
         .await?;
     let (c, settings) = context(tx, &order).await?;
-    let saved = finish_with(tx, &c, &settings, order, None, OrderEvent::Created, false).await?;
+    let saved = finish_with(tx, p, &c, &settings, order, OrderEvent::Created, false).await?;
     Ok((saved.order, inserted))
 }

@@ -33,7 +33,7 @@ pub async fn confirm(
     }
     let (c, settings) = context(&tx, &order).await?;
     order.status = DocStatus::Confirmed;
-    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Confirmed).await?;
+    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Confirmed).await?;
     let outcomes = if saved.order.credit_hold {
         vec![]
     } else {
@@ -360,7 +360,7 @@ pub async fn accept_quote(
     quote.status = DocStatus::Accepted;
     quote.order_id = Some(order.id);
     save_status(&tx, &c, quote, OrderEvent::QuoteAccepted).await?;
-    let saved = finish(&tx, &c, &settings, order, None, OrderEvent::Created).await?;
+    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Created).await?;
     tx.commit().await?;
     Ok(saved)
 }

@@ -55,7 +55,7 @@ pub async fn list(
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
     {
-        let mut any = page::search_condition(&[sales_order::Column::CustomerReference], &search);
+        let mut any = page::search_condition(&[sales_order::Column::CustomerReference], &search)?;
         // A number ("42") or a document number ("A-42") finds the document too.
         if let Ok(n) = search.parse::<i64>() {
             any = any.add(sales_order::Column::Number.eq(n));

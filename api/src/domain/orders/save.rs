@@ -6,23 +6,34 @@ use super::*;
 /// version and records `event`; the common tail of every change.
 pub(super) async fn finish(
     tx: &DatabaseTransaction,
+    p: &Principal,
     c: &customer::Model,
     settings: &company_settings::Model,
     order: sales_order::Model,
     expected_version: Option<i64>,
     event: OrderEvent,
 ) -> AppResult<Saved> {
-    finish_with(tx, c, settings, order, expected_version, event, true).await
+    // Optimistic locking: the row was locked when loaded, so this only fails for a stale client.
+    if let Some(expected) = expected_version
+        && expected != order.version
+    {
+        return Err(AppError::Conflict(format!(
+            "the {} changed since version {expected}; it is at version {} now",
+            kind_name(order.kind),
+            order.version
+        )));
+    }
+    finish_with(tx, p, c, settings, order, event, true).await
 }
 
 /// [`finish`], optionally without judging credit: an order made by backorder assignment
 /// (R-BO-6) delivers what its origin order was already judged for.
 pub(super) async fn finish_with(
     tx: &DatabaseTransaction,
+    p: &Principal,
     c: &customer::Model,
     settings: &company_settings::Model,
     mut order: sales_order::Model,
-    expected_version: Option<i64>,
     event: OrderEvent,
     judge_credit: bool,
 ) -> AppResult<Saved> {
@@ -31,6 +42,7 @@ pub(super) async fn finish_with(
         .await?
         .remove(&order.id)
         .unwrap_or_default();
+    validate::document_lines("lines", lines.len())?;
     let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
     let items: HashMap<i64, item::Model> = item::Entity::find()
         .filter(item::Column::Id.is_in(item_ids.clone()))
@@ -56,6 +68,12 @@ pub(super) async fn finish_with(
         })
         .collect();
     let rate = order.exchange_rate.0;
+    if pricing::exceeds_storable(&figures, rate) {
+        return Err(AppError::validation(
+            "lines",
+            "the document's amounts, weight or volume would exceed 999,999,999,999,999",
+        ));
+    }
     let merch = pricing::merchandise(&figures, order.header_discount_percent.0, rate);
     if !order.weight_overridden {
         order.weight = Dec(merch.weight);
@@ -125,6 +143,16 @@ pub(super) async fn finish_with(
             _ => Decimal::ZERO,
         }
     };
+    let over = |v: Option<Decimal>| v.is_none_or(|v| v > validate::MAX_AMOUNT);
+    let company_freight = freight.checked_mul(rate);
+    if over(freight.checked_add(merch.net))
+        || over(company_freight.and_then(|f| f.checked_add(merch.company_net)))
+    {
+        return Err(AppError::validation(
+            "freightAmount",
+            "the document's total with freight would exceed 999,999,999,999,999",
+        ));
+    }
     let t = pricing::with_freight(merch, freight, rate);
     order.gross_amount = Dec(t.gross);
     order.discount_amount = Dec(t.discount);
@@ -150,9 +178,16 @@ pub(super) async fn finish_with(
             Verdict::Within => false,
             Verdict::Hold => true,
             Verdict::Warn(why) => {
+                // The customer's figures are for those who may see the customer (an order
+                // rep of another rep's customer sees the order only).
+                let message = if visibility::sees_customer(p, c) {
+                    why
+                } else {
+                    "the order's customer would exceed its credit limit".into()
+                };
                 warnings.push(Warning {
                     code: "CREDIT_LIMIT_EXCEEDED",
-                    message: why,
+                    message,
                 });
                 false
             }
@@ -175,16 +210,6 @@ pub(super) async fn finish_with(
         order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
     }
 
-    // Optimistic locking: the row was locked when loaded, so this only fails for a stale client.
-    if let Some(expected) = expected_version
-        && expected != order.version
-    {
-        return Err(AppError::Conflict(format!(
-            "the {} changed since version {expected}; it is at version {} now",
-            kind_name(order.kind),
-            order.version
-        )));
-    }
     if order.id != 0 && event != OrderEvent::Created {
         order.version += 1;
     }

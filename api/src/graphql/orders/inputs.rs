@@ -1,5 +1,6 @@
 //! Inputs, filters and payloads of order entry, and their conversion into domain structs.
 use super::*;
+use crate::graphql::scalars::Date;
 
 #[derive(InputObject, Clone)]
 pub struct SalesOrderLineInput {
@@ -21,7 +22,7 @@ pub struct SalesOrderLineInput {
     /// Non-stocked items only; required when the company asks for manual costs.
     pub cost: Option<Decimal>,
     /// Defaults to the header's delivery date (R-ORD-8).
-    pub delivery_date: Option<NaiveDate>,
+    pub delivery_date: Option<Date>,
 }
 
 /// Header overrides; omitted fields come from the customer on creation (R-ORD-1) and keep
@@ -44,9 +45,9 @@ pub struct OrderHeaderInput {
     pub order_type: Option<String>,
     pub customer_reference: Option<String>,
     /// Creation only; today by default. Picks the exchange rate (R-ORD-7).
-    pub order_date: Option<NaiveDate>,
+    pub order_date: Option<Date>,
     /// Creation only; later use `changeDeliveryDate` (R-ORD-8).
-    pub delivery_date: Option<NaiveDate>,
+    pub delivery_date: Option<Date>,
     pub freight_terms: Option<FreightTerms>,
     /// Typed-in freight instead of the carrier's table (R-ORD-12).
     pub freight_amount: Option<Decimal>,
@@ -63,7 +64,7 @@ pub struct OrderHeaderInput {
 
 #[derive(InputObject, Clone)]
 pub struct InstallmentInput {
-    pub due_date: NaiveDate,
+    pub due_date: Date,
     pub percent: Decimal,
 }
 
@@ -111,7 +112,7 @@ pub struct UpdateSalesOrderLineInput {
     pub discount_percent: Option<Decimal>,
     pub description: Option<String>,
     pub cost: Option<Decimal>,
-    pub delivery_date: Option<NaiveDate>,
+    pub delivery_date: Option<Date>,
     /// Required with `deliveryDate` (R-ORD-8).
     pub date_change_reason: Option<DateChangeReason>,
 }
@@ -131,7 +132,7 @@ pub struct MoveSalesOrderLineInput {
 #[derive(InputObject)]
 pub struct ChangeDeliveryDateInput {
     pub order_id: ID,
-    pub date: NaiveDate,
+    pub date: Date,
     pub reason: DateChangeReason,
 }
 
@@ -179,9 +180,9 @@ pub struct SalesOrderFilter {
     pub sales_rep_id: Option<ID>,
     pub credit_hold: Option<bool>,
     /// Order date from (inclusive).
-    pub from: Option<NaiveDate>,
+    pub from: Option<Date>,
     /// Order date to (inclusive).
-    pub to: Option<NaiveDate>,
+    pub to: Option<Date>,
     /// Number or customer reference.
     pub search: Option<String>,
 }
@@ -203,7 +204,7 @@ pub(super) fn line_input(l: SalesOrderLineInput, i: usize) -> Result<orders::Lin
         discount_percent: l.discount_percent.map(|d| d.0),
         description: l.description,
         cost: l.cost.map(|d| d.0),
-        delivery_date: l.delivery_date,
+        delivery_date: l.delivery_date.map(Into::into),
         lot: l.lot,
     })
 }
@@ -231,8 +232,8 @@ pub(super) fn header_input(h: OrderHeaderInput) -> Result<orders::HeaderInput> {
         direct_delivery: h.direct_delivery,
         order_type: h.order_type,
         customer_reference: h.customer_reference,
-        order_date: h.order_date,
-        delivery_date: h.delivery_date,
+        order_date: h.order_date.map(Into::into),
+        delivery_date: h.delivery_date.map(Into::into),
         freight_terms: h.freight_terms.map(Into::into),
         freight_amount: h.freight_amount.map(|d| d.0),
         recalculate_freight: h.recalculate_freight,
@@ -242,7 +243,7 @@ pub(super) fn header_input(h: OrderHeaderInput) -> Result<orders::HeaderInput> {
         notes: h.notes,
         installments: h.installments.map(|list| {
             list.into_iter()
-                .map(|i| (i.due_date, i.percent.0))
+                .map(|i| (i.due_date.0, i.percent.0))
                 .collect()
         }),
     })

@@ -40,8 +40,8 @@ impl OrderQuery {
             customer_id: parse_opt_id(f.customer_id.as_ref(), "customerId")?,
             sales_rep_id: parse_opt_id(f.sales_rep_id.as_ref(), "salesRepId")?,
             credit_hold: f.credit_hold,
-            from: f.from,
-            to: f.to,
+            from: f.from.map(Into::into),
+            to: f.to.map(Into::into),
             search: f.search,
         };
         let page = orders::list(
@@ -190,7 +190,7 @@ impl OrderMutation {
             discount_percent: input.discount_percent.map(|d| d.0),
             description: input.description,
             cost: input.cost.map(|d| d.0),
-            delivery_date: input.delivery_date,
+            delivery_date: input.delivery_date.map(Into::into),
             date_reason: input.date_change_reason.map(Into::into),
         };
         Ok(order_payload(
@@ -233,7 +233,7 @@ impl OrderMutation {
                 db(ctx),
                 principal(ctx)?,
                 id,
-                input.date,
+                input.date.into(),
                 input.reason.into(),
             )
             .await?,
