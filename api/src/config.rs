@@ -29,7 +29,7 @@ pub struct Config {
     /// Seed demo data when `serve` finds an empty database (dev default).
     pub seed_demo: bool,
     pub events: EventSettings,
-    pub sockets: crate::sockets::SocketLimits,
+    pub sockets: SocketLimits,
     /// Bearer token `/metrics` asks for (`MERCATO_METRICS_TOKEN`); in prod without one
     /// `/metrics` is not served.
     pub metrics_token: Option<String>,
@@ -64,6 +64,17 @@ pub struct EventSettings {
     /// How often a running subscription re-reads its caller's access
     /// (`MERCATO_EVENTS_ACCESS_RECHECK_SECS`, default 30).
     pub access_recheck: std::time::Duration,
+}
+
+/// WebSocket sessions (`sockets`).
+#[derive(Clone, Copy, Debug)]
+pub struct SocketLimits {
+    /// Operations running at once on one socket (`MERCATO_WS_MAX_OPERATIONS`).
+    pub max_operations: usize,
+    /// Sockets one principal may hold per process (`MERCATO_WS_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// How often the watchdog re-reads access (`MERCATO_EVENTS_ACCESS_RECHECK_SECS`).
+    pub recheck: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +139,7 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
-        let sockets = crate::sockets::SocketLimits {
+        let sockets = SocketLimits {
             max_operations: parse(&var, "MERCATO_WS_MAX_OPERATIONS", "50")?,
             max_connections: parse(&var, "MERCATO_WS_MAX_CONNECTIONS", "20")?,
             recheck: events.access_recheck,

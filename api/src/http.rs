@@ -1,6 +1,7 @@
 //! HTTP surface: POST /graphql (GraphQL over HTTP), GET /graphql (GraphiQL), /graphql/ws,
 //! /healthz, /readyz, /metrics.
 use crate::auth::Principal;
+use crate::auth::tokens::bearer_token;
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::principals;
 use crate::error::AppError;
@@ -66,15 +67,6 @@ fn respond_text(status: StatusCode, gql: bool, text: String) -> HttpResponse {
 
 /// Resolves the `Authorization` header; no header is an anonymous request (only `login` and
 /// introspection work then), a bad one is refused outright.
-/// The token of an `Authorization: Bearer <token>` value.
-pub fn bearer_token(value: &str) -> Option<&str> {
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
-
 pub async fn authenticate(
     state: &AppState,
     authorization: Option<&str>,

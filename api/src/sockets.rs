@@ -16,6 +16,7 @@
 //! The actor is async-graphql-actix-web's `GraphQLSubscription` with one change: the server
 //! can close the socket itself (that crate's actor cannot be told to).
 use crate::auth::Principal;
+use crate::config::SocketLimits;
 use crate::domain::principals;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
@@ -61,16 +62,6 @@ pub struct Sockets {
     pub limits: SocketLimits,
     /// Open sockets per principal (`Principal::key`) in this process.
     pub open: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct SocketLimits {
-    /// Operations running at once on one socket (`MERCATO_WS_MAX_OPERATIONS`).
-    pub max_operations: usize,
-    /// Sockets one principal may hold per process (`MERCATO_WS_MAX_CONNECTIONS`).
-    pub max_connections: usize,
-    /// How often the watchdog re-reads access (`MERCATO_EVENTS_ACCESS_RECHECK_SECS`).
-    pub recheck: Duration,
 }
 
 /// One socket's state, in its connection data.
@@ -243,7 +234,7 @@ async fn init(
         .or_else(|| payload.get("Authorization"))
         .and_then(|v| v.as_str())
         .unwrap_or_default();
-    let Some(bearer) = crate::http::bearer_token(authorization) else {
+    let Some(bearer) = crate::auth::tokens::bearer_token(authorization) else {
         return Err(refuse(
             CLOSE_FORBIDDEN,
             "connection_init needs {\"authorization\": \"Bearer <token>\"}".into(),

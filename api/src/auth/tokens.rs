@@ -67,3 +67,13 @@ mod tests {
         assert!(split("eyJhbGciOiJIUzI1NiJ9.e30.x").is_none());
     }
 }
+
+/// The token of an `Authorization: Bearer <token>` value (HTTP header or WebSocket
+/// `connection_init` payload).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}

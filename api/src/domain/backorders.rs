@@ -8,9 +8,10 @@
 //! never assign a unit twice.
 use crate::auth::{Permission, Principal, visibility};
 use crate::db::{self, WriteTx};
-use crate::domain::fulfilment::{self, Waiting};
+use crate::domain::order_rows;
 use crate::domain::orders::{self, CopiedLine};
 use crate::domain::outbox::OrderEvent;
+use crate::domain::quantities::{self, Waiting};
 use crate::domain::{Page, PageArgs, page, receipts, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
@@ -112,7 +113,7 @@ async fn lock_backorders(
     order_ids.dedup();
     let mut orders_by_id = HashMap::new();
     for id in order_ids {
-        orders_by_id.insert(id, orders::lock_order(tx, p, id).await?);
+        orders_by_id.insert(id, order_rows::lock_order(tx, p, id).await?);
     }
     let mut q = backorder::Entity::find()
         .filter(backorder::Column::Id.is_in(found.iter().map(|b| b.id).collect::<Vec<_>>()))
@@ -164,7 +165,7 @@ pub async fn confirm(
             .filter(|b| b.order_id == order.id)
             .map(|b| b.id)
             .collect();
-        orders::record_event(
+        order_rows::record_event(
             &*tx,
             order,
             OrderEvent::BackorderConfirmed,
@@ -247,10 +248,10 @@ async fn refresh_origin(
     let states = reservations::line_states(&**tx, order.id).await?;
     let progress: Vec<_> = states.iter().map(|s| s.progress).collect();
     let status = match order.status {
-        DocStatus::Confirmed | DocStatus::PartiallyShipped => fulfilment::status_after(&progress),
+        DocStatus::Confirmed | DocStatus::PartiallyShipped => quantities::status_after(&progress),
         other => other,
     };
-    orders::save_progress(tx, order, status, vec![(event, Some(payload))]).await
+    order_rows::save_progress(tx, order, status, vec![(event, Some(payload))]).await
 }
 
 /// One allocation asked for by hand.
@@ -371,7 +372,7 @@ pub async fn assign(
                         open: b.open_quantity.0,
                     })
                     .collect();
-                fulfilment::assign_automatically(*avail, &queue)
+                quantities::assign_automatically(*avail, &queue)
             })
             .collect(),
     };
@@ -544,8 +545,8 @@ async fn execute(
                 reserved_json.push(json!({"lineId": new_line.id, "quantity": q.to_string()}));
             }
         }
-        orders::record_event(&**tx, &order, OrderEvent::Confirmed, None).await?;
-        orders::record_event(
+        order_rows::record_event(&**tx, &order, OrderEvent::Confirmed, None).await?;
+        order_rows::record_event(
             &**tx,
             &order,
             OrderEvent::Reserved,

@@ -1,7 +1,7 @@
 //! Customer credit (R-ORD-9): risk = unshipped open order amounts + unpaid invoice amounts, in
 //! the company currency. Over the limit (or `credit_blocked`) an order is put on credit hold
 //! when the company blocks on credit excess, and otherwise saved with a warning.
-use super::{fulfilment, pricing};
+use super::{pricing, quantities};
 use crate::error::AppResult;
 use entity::{
     BackorderStatus, Dec, DocKind, DocStatus, ItemKind, backorder, company_settings, customer,
@@ -91,7 +91,7 @@ pub async fn risk<C: ConnectionTrait>(
         .collect();
     let mut handed_over: HashMap<i64, Decimal> = HashMap::new();
     for b in &handed {
-        *handed_over.entry(b.order_line_id).or_default() += fulfilment::backorder_split(b).1;
+        *handed_over.entry(b.order_line_id).or_default() += quantities::backorder_split(b).1;
     }
     let mut by_order: HashMap<i64, Vec<LineDelivery>> = HashMap::new();
     for l in &lines {

@@ -2,7 +2,7 @@
 //! assigned rep decides who sees them (R-ACC-2…5).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::{Page, PageArgs, companies, page, rows, sales_setup, validate};
+use crate::domain::{Page, PageArgs, companies, page, rows, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AddressKind, CustomerType, Dec, customer, customer_address, sales_rep};
@@ -221,7 +221,7 @@ async fn save(
     }
     if let Some(series) = input.series {
         m.series = Set(match validate::optional("series", Some(series), 10)? {
-            Some(s) => Some(sales_setup::series_code("series", &s)?),
+            Some(s) => Some(validate::series_code("series", &s)?),
             None => None,
         });
     }
@@ -271,7 +271,7 @@ async fn setup_code<E: EntityTrait>(
     let Some(code) = validate::optional(field, Some(code), 20)?.map(|c| c.to_uppercase()) else {
         return Ok(None);
     };
-    let found = sales_setup::id_by_code::<E, _>(
+    let found = rows::id_by_code::<E, _>(
         db,
         company,
         code_col,

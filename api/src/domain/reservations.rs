@@ -7,9 +7,10 @@
 //! deadlock one another.
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::fulfilment::{self, LineProgress, SlotView};
+use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{orders, stock, validate};
+use crate::domain::quantities::{self, LineProgress, SlotView};
+use crate::domain::{stock, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
@@ -91,7 +92,7 @@ pub(crate) async fn line_states<C: ConnectionTrait>(
             let reservations = reservations.remove(&line.id).unwrap_or_default();
             let backorders = backorders.remove(&line.id).unwrap_or_default();
             let mut progress = LineProgress {
-                ordered: fulfilment::stock_quantity(&line, &item),
+                ordered: quantities::stock_quantity(&line, &item),
                 shipped: line.shipped_quantity.0,
                 reserved: reservations.iter().map(|r| r.quantity.0).sum(),
                 ..Default::default()
@@ -164,7 +165,7 @@ pub async fn reserve(
         .one(&*tx)
         .await?
         .ok_or(AppError::NotFound("sales order line"))?;
-    let order = orders::lock_order(&tx, p, line.order_id)
+    let order = order_rows::lock_order(&tx, p, line.order_id)
         .await
         .map_err(|_| AppError::NotFound("sales order line"))?;
     may_take_stock(&order)?;
@@ -221,7 +222,7 @@ pub async fn reserve(
         )));
     }
     let row = insert(&tx, p, &line, &slot, quantity).await?;
-    orders::record_event(
+    order_rows::record_event(
         &*tx,
         &order,
         OrderEvent::Reserved,
@@ -270,11 +271,11 @@ pub async fn release(
         .one(&*tx)
         .await?
         .ok_or(AppError::NotFound("reservation"))?;
-    let order = orders::lock_order(&tx, p, row.order_id)
+    let order = order_rows::lock_order(&tx, p, row.order_id)
         .await
         .map_err(|_| AppError::NotFound("reservation"))?;
     give_back(&tx, &row, row.quantity.0).await?;
-    orders::record_event(
+    order_rows::record_event(
         &*tx,
         &order,
         OrderEvent::ReservationReleased,
@@ -381,7 +382,7 @@ pub(crate) async fn cover(
             })
             .collect();
         let need = s.progress.need();
-        let pieces = fulfilment::plan(need, &views, s.line.lot.as_deref());
+        let pieces = quantities::plan(need, &views, s.line.lot.as_deref());
         let got: Decimal = pieces.iter().map(|(_, q)| *q).sum();
         if got < need {
             short.push(format!(
@@ -456,10 +457,10 @@ pub(crate) async fn cover(
         (!lines.is_empty()).then(|| json!({ "lines": lines }))
     };
     if let Some(payload) = summary(|o| o.reserved) {
-        orders::record_event(tx, order, OrderEvent::Reserved, Some(payload)).await?;
+        order_rows::record_event(tx, order, OrderEvent::Reserved, Some(payload)).await?;
     }
     if let Some(payload) = summary(|o| o.backordered) {
-        orders::record_event(tx, order, OrderEvent::Backordered, Some(payload)).await?;
+        order_rows::record_event(tx, order, OrderEvent::Backordered, Some(payload)).await?;
     }
     Ok(outcomes)
 }
@@ -492,7 +493,7 @@ pub(crate) async fn trim(
             if excess <= Decimal::ZERO {
                 break;
             }
-            let (open, _) = fulfilment::backorder_split(b);
+            let (open, _) = quantities::backorder_split(b);
             let cut = excess.min(open);
             if cut.is_zero() {
                 continue;
@@ -522,7 +523,7 @@ pub(crate) async fn trim(
         }
     }
     if !released.is_zero() {
-        orders::record_event(
+        order_rows::record_event(
             tx,
             order,
             OrderEvent::ReservationReleased,
@@ -566,7 +567,7 @@ pub(crate) async fn release_all(
         }
     }
     if !released.is_zero() {
-        orders::record_event(
+        order_rows::record_event(
             tx,
             order,
             OrderEvent::ReservationReleased,
@@ -575,7 +576,7 @@ pub(crate) async fn release_all(
         .await?;
     }
     if cancelled > 0 {
-        orders::record_event(
+        order_rows::record_event(
             tx,
             order,
             OrderEvent::BackorderCancelled,

@@ -20,26 +20,6 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
-/// The id of a company's setup record by its code (customer defaults are codes, R-ORD-1).
-pub async fn id_by_code<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    company_col: E::Column,
-    code_col: E::Column,
-    company_id: i64,
-    code: &Option<String>,
-    id: impl Fn(&E::Model) -> i64,
-) -> AppResult<Option<i64>> {
-    let Some(code) = code.as_deref() else {
-        return Ok(None);
-    };
-    Ok(E::find()
-        .filter(company_col.eq(company_id))
-        .filter(code_col.eq(code.to_uppercase()))
-        .one(db)
-        .await?
-        .map(|m| id(&m)))
-}
-
 /// Company settings; a company that never saved any gets these defaults.
 pub async fn settings<C: ConnectionTrait>(
     db: &C,
@@ -88,7 +68,7 @@ pub async fn update_settings(
         s.quotes_share_order_numbering = v;
     }
     if let Some(v) = input.default_series {
-        s.default_series = series_code("defaultSeries", &v)?;
+        s.default_series = validate::series_code("defaultSeries", &v)?;
     }
     s.updated_at = Utc::now();
     let active = company_settings::ActiveModel {
@@ -118,17 +98,6 @@ pub async fn update_settings(
     Ok(s)
 }
 
-pub fn series_code(field: &str, v: &str) -> AppResult<String> {
-    let code = validate::required(field, v, 10)?.to_uppercase();
-    if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(AppError::validation(
-            field,
-            "a series code is letters and digits",
-        ));
-    }
-    Ok(code)
-}
-
 /// R-ORD-2: a series numbers one document type of one company; `next_number` is where it
 /// starts (e.g. continuing a previous system's numbering).
 pub async fn create_series(
@@ -145,7 +114,7 @@ pub async fn create_series(
     }
     Ok(number_series::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(series_code("code", code)?),
+        code: Set(validate::series_code("code", code)?),
         doc_type: Set(doc_type),
         next_number: Set(next),
         ..Default::default()

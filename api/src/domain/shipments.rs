@@ -3,9 +3,10 @@
 //! order is on credit hold (R-ORD-9).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::fulfilment::{self, SlotView};
+use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{Page, PageArgs, numbering, orders, page, reservations, rows, stock};
+use crate::domain::quantities::{self, SlotView};
+use crate::domain::{Page, PageArgs, numbering, page, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
@@ -40,7 +41,7 @@ pub async fn ship(
 ) -> AppResult<shipment::Model> {
     visibility::require(p, Permission::ShipOrders)?;
     let tx = db::write_tx(db).await?;
-    let order = orders::lock_order(&tx, p, order_id).await?;
+    let order = order_rows::lock_order(&tx, p, order_id).await?;
     if !matches!(
         order.status,
         DocStatus::Confirmed | DocStatus::PartiallyShipped
@@ -167,7 +168,7 @@ pub async fn ship(
                     available: sl.on_hand.0 - sl.reserved.0,
                 })
                 .collect();
-            for (slot_id, take) in fulfilment::plan(left, &views, s.line.lot.as_deref()) {
+            for (slot_id, take) in quantities::plan(left, &views, s.line.lot.as_deref()) {
                 let slot = slots.get_mut(&slot_id).expect("planned slot");
                 if !stock::move_slot(&*tx, slot, -take, Decimal::ZERO).await? {
                     return Err(AppError::InsufficientStock(
@@ -238,13 +239,13 @@ pub async fn ship(
         }
         progress.push(pr);
     }
-    let status = fulfilment::status_after(&progress);
+    let status = quantities::status_after(&progress);
     let payload = json!({
         "shipmentId": note.id,
         "number": format!("{}-{}", note.series, note.number),
         "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
     });
-    orders::save_progress(
+    order_rows::save_progress(
         &tx,
         order,
         status,

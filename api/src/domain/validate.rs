@@ -126,6 +126,18 @@ pub fn text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<
     Ok(Some(v))
 }
 
+/// A series code (R-ORD-2): up to 10 letters and digits, upper-cased.
+pub fn series_code(field: &str, v: &str) -> AppResult<String> {
+    let code = required(field, v, 10)?.to_uppercase();
+    if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AppError::validation(
+            field,
+            "a series code is letters and digits",
+        ));
+    }
+    Ok(code)
+}
+
 /// The largest stored amount or quantity: 15 integer digits (NUMERIC(19,4)).
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, false, 0);
 

@@ -1,6 +1,29 @@
 //! Changing an open document: header, lines, positions (R-ORD-14), delivery dates (R-ORD-8)
 //! and confirmations sent (R-ORD-15).
-use super::*;
+use super::entry::{
+    apply_header, insert_lines, needs_override, replace_installments, resolve_lines,
+};
+use super::queries::lines_by_orders;
+use super::save::{context, finish, save_status};
+use super::{DateChangeReason, HeaderInput, LineChange, LineInput, Saved, editable};
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::order_rows::lock;
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{companies, reservations, sales_setup, validate};
+use crate::error::{AppError, AppResult};
+use chrono::{NaiveDate, Utc};
+use entity::{
+    Dec, DocKind, DocStatus, ItemKind, PriceSource, backorder, delivery_date_change, item,
+    order_confirmation, sales_order, sales_order_line,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use std::collections::HashMap;
 
 /// Header changes, and for quotes optionally a new set of lines.
 pub async fn update(

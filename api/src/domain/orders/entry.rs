@@ -1,6 +1,26 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
 //! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
-use super::*;
+use super::save::finish;
+use super::{HeaderInput, LineInput, NewDocument, Saved, placeholder_number};
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::outbox::OrderEvent;
+use crate::domain::pricing::Terms;
+use crate::domain::{companies, pricing, rows, sales_setup, validate};
+use crate::error::{AppError, AppResult};
+use chrono::{NaiveDate, Utc};
+use entity::{
+    AddressKind, Dec, DocKind, DocStatus, FinancialStatus, FreightTerms, ItemKind, PriceSource,
+    bank_account, carrier, company_settings, customer, customer_address, customer_price, item,
+    item_barcode, item_description, order_installment, payment_method, payment_terms, sales_order,
+    sales_order_line, sales_rep,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use std::collections::HashMap;
 
 /// Creates a quote or a sales order for a customer the caller sees (R-ORD-1, R-ACC-5).
 pub async fn create(
@@ -64,7 +84,7 @@ pub(super) async fn defaults(
 ) -> AppResult<sales_order::Model> {
     let terms = {
         use payment_terms::{Column, Entity};
-        sales_setup::id_by_code::<Entity, _>(
+        rows::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -76,7 +96,7 @@ pub(super) async fn defaults(
     };
     let method = {
         use payment_method::{Column, Entity};
-        sales_setup::id_by_code::<Entity, _>(
+        rows::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -88,7 +108,7 @@ pub(super) async fn defaults(
     };
     let bank = {
         use bank_account::{Column, Entity};
-        sales_setup::id_by_code::<Entity, _>(
+        rows::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -100,7 +120,7 @@ pub(super) async fn defaults(
     };
     let carrier = {
         use carrier::{Column, Entity};
-        sales_setup::id_by_code::<Entity, _>(
+        rows::id_by_code::<Entity, _>(
             db,
             Column::CompanyId,
             Column::Code,
@@ -119,7 +139,7 @@ pub(super) async fn defaults(
         .await?
         .map(|a| a.id);
     let series = match &c.series {
-        Some(s) => sales_setup::series_code("series", s)?,
+        Some(s) => validate::series_code("series", s)?,
         None => settings.default_series.clone(),
     };
     let now = Utc::now();
@@ -226,7 +246,7 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
         }
     }
     if let Some(s) = h.series {
-        let s = sales_setup::series_code("series", &s)?;
+        let s = validate::series_code("series", &s)?;
         if !creating && s != m.series {
             return Err(AppError::validation(
                 "series",

@@ -1,6 +1,28 @@
 //! Status changes (R-ORD-17): confirm, cancel, close, delete (R-ORD-16), credit-hold release
 //! (R-ORD-9) and quotes accepted or rejected (R-ORD-3).
-use super::*;
+use super::entry::replace_installments;
+use super::queries::lines_by_orders;
+use super::save::{context, finish, save_status};
+use super::{Saved, kind_name, placeholder_number};
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::order_rows::lock;
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{outbox, reservations};
+use crate::error::{AppError, AppResult};
+use chrono::{NaiveDate, Utc};
+use entity::{
+    DocKind, DocStatus, PurchaseOrderStatus, backorder, backorder_assignment, customer,
+    delivery_date_change, order_confirmation, order_installment, purchase_order,
+    purchase_order_line, sales_order, sales_order_line, unique_item_claim,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+};
+use std::collections::HashMap;
 
 /// DRAFT → CONFIRMED, judging credit again (R-ORD-9, R-ORD-17), then covering the lines from
 /// stock (R-BO-1): available stock is reserved and, when `create_backorders`, the shortage is

@@ -5,47 +5,32 @@
 //! change runs in one write transaction that locks the order row, recomputes the totals from
 //! the stored lines, re-judges credit, bumps `version` (optimistic locking for clients) and
 //! writes its event to the outbox; a failed check rolls the whole change back.
-use crate::auth::{Permission, Principal, visibility};
-use crate::db;
-use crate::domain::credit::{self, Verdict};
-use crate::domain::outbox::{self, OrderEvent};
-use crate::domain::pricing::{self, LineFigures, Terms};
-use crate::domain::{
-    Page, PageArgs, companies, numbering, page, reservations, rows, sales_setup, validate,
-};
 use crate::error::{AppError, AppResult};
-use chrono::{NaiveDate, Utc};
-use entity::{
-    AddressKind, Dec, DocKind, DocStatus, DocType, FinancialStatus, FreightTerms, ItemKind,
-    PriceSource, PurchaseOrderStatus, backorder, backorder_assignment, bank_account, carrier,
-    company_settings, customer, customer_address, customer_price, delivery_date_change, item,
-    item_barcode, item_description, order_confirmation, order_installment, outbox as outbox_row,
-    payment_method, payment_terms, purchase_order, purchase_order_line, sales_order,
-    sales_order_line, sales_rep, unique_item_claim,
-};
+use chrono::NaiveDate;
+use entity::{DocKind, DocStatus, FinancialStatus, FreightTerms, sales_order};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-};
-use std::collections::{BTreeSet, HashMap};
 
 mod changes;
 mod entry;
-mod fulfil;
+mod for_backorders;
 mod lifecycle;
 mod queries;
 mod save;
 
-pub use changes::*;
+pub use changes::{
+    add_line, change_delivery_date, move_line, remove_line, send_confirmation, update,
+    update_line,
+};
 pub use entry::create;
-use entry::*;
-pub(crate) use fulfil::*;
-pub use lifecycle::*;
-pub use queries::*;
-use save::*;
+pub(crate) use for_backorders::{CopiedLine, create_for_backorders};
+pub use lifecycle::{
+    accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold,
+    reserve_order,
+};
+pub use queries::{
+    confirmations_by_orders, date_changes_by_orders, delivery_delays, events_by_orders, get,
+    installments_by_orders, lines_by_orders, list, visible_by_ids,
+};
 
 /// A placeholder number for a document until `save::finish` numbers it at the end of its
 /// transaction; negative, so it never meets a real one under the unique index.
@@ -172,11 +157,4 @@ fn kind_name(kind: DocKind) -> &'static str {
         DocKind::Quote => "quote",
         DocKind::Order => "order",
     }
-}
-
-fn not_found(kind: DocKind) -> AppError {
-    AppError::NotFound(match kind {
-        DocKind::Quote => "quote",
-        DocKind::Order => "sales order",
-    })
 }

@@ -1,6 +1,19 @@
 //! Reading quotes and orders: lookups, the newest-first list, nested children for the
 //! loaders and the delivery-delay report (R-ACC-3…5, R-ORD-8).
-use super::*;
+use super::OrderFilter;
+use crate::auth::{Permission, Principal, visibility};
+use crate::domain::order_rows::not_found;
+use crate::domain::{Page, PageArgs, page, rows};
+use crate::error::AppResult;
+use entity::{
+    DocKind, DocStatus, delivery_date_change, order_confirmation, order_installment,
+    outbox as outbox_row, sales_order, sales_order_line,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use std::collections::HashMap;
 
 pub async fn get(
     db: &DatabaseConnection,

@@ -1,6 +1,25 @@
 //! The common tail of every change: totals (R-ORD-4, 7, 12, 13), payment rules (R-ORD-10),
 //! credit (R-ORD-9), unique items (R-ITEM-6), the number (R-ORD-2), version and outbox event.
-use super::*;
+use super::queries::lines_by_orders;
+use super::{Saved, Warning, kind_name};
+use crate::auth::{Principal, visibility};
+use crate::domain::credit::Verdict;
+use crate::domain::outbox::OrderEvent;
+use crate::domain::pricing::LineFigures;
+use crate::domain::{credit, numbering, outbox, pricing, sales_setup, validate};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{
+    Dec, DocKind, DocType, FreightTerms, ItemKind, carrier, company_settings, customer,
+    customer_address, item, order_installment, payment_method, payment_terms, sales_order,
+    sales_order_line, unique_item_claim,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
+use std::collections::{BTreeSet, HashMap};
 
 /// Recomputes totals, checks the payment rules, judges credit, claims unique items, bumps the
 /// version and records `event`; the common tail of every change.
@@ -361,25 +380,6 @@ pub(super) async fn sync_unique_claims(
         }
     }
     Ok(())
-}
-
-/// Loads a document the caller sees and locks its row until the transaction ends.
-pub(super) async fn lock(
-    tx: &DatabaseTransaction,
-    p: &Principal,
-    kind: Option<DocKind>,
-    id: i64,
-) -> AppResult<sales_order::Model> {
-    let mut q = sales_order::Entity::find_by_id(id).filter(visibility::sales_orders(p));
-    if let Some(k) = kind {
-        q = q.filter(sales_order::Column::Kind.eq(k));
-    }
-    if tx.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    q.one(tx)
-        .await?
-        .ok_or_else(|| not_found(kind.unwrap_or(DocKind::Order)))
 }
 
 pub(super) async fn context(

@@ -1,53 +1,18 @@
-//! What the fulfilment areas (reservations, backorders, shipments) need of an order: lock it,
-//! record its progress and events, and create the orders that backorder assignment makes
-//! (R-BO-6). The rules of those areas live in their own modules.
-use super::*;
-
-/// Loads a sales order the caller sees and locks its row until the transaction ends.
-pub(crate) async fn lock_order(
-    tx: &DatabaseTransaction,
-    p: &Principal,
-    id: i64,
-) -> AppResult<sales_order::Model> {
-    lock(tx, p, Some(DocKind::Order), id).await
-}
-
-/// Writes one event for an order, with what visibility needs (the customer's rep).
-pub(crate) async fn record_event<C: ConnectionTrait>(
-    tx: &C,
-    order: &sales_order::Model,
-    event: OrderEvent,
-    payload: Option<serde_json::Value>,
-) -> AppResult<()> {
-    let rep = customer::Entity::find_by_id(order.customer_id)
-        .one(tx)
-        .await?
-        .and_then(|c| c.sales_rep_id);
-    outbox::record(tx, order, rep, event, payload).await?;
-    Ok(())
-}
-
-/// Saves a fulfilment step: the new status when it changed (R-ORD-17, its own
-/// STATUS_CHANGED event), a new version, and the step's events.
-pub(crate) async fn save_progress(
-    tx: &DatabaseTransaction,
-    mut order: sales_order::Model,
-    status: DocStatus,
-    events: Vec<(OrderEvent, Option<serde_json::Value>)>,
-) -> AppResult<sales_order::Model> {
-    let changed = order.status != status;
-    order.status = status;
-    order.version += 1;
-    order.updated_at = Utc::now();
-    let saved = order.into_active_model().reset_all().update(tx).await?;
-    for (event, payload) in events {
-        record_event(tx, &saved, event, payload).await?;
-    }
-    if changed {
-        record_event(tx, &saved, OrderEvent::StatusChanged, None).await?;
-    }
-    Ok(saved)
-}
+//! The orders that backorder assignment makes (R-BO-6): a confirmed order for the customer of
+//! an origin order, with the origin's terms and the assigned quantities. The assignment rules
+//! live in `domain::backorders`.
+use super::placeholder_number;
+use super::save::{context, finish_with};
+use crate::auth::Principal;
+use crate::domain::outbox::OrderEvent;
+use crate::error::AppResult;
+use chrono::Utc;
+use entity::{Dec, DocKind, DocStatus, FinancialStatus, item, sales_order, sales_order_line};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
 
 /// One line of an order made by backorder assignment: the origin line's terms, the assigned
 /// stock quantity.
