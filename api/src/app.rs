@@ -30,7 +30,7 @@ impl Application {
         let seeded_demo = if config.seed_demo && company::Entity::find().count(&db).await? == 0 {
             domain::demo::seed(&db)
                 .await
-                .map_err(|e| anyhow::anyhow!("seeding demo data: {}", e.message()))?
+                .map_err(|e| e.into_anyhow().context("seeding demo data"))?
         } else {
             false
         };
@@ -49,7 +49,7 @@ impl Application {
         // receives only what happens after it subscribed, never the seed's history.
         let numbered = events::relay::sequence_all(&events_db)
             .await
-            .map_err(|e| anyhow::anyhow!("sequencing pending events: {}", e.message()))?;
+            .map_err(|e| e.into_anyhow().context("sequencing pending events"))?;
         if numbered > 0 {
             tracing::info!(
                 events = numbered,
@@ -58,7 +58,7 @@ impl Application {
         }
         let hub = events::hub::Hub::new(events_db.clone(), config.events.buffer)
             .await
-            .map_err(|e| anyhow::anyhow!("reading the event sequence: {}", e.message()))?;
+            .map_err(|e| e.into_anyhow().context("reading the event sequence"))?;
         let bus = Arc::new(match &redis {
             Some(client) => events::bus::Bus::redis(client.clone(), config.events.channel.clone()),
             None => events::bus::Bus::local(),

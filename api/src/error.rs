@@ -68,7 +68,83 @@ impl AppError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(e.into())
     }
+
+    /// Says what was being done when an internal error happened ("loading order 12's lines");
+    /// every other error passes unchanged (its message is already the client's).
+    pub fn context(self, what: impl std::fmt::Display + Send + Sync + 'static) -> Self {
+        match self {
+            AppError::Internal(cause) => AppError::Internal(cause.context(what)),
+            other => other,
+        }
+    }
+
+    /// Replaces a NOT_FOUND by `instead` (a child reported as its parent, R-ACC-8); every other
+    /// error — a database failure above all — passes unchanged.
+    pub fn when_not_found(self, instead: impl FnOnce() -> AppError) -> Self {
+        match self {
+            AppError::NotFound(_) => instead(),
+            other => other,
+        }
+    }
+
+    /// The error with its whole cause, for the CLI and start-up.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(cause) => cause,
+            other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
+        }
+    }
 }
+
+/// Logs every INTERNAL error of one response once, with its whole cause chain, the request id
+/// and the field path, and gives the client the request id (`extensions.requestId`) to quote.
+pub fn log_internal_errors(errors: &mut [async_graphql::ServerError], request_id: &str) {
+    // One failed batch (a loader) surfaces as an error on every field it served: its cause is
+    // logged once, with the first path and how many fields it failed.
+    let mut seen: Vec<(*const (), usize, String, String)> = Vec::new();
+    for err in errors.iter_mut() {
+        let internal = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"));
+        if !internal {
+            continue;
+        }
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("requestId", request_id);
+        let key = err
+            .source
+            .as_ref()
+            .map_or(std::ptr::null(), |s| std::sync::Arc::as_ptr(s) as *const ());
+        if let Some(entry) = seen.iter_mut().find(|(k, ..)| !k.is_null() && *k == key) {
+            entry.1 += 1;
+            continue;
+        }
+        let path = err
+            .path
+            .iter()
+            .map(|p| match p {
+                async_graphql::PathSegment::Field(f) => f.clone(),
+                async_graphql::PathSegment::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        let cause = match err.source::<Cause>() {
+            Some(cause) => format!("{:#}", cause.0),
+            None => err.message.clone(),
+        };
+        seen.push((key, 1, path, cause));
+    }
+    for (_, fields, path, error) in seen {
+        tracing::error!(request_id, path, fields, error, "internal error");
+    }
+}
+
+/// The cause an INTERNAL GraphQL error carries for the log (never serialised to the client);
+/// the transport logs it once with the request id (`http::log_internal_errors`).
+pub struct Cause(pub anyhow::Error);
 
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
@@ -86,21 +162,26 @@ impl From<DbErr> for AppError {
 
 impl From<AppError> for async_graphql::Error {
     fn from(e: AppError) -> Self {
-        if let AppError::Internal(cause) = &e {
-            // The cause (SQL, driver messages) goes to the log, never to the client.
-            tracing::error!(error = ?cause, "internal error");
-        }
         let code = e.code();
         let field = match &e {
             AppError::Validation { field, .. } => Some(field.clone()),
             _ => None,
         };
-        async_graphql::Error::new(e.message()).extend_with(|_, ext| {
+        let message = e.message();
+        // The cause (SQL, driver messages) travels to the transport for the log, never to the
+        // client.
+        let cause = match e {
+            AppError::Internal(cause) => Some(std::sync::Arc::new(Cause(cause))),
+            _ => None,
+        };
+        let mut err = async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);
             }
-        })
+        });
+        err.source = cause.map(|c| c as std::sync::Arc<dyn std::any::Any + Send + Sync>);
+        err
     }
 }
 
@@ -115,6 +196,29 @@ mod tests {
         let gql: async_graphql::Error = e.into();
         assert_eq!(gql.message, "internal error");
         assert!(!format!("{:?}", gql.extensions).contains("SELECT"));
+        assert!(!serde_json::to_string(&gql).unwrap().contains("SELECT"));
+        // …but the cause travels along for the log.
+        let cause = gql
+            .source
+            .as_ref()
+            .unwrap()
+            .downcast_ref::<Cause>()
+            .unwrap();
+        assert!(format!("{:?}", cause.0).contains("SELECT secret"));
+    }
+
+    #[test]
+    fn a_database_failure_is_never_renamed_not_found() {
+        let db = AppError::from(DbErr::Custom("connection reset".into()));
+        let e = db.when_not_found(|| AppError::NotFound("sales order line"));
+        assert_eq!(e.code(), "INTERNAL");
+        let e = AppError::NotFound("sales order").when_not_found(|| AppError::NotFound("line"));
+        assert_eq!(e.message(), "line not found");
+        let e = AppError::from(DbErr::Custom("disk full".into())).context("saving order 7");
+        assert_eq!(
+            format!("{:#}", e.into_anyhow()),
+            "saving order 7: Custom Error: disk full"
+        );
     }
 
     #[test]

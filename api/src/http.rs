@@ -82,7 +82,12 @@ pub async fn authenticate(
         .map(Some)
 }
 
-async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn graphql(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request_id: tracing_actix_web::RequestId,
+    body: web::Bytes,
+) -> HttpResponse {
     let started = Instant::now();
     let gql = wants_graphql_response(req.headers());
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
@@ -146,6 +151,7 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     for err in &mut response.errors {
         add_missing_code(err, request_failed);
     }
+    crate::error::log_internal_errors(&mut response.errors, &request_id.to_string());
     crate::metrics::record_request(
         operation.as_deref(),
         !request_failed,

@@ -4,6 +4,7 @@ use anyhow::{Context, anyhow};
 use api::auth::Scope;
 use api::config::{Config, Env};
 use api::domain::{api_tokens, companies, demo, users};
+use api::error::AppError;
 use api::{Application, db};
 use clap::{Parser, Subcommand};
 use entity::Role;
@@ -94,7 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo => {
             let (db, _) = db::connect(&config.database_url).await?;
             Migrator::up(&db, None).await?;
-            let seeded = demo::seed(&db).await.map_err(|e| anyhow!(e.message()))?;
+            let seeded = demo::seed(&db).await.map_err(AppError::into_anyhow)?;
             println!(
                 "{}",
                 if seeded {
@@ -118,7 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Migrator::up(&db, None).await?;
             let company_row = match companies::by_code(&db, &company)
                 .await
-                .map_err(|e| anyhow!(e.message()))?
+                .map_err(AppError::into_anyhow)?
             {
                 Some(c) => c,
                 None => companies::insert(
@@ -130,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     },
                 )
                 .await
-                .map_err(|e| anyhow!(e.message()))?,
+                .map_err(AppError::into_anyhow)?,
             };
             let user = users::insert(
                 &db,
@@ -145,7 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow!(e.message()))?;
+            .map_err(AppError::into_anyhow)?;
             println!(
                 "admin {} created in company {}",
                 user.email, company_row.code
@@ -163,7 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Migrator::up(&db, None).await?;
             let company_row = companies::by_code(&db, &company)
                 .await
-                .map_err(|e| anyhow!(e.message()))?
+                .map_err(AppError::into_anyhow)?
                 .with_context(|| format!("no company {company}"))?;
             let scopes = scopes
                 .split(',')
@@ -186,7 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow!(e.message()))?;
+            .map_err(AppError::into_anyhow)?;
             println!(
                 "API token {} created; the secret is shown only now:\n{token}",
                 row.id

@@ -175,7 +175,10 @@ impl Executor for Guarded {
                 .data(sockets.loaders.get(&sockets.db, &principal))
                 .data(principal);
             let mut inner = sockets.schema.execute_stream_with_session_data(request, data);
-            while let Some(response) = inner.next().await {
+            // One id per operation, quoted to the client with any INTERNAL error it gets.
+            let operation_id = uuid::Uuid::new_v4().to_string();
+            while let Some(mut response) = inner.next().await {
+                crate::error::log_internal_errors(&mut response.errors, &operation_id);
                 yield response;
             }
             drop(guard);

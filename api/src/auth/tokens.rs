@@ -48,6 +48,16 @@ pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
             == 0
 }
 
+/// The token of an `Authorization: Bearer <token>` value (HTTP header or WebSocket
+/// `connection_init` payload).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,14 +76,4 @@ mod tests {
     fn a_jwt_is_not_mistaken_for_an_api_token() {
         assert!(split("eyJhbGciOiJIUzI1NiJ9.e30.x").is_none());
     }
-}
-
-/// The token of an `Authorization: Bearer <token>` value (HTTP header or WebSocket
-/// `connection_init` payload).
-pub fn bearer_token(value: &str) -> Option<&str> {
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
 }

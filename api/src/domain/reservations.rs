@@ -167,7 +167,7 @@ pub async fn reserve(
         .ok_or(AppError::NotFound("sales order line"))?;
     let order = order_rows::lock_order(&tx, p, line.order_id)
         .await
-        .map_err(|_| AppError::NotFound("sales order line"))?;
+        .map_err(|e| e.when_not_found(|| AppError::NotFound("sales order line")))?;
     may_take_stock(&order)?;
     let state = line_states(&*tx, order.id)
         .await?
@@ -273,7 +273,7 @@ pub async fn release(
         .ok_or(AppError::NotFound("reservation"))?;
     let order = order_rows::lock_order(&tx, p, row.order_id)
         .await
-        .map_err(|_| AppError::NotFound("reservation"))?;
+        .map_err(|e| e.when_not_found(|| AppError::NotFound("reservation")))?;
     give_back(&tx, &row, row.quantity.0).await?;
     order_rows::record_event(
         &*tx,

@@ -551,7 +551,7 @@ pub async fn set_customer_price(
     visibility::require(p, Permission::ManageSalesSetup)?;
     customers::get(db, p, customer_id)
         .await
-        .map_err(|_| AppError::validation("customerId", "no such customer"))?;
+        .map_err(|e| e.when_not_found(|| AppError::validation("customerId", "no such customer")))?;
     own_item(db, p, item_id, "itemId").await?;
     if let Some(v) = price {
         validate::non_negative("price", validate::decimal("price", v)?)?;

@@ -2,12 +2,12 @@
 //! turn arguments into an `events::subscribe` call; which events a caller receives is decided
 //! by `auth::visibility` there, and nested orders, items and warehouses come through the same
 //! visibility-filtered loaders as queries.
-use super::fulfilment::{item, order, warehouse};
 use super::items::Item;
 use super::orders::SalesOrder;
 use super::scalars::Decimal;
 use super::warehouses::Warehouse;
 use super::{db, parse_opt_id, principal, services, to_id};
+use super::{item, order, warehouse};
 use crate::domain::outbox::OrderEvent as Kind;
 use crate::domain::principals;
 use crate::events::Event;

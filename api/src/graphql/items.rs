@@ -158,7 +158,7 @@ impl Item {
         &self,
         ctx: &Context<'_>,
         warehouse_id: Option<ID>,
-    ) -> Result<super::fulfilment::Availability> {
+    ) -> Result<super::stock::Availability> {
         let p = principal(ctx)?;
         visibility::require(p, Permission::ReadInventory)?;
         let a = match super::parse_opt_id(warehouse_id.as_ref(), "warehouseId")? {

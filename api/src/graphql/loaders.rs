@@ -41,7 +41,10 @@ macro_rules! loader {
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, $value>, Self::Error> {
                 let $scope = &self.0;
                 let $keys = keys;
-                Ok($body.await?)
+                let loaded = $body.await.map_err(|e| {
+                    e.context(format!("{} for {} keys", stringify!($name), keys.len()))
+                })?;
+                Ok(loaded)
             }
         }
     };

@@ -1,17 +1,21 @@
 //! The GraphQL schema: one module per business area (same names as `domain/`), resolvers thin.
 pub mod api_tokens;
+pub mod backorders;
 pub mod companies;
 pub mod connection;
 pub mod customers;
 pub mod events;
-pub mod fulfilment;
 pub mod items;
 pub mod limits;
 pub mod loaders;
 pub mod orders;
+pub mod purchasing;
+pub mod receipts;
+pub mod reservations;
 pub mod sales_reps;
 pub mod sales_setup;
 pub mod scalars;
+pub mod shipments;
 pub mod stock;
 pub mod suppliers;
 pub mod users;
@@ -22,8 +26,12 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::GraphqlLimits;
 use crate::error::{AppError, AppResult};
-use async_graphql::{Context, ID, MergedObject, Schema};
+use async_graphql::{Context, ID, InputObject, MergedObject, Result, Schema};
+use items::Item;
+use orders::SalesOrder;
+use scalars::Decimal;
 use sea_orm::DatabaseConnection;
+use warehouses::Warehouse;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -38,7 +46,10 @@ pub struct Query(
     stock::StockQuery,
     sales_setup::SalesSetupQuery,
     orders::OrderQuery,
-    fulfilment::FulfilmentQuery,
+    backorders::BackorderQuery,
+    purchasing::PurchasingQuery,
+    receipts::ReceiptQuery,
+    shipments::ShipmentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -54,7 +65,13 @@ pub struct Mutation(
     stock::StockMutation,
     sales_setup::SalesSetupMutation,
     orders::OrderMutation,
-    fulfilment::FulfilmentMutation,
+    orders::OrderConfirmationMutation,
+    reservations::ReservationMutation,
+    backorders::BackorderMutation,
+    purchasing::PurchasingMutation,
+    receipts::ReceiptMutation,
+    backorders::AssignmentMutation,
+    shipments::ShipmentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::EventSubscription>;
@@ -132,4 +149,41 @@ pub fn parse_opt_id(id: Option<&ID>, field: &str) -> AppResult<Option<i64>> {
 
 pub fn to_id(id: i64) -> ID {
     ID(id.to_string())
+}
+
+/// Computed quantities answer in the stored 4-place form, like stored ones.
+pub(crate) fn canonical(d: rust_decimal::Decimal) -> Decimal {
+    Decimal(entity::Dec::canonical(d))
+}
+
+pub(crate) fn number(series: &str, n: i64) -> String {
+    format!("{series}-{n}")
+}
+
+pub(crate) async fn item(ctx: &Context<'_>, id: i64) -> Result<Option<Item>> {
+    Ok(loaders::get(ctx)?.item.load_one(id).await?.map(Item))
+}
+
+pub(crate) async fn warehouse(ctx: &Context<'_>, id: i64) -> Result<Option<Warehouse>> {
+    Ok(loaders::get(ctx)?
+        .warehouse
+        .load_one(id)
+        .await?
+        .map(Warehouse))
+}
+
+pub(crate) async fn order(ctx: &Context<'_>, id: i64) -> Result<Option<SalesOrder>> {
+    Ok(loaders::get(ctx)?.order.load_one(id).await?.map(SalesOrder))
+}
+
+#[derive(InputObject)]
+pub struct IdInput {
+    pub id: ID,
+}
+
+pub(crate) fn ids(list: &[ID], field: &str) -> Result<Vec<i64>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, id)| Ok(parse_id(id, &format!("{field}.{i}"))?))
+        .collect()
 }

@@ -5,6 +5,7 @@ use super::scalars::Decimal;
 use super::warehouses::Warehouse;
 use super::{db, loaders, parse_id, parse_opt_id, principal, to_id};
 use crate::domain::{PageArgs, stock};
+use crate::graphql::canonical;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::stock_level;
@@ -131,5 +132,26 @@ impl StockMutation {
         Ok(AdjustStockPayload {
             stock_level: StockLevel(level),
         })
+    }
+}
+
+/// On-hand, reserved, available and incoming of an item, stock units.
+#[derive(SimpleObject)]
+pub struct Availability {
+    pub on_hand: Decimal,
+    pub reserved: Decimal,
+    pub available: Decimal,
+    /// Open quantity of confirmed purchase orders.
+    pub incoming: Decimal,
+}
+
+impl From<crate::domain::stock::Availability> for Availability {
+    fn from(a: crate::domain::stock::Availability) -> Self {
+        Availability {
+            on_hand: canonical(a.on_hand),
+            reserved: canonical(a.reserved),
+            available: canonical(a.available()),
+            incoming: canonical(a.incoming),
+        }
     }
 }

@@ -129,7 +129,7 @@ pub(super) async fn lock_line(
         .ok_or(AppError::NotFound("sales order line"))?;
     let order = lock(tx, p, Some(DocKind::Order), line.order_id)
         .await
-        .map_err(|_| AppError::NotFound("sales order line"))?;
+        .map_err(|e| e.when_not_found(|| AppError::NotFound("sales order line")))?;
     editable(&order)?;
     if line.parent_line_id.is_some() {
         return Err(AppError::validation(

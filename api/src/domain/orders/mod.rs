@@ -18,14 +18,12 @@ mod queries;
 mod save;
 
 pub use changes::{
-    add_line, change_delivery_date, move_line, remove_line, send_confirmation, update,
-    update_line,
+    add_line, change_delivery_date, move_line, remove_line, send_confirmation, update, update_line,
 };
 pub use entry::create;
 pub(crate) use for_backorders::{CopiedLine, create_for_backorders};
 pub use lifecycle::{
-    accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold,
-    reserve_order,
+    accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold, reserve_order,
 };
 pub use queries::{
     confirmations_by_orders, date_changes_by_orders, delivery_delays, events_by_orders, get,

@@ -42,7 +42,10 @@ pub(super) async fn finish(
             order.version
         )));
     }
-    finish_with(tx, p, c, settings, order, event, true).await
+    let what = format!("saving {} {}", kind_name(order.kind), order.id);
+    finish_with(tx, p, c, settings, order, event, true)
+        .await
+        .map_err(|e| e.context(what))
 }
 
 /// [`finish`], optionally without judging credit: an order made by backorder assignment

@@ -13,9 +13,11 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{DocKind, DocStatus, sales_order, sales_order_line};
 
+mod confirmation;
 mod inputs;
 mod types;
 
+pub use confirmation::*;
 pub use inputs::*;
 pub use types::*;
 

@@ -215,12 +215,12 @@ impl SalesOrderLine {
     async fn reservations(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<super::super::fulfilment::Reservation>> {
+    ) -> Result<Vec<crate::graphql::reservations::Reservation>> {
         let rows = loaders::get(ctx)?.reservations.load_one(self.0.id).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(super::super::fulfilment::Reservation)
+            .map(crate::graphql::reservations::Reservation)
             .collect())
     }
     /// Σ reservations, stock units.
@@ -234,12 +234,12 @@ impl SalesOrderLine {
     async fn backorders(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<super::super::fulfilment::Backorder>> {
+    ) -> Result<Vec<crate::graphql::backorders::Backorder>> {
         let rows = loaders::get(ctx)?.backorders.load_one(self.0.id).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(super::super::fulfilment::Backorder)
+            .map(crate::graphql::backorders::Backorder)
             .collect())
     }
 }
@@ -474,12 +474,12 @@ document_object!(SalesOrder, {
     async fn shipments(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<super::super::fulfilment::Shipment>> {
+    ) -> Result<Vec<crate::graphql::shipments::Shipment>> {
         let rows = loaders::get(ctx)?.shipments.load_one(self.0.id).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(super::super::fulfilment::Shipment)
+            .map(crate::graphql::shipments::Shipment)
             .collect())
     }
     /// What happened to the order, oldest first (R-ORD-17).

@@ -1,0 +1,266 @@
+//! Purchase orders (R-BO-3, R-BO-4): entered by hand or generated for confirmed backorders, one
+//! per supplier. Resolvers call `domain::purchasing`.
+use crate::domain::{PageArgs, purchasing};
+use crate::graphql::connection::{Conn, from_page};
+use crate::graphql::items::Item;
+use crate::graphql::scalars::{Date, Decimal};
+use crate::graphql::suppliers::Supplier;
+use crate::graphql::warehouses::Warehouse;
+use crate::graphql::{
+    IdInput, db, ids, item, loaders, number, parse_id, parse_opt_id, principal, to_id, warehouse,
+};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::{purchase_order, purchase_order_line};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::PurchaseOrderStatus")]
+pub enum PurchaseOrderStatus {
+    Draft,
+    Confirmed,
+    PartiallyReceived,
+    Received,
+    Cancelled,
+}
+
+pub struct PurchaseOrder(pub purchase_order::Model);
+
+#[Object]
+impl PurchaseOrder {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// Series-number, e.g. `A-3`.
+    async fn number(&self) -> String {
+        number(&self.0.series, self.0.number)
+    }
+    async fn status(&self) -> PurchaseOrderStatus {
+        self.0.status.into()
+    }
+    async fn supplier(&self, ctx: &Context<'_>) -> Result<Option<Supplier>> {
+        Ok(loaders::get(ctx)?
+            .supplier
+            .load_one(self.0.supplier_id)
+            .await?
+            .map(Supplier))
+    }
+    /// Where the goods arrive.
+    async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        warehouse(ctx, self.0.warehouse_id).await
+    }
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+    async fn order_date(&self) -> NaiveDate {
+        self.0.order_date
+    }
+    async fn expected_date(&self) -> Option<NaiveDate> {
+        self.0.expected_date
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<PurchaseOrderLine>> {
+        let rows = loaders::get(ctx)?
+            .purchase_order_lines
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(PurchaseOrderLine)
+            .collect())
+    }
+}
+
+pub struct PurchaseOrderLine(pub purchase_order_line::Model);
+
+#[Object]
+impl PurchaseOrderLine {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    async fn purchase_order(&self, ctx: &Context<'_>) -> Result<Option<PurchaseOrder>> {
+        Ok(loaders::get(ctx)?
+            .purchase_order
+            .load_one(self.0.purchase_order_id)
+            .await?
+            .map(PurchaseOrder))
+    }
+    async fn item(&self, ctx: &Context<'_>) -> Result<Option<Item>> {
+        item(ctx, self.0.item_id).await
+    }
+    /// Stock units.
+    async fn quantity(&self) -> Decimal {
+        self.0.quantity.into()
+    }
+    /// By confirmed receipts.
+    async fn received_quantity(&self) -> Decimal {
+        self.0.received_quantity.into()
+    }
+    async fn unit_cost(&self) -> Decimal {
+        self.0.unit_cost.into()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PurchaseOrderPayload {
+    pub purchase_order: PurchaseOrder,
+}
+
+#[derive(SimpleObject)]
+pub struct PurchaseOrdersPayload {
+    pub purchase_orders: Vec<PurchaseOrder>,
+}
+
+#[derive(InputObject)]
+pub struct PurchaseOrderLineInput {
+    pub item_id: ID,
+    /// Stock units.
+    pub quantity: Decimal,
+    /// Defaults to the item's cost.
+    pub unit_cost: Option<Decimal>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePurchaseOrderInput {
+    pub supplier_id: ID,
+    /// Defaults to the company's first warehouse by priority.
+    pub warehouse_id: Option<ID>,
+    pub expected_date: Option<Date>,
+    pub notes: Option<String>,
+    pub lines: Vec<PurchaseOrderLineInput>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePurchaseOrdersForBackordersInput {
+    pub backorder_ids: Vec<ID>,
+    /// Buy everything from this supplier instead of each item's preferred one.
+    pub supplier_id: Option<ID>,
+    pub warehouse_id: Option<ID>,
+}
+
+#[derive(InputObject, Default)]
+pub struct PurchaseOrderFilter {
+    pub status: Option<PurchaseOrderStatus>,
+    pub supplier_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct PurchasingQuery;
+
+#[Object]
+impl PurchasingQuery {
+    /// Newest first.
+    async fn purchase_orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PurchaseOrderFilter>,
+    ) -> Result<Conn<PurchaseOrder>> {
+        let f = filter.unwrap_or_default();
+        let filter = purchasing::PurchaseOrderFilter {
+            status: f.status.map(Into::into),
+            supplier_id: parse_opt_id(f.supplier_id.as_ref(), "supplierId")?,
+        };
+        let page =
+            purchasing::list(db(ctx), principal(ctx)?, filter, &PageArgs { first, after }).await?;
+        Ok(from_page(page, |p| p.id, PurchaseOrder))
+    }
+
+    async fn purchase_order(&self, ctx: &Context<'_>, id: ID) -> Result<PurchaseOrder> {
+        let id = parse_id(&id, "id")?;
+        Ok(PurchaseOrder(
+            purchasing::get(db(ctx), principal(ctx)?, id).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct PurchasingMutation;
+
+#[Object]
+impl PurchasingMutation {
+    /// A DRAFT purchase order (R-BO-4).
+    async fn create_purchase_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseOrderInput,
+    ) -> Result<PurchaseOrderPayload> {
+        let lines = input
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Ok(purchasing::PoLineInput {
+                    item_id: parse_id(&l.item_id, &format!("lines.{i}.itemId"))?,
+                    quantity: l.quantity.0,
+                    unit_cost: l.unit_cost.map(|c| c.0),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let input = purchasing::NewPurchaseOrder {
+            supplier_id: parse_id(&input.supplier_id, "supplierId")?,
+            warehouse_id: parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
+            expected_date: input.expected_date.map(Into::into),
+            notes: input.notes,
+            lines,
+        };
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(
+                purchasing::create(db(ctx), principal(ctx)?, input).await?,
+            ),
+        })
+    }
+
+    async fn confirm_purchase_order(
+        &self,
+        ctx: &Context<'_>,
+        input: IdInput,
+    ) -> Result<PurchaseOrderPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(purchasing::confirm(db(ctx), principal(ctx)?, id).await?),
+        })
+    }
+
+    /// Its backorders go back to waiting for a purchase order (R-BO-3, R-ORD-16).
+    async fn cancel_purchase_order(
+        &self,
+        ctx: &Context<'_>,
+        input: IdInput,
+    ) -> Result<PurchaseOrderPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(purchasing::cancel(db(ctx), principal(ctx)?, id).await?),
+        })
+    }
+
+    /// One DRAFT purchase order per supplier for confirmed backorders, quantities summed per
+    /// item, each backorder linked to its purchase line (R-BO-3).
+    async fn create_purchase_orders_for_backorders(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseOrdersForBackordersInput,
+    ) -> Result<PurchaseOrdersPayload> {
+        let ids = ids(&input.backorder_ids, "backorderIds")?;
+        let pos = purchasing::create_for_backorders(
+            db(ctx),
+            principal(ctx)?,
+            &ids,
+            parse_opt_id(input.supplier_id.as_ref(), "supplierId")?,
+            parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
+        )
+        .await?;
+        Ok(PurchaseOrdersPayload {
+            purchase_orders: pos.into_iter().map(PurchaseOrder).collect(),
+        })
+    }
+}
