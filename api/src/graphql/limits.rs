@@ -3,7 +3,8 @@
 //! - **aliases**: a query with hundreds of aliases multiplies work without raising depth;
 //! - **directives**: thousands of repeated `@include`s would answer with one error each;
 //! - **depth**: nesting of real fields; the introspection meta-fields (`__schema`, `__type`)
-//!   are not counted, so graphql-js's standard introspection query passes;
+//!   are bounded apart (20 levels, 3 nested lists), so graphql-js's standard introspection
+//!   query passes and an exploding one (`types { fields { type { fields … } } }`) does not;
 //! - **cost**: every field costs 1, and whatever a list returns is counted once per element it
 //!   may return — the `first`/`last` argument of a connection (the default page size when
 //!   absent), a nominal [`LIST_FACTOR`] for a plain list (an order's lines, an item's stock
@@ -256,6 +257,70 @@ impl Walk<'_> {
     }
 }
 
+/// Introspection fields that return lists: nesting them multiplies the answer (`types { fields
+/// { type { fields … } } }` grows with every level), so they are bounded on their own.
+const INTROSPECTION_LISTS: [&str; 8] = [
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "enumValues",
+    "possibleTypes",
+    "interfaces",
+    "directives",
+];
+/// The standard introspection query nests `types › fields › args` (3 lists) and 14 levels
+/// (`… type { ofType { … } }`); these bounds let it through and nothing much larger.
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
+
+impl Walk<'_> {
+    /// (levels, nested lists) of an introspection subtree.
+    fn introspection_shape(&self, set: &SelectionSet) -> (usize, usize) {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    let list =
+                        usize::from(INTROSPECTION_LISTS.contains(&f.node.name.node.as_str()));
+                    let (d, l) = self.introspection_shape(&f.node.selection_set.node);
+                    (d + 1, l + list)
+                }
+                Selection::InlineFragment(f) => {
+                    self.introspection_shape(&f.node.selection_set.node)
+                }
+                Selection::FragmentSpread(s) => self
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .map_or((0, 0), |f| {
+                        self.introspection_shape(&f.node.selection_set.node)
+                    }),
+            })
+            .fold((0, 0), |(d, l), (d2, l2)| (d.max(d2), l.max(l2)))
+    }
+
+    /// The largest introspection subtree (`__schema`, `__type`) anywhere in `set`.
+    fn introspection(&self, set: &SelectionSet) -> (usize, usize) {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f)
+                    if matches!(f.node.name.node.as_str(), "__schema" | "__type") =>
+                {
+                    let (d, l) = self.introspection_shape(&f.node.selection_set.node);
+                    (d + 1, l)
+                }
+                Selection::Field(f) => self.introspection(&f.node.selection_set.node),
+                Selection::InlineFragment(f) => self.introspection(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => self
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .map_or((0, 0), |f| self.introspection(&f.node.selection_set.node)),
+            })
+            .fold((0, 0), |(d, l), (d2, l2)| (d.max(d2), l.max(l2)))
+    }
+}
+
 /// Removes the schema-revealing suggestions from a validation message.
 fn without_suggestions(message: &str) -> String {
     match message.find(" Did you mean") {
@@ -344,6 +409,13 @@ impl Extension for QueryLimitsExtension {
             }
             .and_then(|name| registry.concrete_type_by_name(name));
             depth = depth.max(walk.depth(&op.node.selection_set.node));
+            let (levels, lists) = walk.introspection(&op.node.selection_set.node);
+            if levels > MAX_INTROSPECTION_DEPTH || lists > MAX_INTROSPECTION_LISTS {
+                return Err(vec![refusal(format!(
+                    "introspection nested {levels} levels and {lists} lists deep; the limits are \
+                     {MAX_INTROSPECTION_DEPTH} and {MAX_INTROSPECTION_LISTS}"
+                ))]);
+            }
             cost = cost.max(walk.cost(&op.node.selection_set.node, root, false));
         }
         if depth > self.limits.max_depth {
