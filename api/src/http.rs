@@ -12,6 +12,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ServerError;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
@@ -19,7 +20,7 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql))
-        .route("/graphql", web::get().to(graphiql))
+        .route("/graphql", web::get().to(graphql_get))
         .route("/graphql/ws", web::get().to(subscriptions))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
@@ -82,14 +83,31 @@ pub async fn authenticate(
         .map(Some)
 }
 
+/// `POST /graphql`: the body is a JSON GraphQL request (`Content-Type: application/json`;
+/// anything else is 415).
 async fn graphql(
     state: web::Data<AppState>,
     req: HttpRequest,
     request_id: tracing_actix_web::RequestId,
     body: web::Bytes,
 ) -> HttpResponse {
-    let started = Instant::now();
     let gql = wants_graphql_response(req.headers());
+    let json_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json_body {
+        let body = error_body(
+            "send the GraphQL request as JSON with Content-Type: application/json",
+            "BAD_REQUEST",
+        );
+        return respond(StatusCode::UNSUPPORTED_MEDIA_TYPE, gql, &body);
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -97,6 +115,79 @@ async fn graphql(
             return respond(StatusCode::BAD_REQUEST, gql, &body);
         }
     };
+    execute(&state, &req, &request_id, request, &body, gql).await
+}
+
+/// `GET /graphql`: a browser asking for HTML gets GraphiQL; any other client gets the query in
+/// `?query=…&variables=…&operationName=…` executed — queries only (a mutation or subscription
+/// is 405: a GET must change nothing).
+async fn graphql_get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request_id: tracing_actix_web::RequestId,
+) -> HttpResponse {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let wants_json = accept.contains("application/json") || accept.contains(GRAPHQL_RESPONSE);
+    let params = web::Query::<GetParams>::from_query(req.query_string());
+    let has_query = params.as_ref().is_ok_and(|p| p.query.is_some());
+    if !wants_json && (accept.contains("text/html") || !has_query) {
+        return graphiql(&state);
+    }
+    let gql = wants_graphql_response(req.headers());
+    let params = match params {
+        Ok(p) => p.into_inner(),
+        Err(e) => {
+            let body = error_body(&format!("malformed GraphQL request: {e}"), "BAD_REQUEST");
+            return respond(StatusCode::BAD_REQUEST, gql, &body);
+        }
+    };
+    let variables = match params.variables.as_deref().map(serde_json::from_str) {
+        None => Default::default(),
+        Some(Ok(v)) => async_graphql::Variables::from_json(v),
+        Some(Err(e)) => {
+            let body = error_body(&format!("variables are not JSON: {e}"), "BAD_REQUEST");
+            return respond(StatusCode::BAD_REQUEST, gql, &body);
+        }
+    };
+    let mut request =
+        async_graphql::Request::new(params.query.unwrap_or_default()).variables(variables);
+    request.operation_name = params.operation_name;
+    if operation_type(&request).is_some_and(|t| t != OperationType::Query) {
+        let body = error_body(
+            "GET runs queries only; send mutations with POST",
+            "BAD_REQUEST",
+        );
+        let mut resp = respond(StatusCode::METHOD_NOT_ALLOWED, gql, &body);
+        resp.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let key = req.query_string().as_bytes().to_vec();
+    execute(&state, &req, &request_id, request, &key, gql).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// Authenticates, applies Idempotency-Key, runs the request and answers (both methods).
+async fn execute(
+    state: &AppState,
+    req: &HttpRequest,
+    request_id: &tracing_actix_web::RequestId,
+    request: async_graphql::Request,
+    body: &[u8],
+    gql: bool,
+) -> HttpResponse {
+    let started = Instant::now();
     if request.query.trim().is_empty() {
         return respond(
             StatusCode::BAD_REQUEST,
@@ -108,7 +199,7 @@ async fn graphql(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let principal = match authenticate(&state, auth).await {
+    let principal = match authenticate(state, auth).await {
         Ok(p) => p,
         Err(e) => {
             let status = if gql {
@@ -124,7 +215,7 @@ async fn graphql(
     let idempotency = match (req.headers().get("Idempotency-Key"), &principal) {
         (Some(value), Some(p)) if is_mutation(&request) => {
             let key = value.to_str().unwrap_or_default();
-            let hash = hex::encode(Sha256::digest(&body));
+            let hash = hex::encode(Sha256::digest(body));
             match idempotency::claim(&state.db, &p.key(), key, &hash).await {
                 Ok(Claim::Replay(text)) => return replay(gql, text),
                 Ok(Claim::Fresh(id)) => Some(id),
@@ -148,6 +239,12 @@ async fn graphql(
     }
     let mut response = activity.track(state.schema.execute(request)).await;
     let request_failed = matches!(response.data, async_graphql::Value::Null);
+    // A document that did not parse or validate never ran: its errors carry no path. Under
+    // application/graphql-response+json such an answer has no `data` key and a 4xx status;
+    // a request that ran answers 200, even when its errors nulled the whole `data`.
+    let request_error = request_failed
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
     for err in &mut response.errors {
         add_missing_code(err, request_failed);
     }
@@ -159,7 +256,12 @@ async fn graphql(
         response.errors.is_empty(),
     );
     // Serialised straight from the response so that fields keep the query's order.
-    let Ok(mut text) = serde_json::to_string(&response) else {
+    let serialised = if gql && request_error {
+        serde_json::to_string(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_string(&response)
+    };
+    let Ok(mut text) = serialised else {
         return HttpResponse::InternalServerError().finish();
     };
     let cap = state.config.limits.max_response_bytes;
@@ -180,7 +282,7 @@ async fn graphql(
     {
         tracing::error!(error = ?e, "could not store the idempotent response");
     }
-    let status = if gql && request_failed && !response.errors.is_empty() {
+    let status = if gql && request_error {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -188,24 +290,25 @@ async fn graphql(
     respond_text(status, gql, text)
 }
 
-/// Whether the operation the request selects is a mutation (a document that does not parse is
-/// not: the schema refuses it).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+/// The type of the operation the request selects; `None` when the document does not parse or
+/// names no single operation (the schema then refuses it).
+fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
-    };
-    ty == Some(OperationType::Mutation)
+    }
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    operation_type(request) == Some(OperationType::Mutation)
 }
 
 /// The first response to this Idempotency-Key, as it was sent.
 fn replay(gql: bool, text: String) -> HttpResponse {
-    let failed = text.starts_with("{\"data\":null");
+    let failed = text.starts_with("{\"errors\"");
     let status = if gql && failed {
         StatusCode::BAD_REQUEST
     } else {
@@ -242,7 +345,7 @@ fn add_missing_code(err: &mut ServerError, request_failed: bool) {
     }
 }
 
-async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
+fn graphiql(state: &AppState) -> HttpResponse {
     if !state.config.limits.graphiql {
         return HttpResponse::NotFound().finish();
     }

@@ -200,3 +200,122 @@ async fn cors_allows_configured_origins_only() {
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+/// GraphQL over HTTP, the spec's SHOULDs (issue 12): GET runs queries for JSON clients.
+#[tokio::test]
+async fn get_runs_queries_for_json_clients_and_shows_graphiql_to_browsers() {
+    let app = spawn_demo().await;
+    let admin = app.login("admin@iberia.example").await;
+    let get = |accept: &'static str, query: &str, variables: Option<&str>| {
+        let mut params = vec![("query", query.to_owned())];
+        if let Some(v) = variables {
+            params.push(("variables", v.to_owned()));
+        }
+        app.client
+            .get(format!("{}/graphql", app.url))
+            .query(&params)
+            .header("accept", accept)
+            .bearer_auth(&admin)
+    };
+    let resp = get(
+        "application/json",
+        "query($n: Int) { items(first: $n) { totalCount } }",
+        Some("{\"n\": 2}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["data"]["items"]["totalCount"].is_u64(), "{body}");
+
+    let html = get(
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "{ __typename }",
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_is_405_and_changes_nothing() {
+    let app = spawn_demo().await;
+    let admin = app.login("admin@iberia.example").await;
+    let before = app
+        .gql(Some(&admin), "{ warehouses { totalCount } }", json!({}))
+        .await
+        .data()["warehouses"]["totalCount"]
+        .clone();
+    let resp = app
+        .client
+        .get(format!("{}/graphql", app.url))
+        .query(&[(
+            "query",
+            "mutation { createWarehouse(input: {code: \"GET\", name: \"Via GET\"}) { warehouse { id } } }",
+        )])
+        .header("accept", "application/json")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "POST");
+    let after = app
+        .gql(Some(&admin), "{ warehouses { totalCount } }", json!({}))
+        .await
+        .data()["warehouses"]["totalCount"]
+        .clone();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_json_is_415() {
+    let app = spawn_app().await;
+    for content_type in [None, Some("text/plain")] {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .body("{\"query\": \"{ __typename }\"}");
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 415, "{content_type:?}");
+    }
+}
+
+/// Under application/graphql-response+json a document that does not parse or validate has no
+/// `data` key; one that ran keeps `data` and answers 200 even when it is null.
+#[tokio::test]
+async fn request_errors_have_no_data_key_under_the_graphql_response_type() {
+    let app = spawn_app().await;
+    let post = |query: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.url))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    for broken in ["{ __typename", "{ nope }"] {
+        let resp = post(broken).await.unwrap();
+        assert_eq!(resp.status(), 400, "{broken}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{broken}: {body}");
+        assert!(body["errors"][0]["message"].is_string());
+    }
+    // It ran; the caller was not logged in: `data` is there (null), status 200.
+    let resp = post("{ me { kind } }").await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body.get("data").is_some(), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
