@@ -6,6 +6,11 @@ use chrono::Utc;
 use entity::{outbox, sales_order, stock_level};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
 
+/// The kind of a stock slot's event (R-STK-1); every other kind is an [`OrderEvent`]. The
+/// transport (`events::subscribe`) and the GraphQL enum (`graphql::events::OrderEventKind`,
+/// a `remote` of this one) take their kinds from here.
+pub const STOCK_CHANGED: &str = "STOCK_CHANGED";
+
 /// Order event kinds written by order entry and fulfilment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderEvent {
@@ -55,6 +60,17 @@ impl OrderEvent {
         OrderEvent::BackorderFulfilled,
         OrderEvent::Shipped,
     ];
+
+    /// What `backorderEvents` delivers (R-BO-*).
+    pub fn is_backorder(self) -> bool {
+        matches!(
+            self,
+            OrderEvent::Backordered
+                | OrderEvent::BackorderConfirmed
+                | OrderEvent::BackorderCancelled
+                | OrderEvent::BackorderFulfilled
+        )
+    }
 
     /// The kind stored in an outbox row, back.
     pub fn parse(kind: &str) -> Option<OrderEvent> {
@@ -122,7 +138,7 @@ pub async fn record_stock<C: ConnectionTrait>(db: &C, slot: &stock_level::Model)
     });
     outbox::ActiveModel {
         company_id: Set(slot.company_id),
-        kind: Set(crate::events::subscribe::STOCK_CHANGED.to_owned()),
+        kind: Set(STOCK_CHANGED.to_owned()),
         item_id: Set(Some(slot.item_id)),
         warehouse_id: Set(Some(slot.warehouse_id)),
         payload: Set(Some(payload.to_string())),

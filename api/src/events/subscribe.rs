@@ -4,6 +4,7 @@ use super::Event;
 use super::hub::{self, Hub};
 use crate::auth::Principal;
 use crate::auth::visibility::{self, Audience, EventOwner};
+use crate::domain::outbox::{self, OrderEvent};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use futures_util::Stream;
@@ -14,14 +15,6 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// Events replayed per statement.
 const REPLAY_PAGE: u64 = 500;
-
-pub const STOCK_CHANGED: &str = "STOCK_CHANGED";
-pub const BACKORDER_KINDS: [&str; 4] = [
-    "BACKORDERED",
-    "BACKORDER_CONFIRMED",
-    "BACKORDER_CANCELLED",
-    "BACKORDER_FULFILLED",
-];
 
 /// Which events a subscription follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +31,8 @@ impl Topic {
     fn holds(self, e: &Event) -> bool {
         match self {
             Topic::Orders => e.order_id.is_some(),
-            Topic::Backorders => BACKORDER_KINDS.contains(&e.kind.as_str()),
-            Topic::Stock => e.kind == STOCK_CHANGED,
+            Topic::Backorders => OrderEvent::parse(&e.kind).is_some_and(OrderEvent::is_backorder),
+            Topic::Stock => e.kind == outbox::STOCK_CHANGED,
         }
     }
 }
@@ -51,7 +44,7 @@ pub struct Filter {
     pub customer_id: Option<i64>,
     pub item_id: Option<i64>,
     pub warehouse_id: Option<i64>,
-    pub kinds: Option<Vec<String>>,
+    pub kinds: Option<Vec<OrderEvent>>,
 }
 
 impl Filter {
@@ -61,7 +54,10 @@ impl Filter {
             && eq(self.customer_id, e.customer_id)
             && eq(self.item_id, e.item_id)
             && eq(self.warehouse_id, e.warehouse_id)
-            && self.kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
+            && self
+                .kinds
+                .as_ref()
+                .is_none_or(|k| k.iter().any(|k| k.as_str() == e.kind))
     }
 }
 
@@ -350,7 +346,7 @@ mod tests {
         assert!(!Topic::Stock.holds(&e));
         assert!(!Topic::Backorders.holds(&event(2, "SHIPPED")));
         let f = Filter {
-            kinds: Some(vec!["SHIPPED".into()]),
+            kinds: Some(vec![OrderEvent::Shipped]),
             ..Default::default()
         };
         assert!(!f.matches(&e));

@@ -261,11 +261,7 @@ impl EventSubscription {
         let filter = Filter {
             order_id: parse_opt_id(f.order_id.as_ref(), "filter.orderId")?,
             customer_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
-            kinds: f.kinds.map(|ks| {
-                ks.into_iter()
-                    .map(|k| Kind::from(k).as_str().to_owned())
-                    .collect()
-            }),
+            kinds: f.kinds.map(|ks| ks.into_iter().map(Kind::from).collect()),
             ..Default::default()
         };
         open(ctx, Topic::Orders, filter, after, OrderEvent).await
@@ -301,5 +297,23 @@ impl EventSubscription {
             ..Default::default()
         };
         open(ctx, Topic::Stock, filter, after, StockEvent).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The GraphQL enum is derived from the domain's kinds (`remote`); its names are the kinds
+    /// stored in the outbox, so clients filter by what they receive.
+    #[test]
+    fn graphql_kind_names_are_the_stored_kinds() {
+        for k in Kind::ALL {
+            let name = async_graphql::resolver_utils::enum_value(OrderEventKind::from(k));
+            assert_eq!(
+                name,
+                async_graphql::Value::Enum(async_graphql::Name::new(k.as_str()))
+            );
+        }
     }
 }
