@@ -1,6 +1,7 @@
 //! Black-box test harness: starts the real server on port 0 with a database of its own and
 //! talks GraphQL over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set
 //! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
+pub mod demo;
 pub mod fulfil;
 pub mod ws;
 
@@ -316,4 +317,24 @@ pub fn codes(conn: &Value, field: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// The callers of the access matrices, in column order: demo users by role, then API tokens
+/// with `orders:read`, `orders:write` and `catalog:read`.
+pub const CALLERS: [&str; 10] = [
+    "admin",
+    "manager",
+    "ana",
+    "boris",
+    "warehouse",
+    "purchasing",
+    "buyer",
+    "t_read",
+    "t_write",
+    "t_catalog",
+];
+
+/// A matrix cell: "ok" or the error code.
+pub fn outcome(r: &Gql) -> String {
+    if r.is_ok() { "ok".into() } else { r.code() }
 }

@@ -1,12 +1,10 @@
 //! Quotes and sales orders on the public GraphQL API: every rule of DOMAIN.md §3 (R-ORD-1…17)
 //! plus the item rules order entry enforces (R-ITEM-1, 2, 5, 6) and visibility (R-ACC-3…5).
-use api_tests::*;
+use api_tests::demo::{Demo, ORDER};
 use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
-
-const ORDER: &str = "id number documentNumber series status financialStatus creditHold currency exchangeRate language version orderDate deliveryDate invoiceToGroup directDelivery freightTerms freightOverridden weight volume weightOverridden headerDiscountPercent confirmationDate salesRep { code } customer { code } paymentTerms { code } paymentMethod { code } bankAccount { code } carrier { code } installments { dueDate percent } amounts { gross discount net freight total companyGross companyNet companyFreight companyTotal } lines { id position parentLineId description quantity bonusQuantity unitPrice discountPercent priceSource cost grossAmount netAmount deliveryDate promisedDate item { sku } } events { kind status }";
 
 fn d(v: &Value) -> Decimal {
     Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("not a decimal: {v}"))).unwrap()
@@ -14,100 +12,6 @@ fn d(v: &Value) -> Decimal {
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
-}
-
-/// The demo company as its admin, with ids by code.
-struct Demo {
-    app: TestApp,
-    admin: String,
-}
-
-impl Demo {
-    async fn new() -> Demo {
-        let app = spawn_demo().await;
-        let admin = app.login("admin@iberia.example").await;
-        Demo { app, admin }
-    }
-
-    async fn customer(&self, code: &str) -> String {
-        self.app.id_of(&self.admin, "customers", code).await
-    }
-
-    async fn item(&self, sku: &str) -> String {
-        self.app.id_of(&self.admin, "items", sku).await
-    }
-
-    /// Id of a setup record by code (`paymentTerms`, `carriers`, …).
-    async fn setup_id(&self, list: &str, code: &str) -> String {
-        let r = self
-            .app
-            .gql(
-                Some(&self.admin),
-                &format!("{{ {list} {{ id code }} }}"),
-                json!({}),
-            )
-            .await;
-        r.data()[list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["code"] == code)
-            .unwrap_or_else(|| panic!("no {list} {code}"))["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn create_as(&self, token: &str, customer: &str, lines: Value, header: Value) -> Gql {
-        let mut input = header;
-        input["customerId"] = json!(customer);
-        input["lines"] = lines;
-        self.app
-            .gql(
-                Some(token),
-                &format!("mutation($i: CreateSalesOrderInput!) {{ createSalesOrder(input: $i) {{ salesOrder {{ {ORDER} }} warnings {{ code message }} }} }}"),
-                json!({ "i": input }),
-            )
-            .await
-    }
-
-    async fn create(&self, customer: &str, lines: Value, header: Value) -> Value {
-        let r = self.create_as(&self.admin, customer, lines, header).await;
-        r.data()["createSalesOrder"].clone()
-    }
-
-    async fn order(&self, token: &str, id: &str) -> Gql {
-        self.app
-            .gql(
-                Some(token),
-                &format!("query($id: ID!) {{ salesOrder(id: $id) {{ {ORDER} }} }}"),
-                json!({ "id": id }),
-            )
-            .await
-    }
-
-    /// Runs an order mutation that returns a `SalesOrderPayload`.
-    async fn mutate(&self, token: &str, name: &str, input_type: &str, input: Value) -> Gql {
-        self.app
-            .gql(
-                Some(token),
-                &format!("mutation($i: {input_type}!) {{ {name}(input: $i) {{ salesOrder {{ {ORDER} }} warnings {{ code message }} }} }}"),
-                json!({ "i": input }),
-            )
-            .await
-    }
-
-    async fn settings(&self, settings: Value) {
-        let r = self
-            .app
-            .gql(
-                Some(&self.admin),
-                "mutation($i: CompanySettingsInput!) { updateCompanySettings(input: $i) { blockOnCreditExcess } }",
-                json!({ "i": settings }),
-            )
-            .await;
-        r.data();
-    }
 }
 
 fn line(item: &str, qty: &str) -> Value {

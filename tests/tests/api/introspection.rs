@@ -234,7 +234,7 @@ async fn the_standard_introspection_query_passes_the_default_limits_and_matches_
     );
 
     let built = from_introspection(schema);
-    let checked_in = from_sdl(include_str!("../../schema.graphql"));
+    let checked_in = from_sdl(include_str!("../../../schema.graphql"));
     let only_built: Vec<_> = built
         .keys()
         .filter(|k| !checked_in.contains_key(*k))

@@ -1,6 +1,7 @@
 //! Live events over `/graphql/ws` (ARCHITECTURE.md § Events, R-ORD-17, R-ACC-8): across two
 //! instances sharing one database (and one Redis with TEST_REDIS_URL), filtered by visibility,
 //! replayed with `after` without gap or duplicate, and surviving a Redis restart.
+use api_tests::demo::Demo;
 use api_tests::ws::{self, Ws};
 use api_tests::*;
 use futures_util::SinkExt;
@@ -11,29 +12,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 const ORDER_EVENTS: &str = "subscription($f: OrderEventFilter, $a: ID) { orderEvents(filter: $f, after: $a) { id kind orderId customerId status order { id customer { code } } } }";
 const WAIT: Duration = Duration::from_secs(10);
-
-struct Demo {
-    app: TestApp,
-    admin: String,
-    acme: String,
-    globex: String,
-    bolt: String,
-}
-
-async fn demo() -> Demo {
-    let app = spawn_demo().await;
-    let admin = app.login("admin@iberia.example").await;
-    let acme = app.id_of(&admin, "customers", "ACME").await;
-    let globex = app.id_of(&admin, "customers", "GLOBEX").await;
-    let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
-    Demo {
-        app,
-        admin,
-        acme,
-        globex,
-        bolt,
-    }
-}
 
 /// Creates a DRAFT order of `quantity` bolts through `app`; returns its id.
 async fn create_order(
@@ -81,7 +59,7 @@ fn ids(events: &[Value]) -> Vec<i64> {
 
 #[tokio::test]
 async fn an_event_made_on_instance_a_reaches_a_subscriber_on_instance_b() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let b = d.app.sibling(&[]).await;
     let mut sub = ws::connect(&b.url, &d.admin).await;
     ws::subscribe(&mut sub, "1", ORDER_EVENTS, json!({"a": "0"})).await;
@@ -115,7 +93,7 @@ async fn an_event_made_on_instance_a_reaches_a_subscriber_on_instance_b() {
 
 #[tokio::test]
 async fn a_rep_receives_their_customers_events_and_none_of_another_reps_r_acc_3() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let b = d.app.sibling(&[]).await;
     let mut subs = vec![];
     for (who, app) in [
@@ -162,7 +140,7 @@ async fn a_rep_receives_their_customers_events_and_none_of_another_reps_r_acc_3(
 
 #[tokio::test]
 async fn a_subscriber_that_resubscribes_with_after_gets_exactly_the_events_it_missed() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let ana = d.app.login("ana@iberia.example").await;
     let mut s = ws::connect(&d.app.url, &ana).await;
     ws::subscribe(&mut s, "1", ORDER_EVENTS, json!({"a": "0"})).await;
@@ -268,7 +246,7 @@ async fn sequenced_events_of(app: &TestApp, order: &str, after: i64) -> Vec<(i64
 
 #[tokio::test]
 async fn replaying_from_before_the_oldest_kept_event_is_refused() {
-    let d = demo().await;
+    let d = Demo::new().await;
     create_order(&d.app, &d.admin, &d.acme, &d.bolt, 1).await;
     create_order(&d.app, &d.admin, &d.acme, &d.bolt, 1).await;
     sequenced_events_of(&d.app, "0", 0).await;
@@ -293,7 +271,7 @@ async fn replaying_from_before_the_oldest_kept_event_is_refused() {
 /// within the wait) or the error code.
 #[tokio::test]
 async fn every_caller_against_every_subscription() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let token = |scopes: Value| {
         let (app, admin) = (&d.app, d.admin.clone());
         async move {
@@ -406,7 +384,7 @@ async fn every_caller_against_every_subscription() {
 
 #[tokio::test]
 async fn stock_events_carry_the_slots_new_availability() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let mad = d.app.id_of(&d.admin, "warehouses", "MAD").await;
     let wh = d.app.login("warehouse@iberia.example").await;
     let mut s = ws::connect(&d.app.url, &wh).await;
@@ -470,7 +448,7 @@ async fn stock_events_carry_the_slots_new_availability() {
 #[tokio::test]
 async fn an_idle_subscription_connection_is_pinged() {
     use futures_util::StreamExt;
-    let d = demo().await;
+    let d = Demo::new().await;
     let mut s = ws::connect(&d.app.url, &d.admin).await;
     ws::subscribe(&mut s, "1", ORDER_EVENTS, json!({})).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
@@ -617,7 +595,7 @@ async fn a_subscription_ends_when_its_user_is_deactivated() {
 /// with a nested order and customer costs a few batched statements, not 2 × 20.
 #[tokio::test]
 async fn nested_fields_of_an_event_are_loaded_once_for_all_subscribers_of_a_class() {
-    let d = demo().await;
+    let d = Demo::new().await;
     let order = create_order(&d.app, &d.admin, &d.acme, &d.bolt, 1).await;
     let send =
         "mutation($id: ID!) { sendOrderConfirmation(input: {orderId: $id}) { salesOrder { id } } }";

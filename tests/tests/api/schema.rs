@@ -1,7 +1,7 @@
 //! `schema.graphql` is the output of `mercato print-schema`; this fails when they drift.
 #[test]
 fn checked_in_schema_matches_the_running_schema() {
-    let checked_in = include_str!("../../schema.graphql");
+    let checked_in = include_str!("../../../schema.graphql");
     let current = api::graphql::sdl();
     assert!(
         checked_in == current,

@@ -6,23 +6,6 @@
 use api_tests::*;
 use serde_json::{Value, json};
 
-const CALLERS: [&str; 10] = [
-    "admin",
-    "manager",
-    "ana",
-    "boris",
-    "warehouse",
-    "purchasing",
-    "buyer",
-    "t_read",
-    "t_write",
-    "t_catalog",
-];
-
-fn outcome(r: &Gql) -> String {
-    if r.is_ok() { "ok".into() } else { r.code() }
-}
-
 fn id(r: &Gql, path: &[&str]) -> String {
     let mut v = r.data();
     for p in path {

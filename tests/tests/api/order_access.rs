@@ -4,23 +4,6 @@
 use api_tests::*;
 use serde_json::{Value, json};
 
-const CALLERS: [&str; 10] = [
-    "admin",
-    "manager",
-    "ana",
-    "boris",
-    "warehouse",
-    "purchasing",
-    "buyer",
-    "t_read",
-    "t_write",
-    "t_catalog",
-];
-
-fn outcome(r: &Gql) -> String {
-    if r.is_ok() { "ok".into() } else { r.code() }
-}
-
 #[tokio::test]
 async fn every_caller_against_every_order_operation() {
     let app = spawn_demo().await;

@@ -1,0 +1,25 @@
+//! The black-box tests: one binary, one module per area, sharing the helpers of the
+//! `api-tests` library (`tests/src`). Each test starts the real server on port 0 with a
+//! database of its own (SQLite, or PostgreSQL with `TEST_DATABASE_URL`; Redis with
+//! `TEST_REDIS_URL`).
+mod access;
+mod auth;
+mod docs;
+mod errors;
+mod events;
+mod fulfilment;
+mod fulfilment_access;
+mod fulfilment_rules;
+mod hardening;
+mod http;
+mod idempotency;
+mod introspection;
+mod master_data;
+mod order_access;
+mod orders;
+mod sales_setup;
+mod schema;
+mod sockets;
+mod stock;
+mod websocket;
+mod worked_example;
