@@ -66,7 +66,7 @@ pub struct Sockets {
 
 /// One socket's state, in its connection data.
 struct Session {
-    bearer: Bearer,
+    bearer: String,
     principal_key: String,
     operations: AtomicUsize,
     max_operations: usize,
@@ -159,7 +159,7 @@ impl Executor for Guarded {
                 yield Response::from_errors(vec![refusal]);
                 return;
             }
-            let principal = match principals::resolve(&sockets.db, &sockets.keys, &session.bearer.0).await {
+            let principal = match principals::resolve(&sockets.db, &sockets.keys, &session.bearer).await {
                 Ok(p) => p,
                 Err(e) => {
                     if matches!(e, AppError::Unauthenticated(_)) {
@@ -262,7 +262,7 @@ async fn init(
         *n += 1;
     }
     let session = Arc::new(Session {
-        bearer: Bearer(bearer.to_owned()),
+        bearer: bearer.to_owned(),
         principal_key: key,
         operations: AtomicUsize::new(0),
         max_operations: sockets.limits.max_operations,

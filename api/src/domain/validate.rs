@@ -11,13 +11,8 @@ pub fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
             format!("{field} must not be empty"),
         ));
     }
-    if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            format!("{field} must have at most {max} characters"),
-        ));
-    }
-    printable(field, v)?;
+    at_most(field, v, max)?;
+    printable(field, v, &[])?;
     Ok(v.to_owned())
 }
 
@@ -92,13 +87,23 @@ pub fn document_lines(field: &str, rows: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// Names and codes are one line of printable text: no NUL, CR, LF, tab or other control
-/// characters (they break exports, logs and e-mails).
-fn printable(field: &str, v: &str) -> AppResult<()> {
-    if v.chars().any(char::is_control) {
+/// Refuses control characters other than those `allowed` (names and codes allow none: NUL,
+/// CR, LF and tabs break exports, logs and e-mails; notes allow line breaks and tabs).
+fn printable(field: &str, v: &str, allowed: &[char]) -> AppResult<()> {
+    if v.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
         return Err(AppError::validation(
             field,
             format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn at_most(field: &str, v: &str, max: usize) -> AppResult<()> {
+    if v.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            format!("{field} must have at most {max} characters"),
         ));
     }
     Ok(())
@@ -109,20 +114,8 @@ pub fn text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<
     let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if v.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(AppError::validation(
-            field,
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            format!("{field} must have at most {max} characters"),
-        ));
-    }
+    printable(field, &v, &['\n', '\r', '\t'])?;
+    at_most(field, &v, max)?;
     Ok(Some(v))
 }
 
