@@ -32,6 +32,8 @@ pub struct Model {
     pub linked_company_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// R-TAX-1: STANDARD, EXEMPT or REVERSE_CHARGE.
+    pub tax_regime: crate::TaxRegime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

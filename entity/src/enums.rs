@@ -16,6 +16,9 @@ pub enum Role {
     Purchasing,
     #[sea_orm(string_value = "CUSTOMER")]
     Customer,
+    /// Posts invoices and credit notes, records payments, reads all customers (R-ACC-6).
+    #[sea_orm(string_value = "ACCOUNTING")]
+    Accounting,
 }
 
 /// R-ITEM-1.
@@ -152,6 +155,8 @@ pub enum DocType {
     PurchaseOrder,
     #[sea_orm(string_value = "RECEIPT")]
     Receipt,
+    #[sea_orm(string_value = "CREDIT_NOTE")]
+    CreditNote,
 }
 
 /// Where a line's price came from (R-ORD-6).
@@ -211,4 +216,60 @@ pub enum ReceiptStatus {
     Draft,
     #[sea_orm(string_value = "CONFIRMED")]
     Confirmed,
+}
+
+/// A customer's tax treatment (R-TAX-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TaxRegime {
+    #[sea_orm(string_value = "STANDARD")]
+    Standard,
+    /// Rate 0.
+    #[sea_orm(string_value = "EXEMPT")]
+    Exempt,
+    /// Rate 0 and a legal note on the invoice: the buyer accounts for the tax.
+    #[sea_orm(string_value = "REVERSE_CHARGE")]
+    ReverseCharge,
+}
+
+/// R-INV-1: an invoice, or a credit note (a negative invoice referencing one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum InvoiceKind {
+    #[sea_orm(string_value = "INVOICE")]
+    Invoice,
+    #[sea_orm(string_value = "CREDIT_NOTE")]
+    CreditNote,
+}
+
+/// R-INV-1: `PENDING → POSTED`, or `CANCELLED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum InvoiceStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "POSTED")]
+    Posted,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// What an invoice line bills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum InvoiceLineKind {
+    #[sea_orm(string_value = "ITEM")]
+    Item,
+    #[sea_orm(string_value = "FREIGHT")]
+    Freight,
+}
+
+/// A payment counts until it is reversed (R-PAY-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PaymentStatus {
+    #[sea_orm(string_value = "RECORDED")]
+    Recorded,
+    #[sea_orm(string_value = "REVERSED")]
+    Reversed,
 }

@@ -21,6 +21,8 @@ pub struct Model {
     pub weight: Dec,
     pub volume: Dec,
     pub preferred_supplier_id: Option<i64>,
+    /// Default tax code (R-TAX-1).
+    pub tax_code_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

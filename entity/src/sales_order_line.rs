@@ -24,6 +24,8 @@ pub struct Model {
     pub shipped_quantity: Dec,
     /// The lot the customer asked for, if any: reservations then take only that lot.
     pub lot: Option<String>,
+    /// Stock units billed so far (R-INV-1: never above what shipped).
+    pub invoiced_quantity: Dec,
     pub created_at: DateTimeUtc,
 }
 

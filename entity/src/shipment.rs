@@ -12,6 +12,8 @@ pub struct Model {
     pub shipped_on: Date,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    /// The invoice that billed this delivery note.
+    pub invoice_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod m20261122_000002_order_entry;
 mod m20261123_000003_fulfilment;
 mod m20261123_000004_events;
 mod m20261201_000005_codes_ignore_case;
+mod m20261202_000006_invoicing;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_fulfilment::Migration),
             Box::new(m20261123_000004_events::Migration),
             Box::new(m20261201_000005_codes_ignore_case::Migration),
+            Box::new(m20261202_000006_invoicing::Migration),
         ]
     }
 }

@@ -20,10 +20,12 @@ pub enum Scope {
     AgreementsWrite,
     InvoicesRead,
     EventsRead,
+    /// Record and reverse payments (R-PAY-2).
+    PaymentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::CatalogRead,
         Scope::OrdersRead,
         Scope::OrdersWrite,
@@ -32,6 +34,7 @@ impl Scope {
         Scope::AgreementsWrite,
         Scope::InvoicesRead,
         Scope::EventsRead,
+        Scope::PaymentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Scope {
             Scope::AgreementsWrite => "agreements:write",
             Scope::InvoicesRead => "invoices:read",
             Scope::EventsRead => "events:read",
+            Scope::PaymentsWrite => "payments:write",
         }
     }
 

@@ -6,8 +6,8 @@
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{
-    Role, backorder, customer, item, sales_order, sales_rep, shipment, stock_level, supplier, user,
-    warehouse,
+    Role, backorder, customer, invoice, item, payment, sales_order, sales_rep, shipment,
+    stock_level, supplier, user, warehouse,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -62,6 +62,13 @@ pub enum Permission {
     ReceiveGoods,
     /// Distribute a receipt over waiting backorders (R-ACC-6: purchasing).
     AssignBackorders,
+    /// Invoices, credit notes and payments, filtered by [`invoices`] and [`payments`]
+    /// (R-ACC-3…5: reps and buyers see their customers').
+    ReadInvoices,
+    /// Bill shipments, edit, cancel and post invoices, issue credit notes (R-ACC-6: accounting).
+    ManageInvoices,
+    /// Record and reverse payments (R-ACC-6: accounting; tokens with `payments:write`).
+    RecordPayments,
 }
 
 impl Permission {
@@ -75,6 +82,7 @@ impl Permission {
                 Warehouse,
                 Purchasing,
                 Customer,
+                Accounting,
             ],
             Permission::ReadInventory | Permission::ReadItemCost | Permission::ReadSalesReps => {
                 &[Admin, SalesManager, SalesRep, Warehouse, Purchasing]
@@ -93,6 +101,7 @@ impl Permission {
                 Warehouse,
                 Purchasing,
                 Customer,
+                Accounting,
             ],
             Permission::WriteOrders => &[Admin, SalesManager, SalesRep, Customer],
             Permission::OverrideOrderTerms => &[Admin, SalesManager, SalesRep],
@@ -103,6 +112,8 @@ impl Permission {
             Permission::ReadPurchasing => &[Admin, SalesManager, Warehouse, Purchasing],
             Permission::ManagePurchasing | Permission::AssignBackorders => &[Admin, Purchasing],
             Permission::ReceiveGoods => &[Admin, Warehouse, Purchasing],
+            Permission::ReadInvoices => &[Admin, SalesManager, SalesRep, Customer, Accounting],
+            Permission::ManageInvoices | Permission::RecordPayments => &[Admin, Accounting],
         }
     }
 
@@ -118,6 +129,8 @@ impl Permission {
                 &[Scope::OrdersRead, Scope::OrdersWrite]
             }
             Permission::WriteOrders => &[Scope::OrdersWrite],
+            Permission::ReadInvoices => &[Scope::InvoicesRead, Scope::PaymentsWrite],
+            Permission::RecordPayments => &[Scope::PaymentsWrite],
             _ => &[],
         }
     }
@@ -161,7 +174,10 @@ pub fn customers(p: &Principal) -> Condition {
             }
         }
         Some(Role::Customer) => nothing(), // a CUSTOMER user without a customer sees nothing
-        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        Some(Role::Admin)
+        | Some(Role::Warehouse)
+        | Some(Role::Purchasing)
+        | Some(Role::Accounting) => company,
         None if can(p, Permission::ReadCustomers) => company,
         None => nothing(),
     }
@@ -180,7 +196,10 @@ pub fn sees_customer(p: &Principal, c: &customer::Model) -> bool {
             .sales_rep_id
             .is_some_and(|rep| p.visible_rep_ids.contains(&rep)),
         Some(Role::Customer) => false,
-        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => true,
+        Some(Role::Admin)
+        | Some(Role::Warehouse)
+        | Some(Role::Purchasing)
+        | Some(Role::Accounting) => true,
         None => can(p, Permission::ReadCustomers),
     }
 }
@@ -212,7 +231,10 @@ pub fn sales_orders(p: &Principal) -> Condition {
             )
         }
         Some(Role::Customer) => nothing(),
-        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        Some(Role::Admin)
+        | Some(Role::Warehouse)
+        | Some(Role::Purchasing)
+        | Some(Role::Accounting) => company,
         None if can(p, Permission::ReadOrders) => company,
         None => nothing(),
     }
@@ -243,6 +265,45 @@ pub fn shipments(p: &Principal) -> Condition {
         .add(shipment::Column::OrderId.in_subquery(visible_order_ids(p)))
 }
 
+/// Ids of the customers the principal sees, as a subquery.
+fn visible_customer_ids(p: &Principal) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .cond_where(customers(p))
+        .to_owned()
+}
+
+/// Invoices and credit notes the principal sees (R-ACC-3…5): those billed to, or billing the
+/// orders of, a customer it sees, and for a rep or zone manager also those of orders whose
+/// order rep is one of theirs (an invoice bills the orders of one order rep only). Warehouse
+/// and purchasing see none: invoices are not theirs.
+pub fn invoices(p: &Principal) -> Condition {
+    if !can(p, Permission::ReadInvoices) {
+        return nothing();
+    }
+    let company = Condition::all().add(invoice::Column::CompanyId.eq(p.company_id));
+    let of_customers = Condition::any()
+        .add(invoice::Column::CustomerId.in_subquery(visible_customer_ids(p)))
+        .add(invoice::Column::OrderCustomerId.in_subquery(visible_customer_ids(p)));
+    match p.role {
+        Some(Role::SalesRep) | Some(Role::SalesManager) => company
+            .add(of_customers.add(invoice::Column::SalesRepId.is_in(p.visible_rep_ids.clone()))),
+        _ => company.add(of_customers),
+    }
+}
+
+/// Payments the principal sees: those of customers it sees (R-ACC-3…5), for whoever reads
+/// invoices.
+pub fn payments(p: &Principal) -> Condition {
+    if !can(p, Permission::ReadInvoices) {
+        return nothing();
+    }
+    Condition::all()
+        .add(payment::Column::CompanyId.eq(p.company_id))
+        .add(payment::Column::CustomerId.in_subquery(visible_customer_ids(p)))
+}
+
 /// Sales reps the principal sees: reps see themselves, managers their associated reps.
 pub fn sales_reps(p: &Principal) -> Condition {
     let company = Condition::all().add(sales_rep::Column::CompanyId.eq(p.company_id));
@@ -250,7 +311,10 @@ pub fn sales_reps(p: &Principal) -> Condition {
         Some(Role::SalesRep) | Some(Role::SalesManager) => {
             company.add(sales_rep::Column::Id.is_in(p.visible_rep_ids.clone()))
         }
-        Some(Role::Admin) | Some(Role::Warehouse) | Some(Role::Purchasing) => company,
+        Some(Role::Admin)
+        | Some(Role::Warehouse)
+        | Some(Role::Purchasing)
+        | Some(Role::Accounting) => company,
         _ => nothing(),
     }
 }

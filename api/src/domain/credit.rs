@@ -1,52 +1,106 @@
-//! Customer credit (R-ORD-9): risk = unshipped open order amounts + unpaid invoice amounts, in
-//! the company currency. Over the limit (or `credit_blocked`) an order is put on credit hold
-//! when the company blocks on credit excess, and otherwise saved with a warning.
+//! Customer credit (R-ORD-9): risk = undelivered value of open orders + shipped-but-not-invoiced
+//! value + unpaid balances of posted invoices − unallocated payments, in the company currency.
+//! Each step moves value from one term to the next — shipping from "undelivered" to "to
+//! invoice", invoicing to "receivable" (plus the tax the customer now owes), paying out of it —
+//! so none makes it vanish or count twice. Over the limit (or `credit_blocked`) an order is put
+//! on credit hold when the company blocks on credit excess, and otherwise saved with a warning.
 use super::{pricing, quantities};
 use crate::error::AppResult;
 use entity::{
-    BackorderStatus, Dec, DocKind, DocStatus, ItemKind, backorder, company_settings, customer,
-    item, sales_order, sales_order_line,
+    BackorderStatus, Dec, DocKind, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus,
+    ItemKind, PaymentStatus, backorder, company_settings, customer, invoice, invoice_line, item,
+    payment, sales_order, sales_order_line,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use std::collections::{HashMap, HashSet};
 
-/// Orders whose amount still counts as risk: entered but not yet (entirely) shipped.
+/// Orders whose amount still counts as undelivered: entered but not yet (entirely) shipped.
 pub const OPEN_STATUSES: [DocStatus; 3] = [
     DocStatus::Draft,
     DocStatus::Confirmed,
     DocStatus::PartiallyShipped,
 ];
 
-/// Risk of `customer` from everything except `excluding` (the order being saved): the
-/// unshipped part of its open orders (R-ORD-9). Goods that left an open order — shipped,
-/// handed over to a backorder-assignment order (R-BO-6, which counts them itself) or
-/// cancelled as a backorder — no longer count, or a waiting backorder would count twice.
-/// Summed in Rust: amounts are TEXT on SQLite, where SQL arithmetic would go through floats.
-/// Unpaid invoices join the sum when invoicing lands (they do not exist yet).
+/// The terms of a customer's risk (R-ORD-9), company currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Exposure {
+    /// Open orders' value that has not left them (shipped, handed over, cancelled, or billed).
+    pub undelivered: Decimal,
+    /// Shipped and not invoiced yet.
+    pub to_invoice: Decimal,
+    /// Open balances of pending and posted invoices (with tax).
+    pub receivable: Decimal,
+    /// Payments not allocated to any invoice.
+    pub unallocated: Decimal,
+}
+
+impl Exposure {
+    pub fn total(&self) -> Decimal {
+        self.undelivered + self.to_invoice + self.receivable - self.unallocated
+    }
+}
+
+/// Risk of `customer` from everything except `excluding` (the order being saved).
 pub async fn risk<C: ConnectionTrait>(
     db: &C,
     customer_id: i64,
     excluding: i64,
 ) -> AppResult<Decimal> {
-    let open = || {
+    Ok(exposure(db, customer_id, excluding).await?.total())
+}
+
+/// The terms of the risk (see [`Exposure`]). Goods that left an open order — shipped, handed
+/// over to a backorder-assignment order (R-BO-6, which counts them itself) or cancelled as a
+/// backorder — no longer count as undelivered; shipped goods count "to invoice" until billed.
+/// Summed in Rust: amounts are TEXT on SQLite, where SQL arithmetic would go through floats.
+pub async fn exposure<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+    excluding: i64,
+) -> AppResult<Exposure> {
+    let counted = || {
         sales_order::Entity::find()
             .filter(sales_order::Column::CustomerId.eq(customer_id))
             .filter(sales_order::Column::Kind.eq(DocKind::Order))
-            .filter(sales_order::Column::Status.is_in(OPEN_STATUSES))
+            .filter(sales_order::Column::Status.is_in([
+                DocStatus::Draft,
+                DocStatus::Confirmed,
+                DocStatus::PartiallyShipped,
+                DocStatus::Shipped,
+            ]))
             .filter(sales_order::Column::Id.ne(excluding))
     };
-    let orders: Vec<(i64, DocStatus, Dec, Dec)> = open()
+    let orders: Vec<(i64, DocStatus, Dec, Dec, Dec, bool)> = counted()
         .select_only()
         .column(sales_order::Column::Id)
         .column(sales_order::Column::Status)
         .column(sales_order::Column::CompanyTotalAmount)
         .column(sales_order::Column::CompanyNetAmount)
+        .column(sales_order::Column::CompanyFreightAmount)
+        .column(sales_order::Column::FreightInvoiced)
         .into_tuple()
         .all(db)
         .await?;
-    let total: Decimal = orders.iter().map(|o| o.2.0).sum();
-    // Only orders some of whose goods already left need their lines read; most have none.
+    let mut e = Exposure {
+        receivable: receivable(db, customer_id).await?,
+        unallocated: unallocated(db, customer_id).await?,
+        ..Default::default()
+    };
+    for o in &orders {
+        if OPEN_STATUSES.contains(&o.1) {
+            e.undelivered += o.2.0 - if o.5 { o.4.0 } else { Decimal::ZERO };
+        } else if !o.5 {
+            e.to_invoice += o.4.0; // a shipped order's freight waits for its invoice
+        }
+    }
+    // Only orders some of whose value already moved need their lines read; most have none.
+    let ids = || {
+        counted()
+            .select_only()
+            .column(sales_order::Column::Id)
+            .into_query()
+    };
     let handed: Vec<backorder::Model> = backorder::Entity::find()
         .filter(backorder::Column::CustomerId.eq(customer_id))
         .filter(backorder::Column::Status.is_in([
@@ -54,24 +108,26 @@ pub async fn risk<C: ConnectionTrait>(
             BackorderStatus::Fulfilled,
             BackorderStatus::Cancelled,
         ]))
-        .filter(
-            backorder::Column::OrderId.in_subquery(
-                open()
-                    .select_only()
-                    .column(sales_order::Column::Id)
-                    .into_query(),
-            ),
-        )
+        .filter(backorder::Column::OrderId.in_subquery(ids()))
+        .all(db)
+        .await?;
+    let billed: Vec<i64> = invoice_line::Entity::find()
+        .select_only()
+        .column(invoice_line::Column::OrderId)
+        .filter(invoice_line::Column::OrderId.in_subquery(ids()))
+        .distinct()
+        .into_tuple()
         .all(db)
         .await?;
     let touched: HashSet<i64> = orders
         .iter()
-        .filter(|o| o.1 == DocStatus::PartiallyShipped)
+        .filter(|o| matches!(o.1, DocStatus::PartiallyShipped | DocStatus::Shipped))
         .map(|o| o.0)
         .chain(handed.iter().map(|b| b.order_id))
+        .chain(billed)
         .collect();
     if touched.is_empty() {
-        return Ok(total);
+        return Ok(e);
     }
     let lines = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.is_in(touched.iter().copied()))
@@ -93,36 +149,173 @@ pub async fn risk<C: ConnectionTrait>(
     for b in &handed {
         *handed_over.entry(b.order_line_id).or_default() += quantities::backorder_split(b).1;
     }
-    let mut by_order: HashMap<i64, Vec<LineDelivery>> = HashMap::new();
+    // Per order, three views of its lines: what left it, what shipped, what was billed.
+    let mut views: HashMap<i64, [Vec<LineDelivery>; 3]> = HashMap::new();
     for l in &lines {
         let Some((kind, factor)) = items.get(&l.item_id) else {
             continue;
         };
-        let done = (*kind == ItemKind::Stocked).then(|| {
-            let ordered = (l.quantity.0 + l.bonus_quantity.0) * factor.0;
-            let gone = l.shipped_quantity.0 + handed_over.get(&l.id).copied().unwrap_or_default();
+        let ordered = (l.quantity.0 + l.bonus_quantity.0) * factor.0;
+        let share = |q: Decimal| {
             if ordered.is_zero() {
                 Decimal::ONE
             } else {
-                (gone / ordered).min(Decimal::ONE)
+                (q / ordered).min(Decimal::ONE)
             }
-        });
-        by_order.entry(l.order_id).or_default().push(LineDelivery {
+        };
+        let invoiced = share(l.invoiced_quantity.0);
+        let handed = handed_over.get(&l.id).copied().unwrap_or_default();
+        // A service never ships: it leaves the order when it is billed.
+        let (left, shipped) = match kind {
+            ItemKind::Stocked => (
+                Some(share(l.shipped_quantity.0 + handed)),
+                Some(share(l.shipped_quantity.0)),
+            ),
+            ItemKind::NonStocked => (Some(invoiced), Some(invoiced)),
+            ItemKind::Kit => (None, None),
+        };
+        let line = |done| LineDelivery {
             id: l.id,
             parent: l.parent_line_id,
             kit: *kind == ItemKind::Kit,
             net: pricing::LineFigures::money_of(l).net(),
             done,
-        });
+        };
+        let v = views.entry(l.order_id).or_default();
+        v[0].push(line(left));
+        v[1].push(line(shipped));
+        v[2].push(line(Some(invoiced)));
     }
-    let gone: Decimal = orders
+    for o in &orders {
+        let Some(v) = views.get(&o.0) else {
+            continue;
+        };
+        let net = o.3.0;
+        let part = |view: &[LineDelivery]| pricing::round_money(net * done_share(view));
+        if OPEN_STATUSES.contains(&o.1) {
+            e.undelivered -= part(&v[0]);
+        }
+        e.to_invoice += part(&v[1]) - part(&v[2]);
+    }
+    Ok(e)
+}
+
+/// Open balances of the customer's invoices, at each invoice's own rates (what a credit note
+/// took back is no longer owed; an overpaid invoice owes the customer). A PENDING invoice
+/// counts in full: its quantities left "to invoice" when it was made.
+async fn receivable<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
+    let open: Vec<(Dec, Dec, Dec, Dec)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::TotalAmount)
+        .column(invoice::Column::PaidAmount)
+        .column(invoice::Column::CreditedAmount)
+        .column(invoice::Column::CompanyTotalAmount)
+        .filter(invoice::Column::CustomerId.eq(customer_id))
+        .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+        .filter(invoice::Column::Status.is_in([InvoiceStatus::Pending, InvoiceStatus::Posted]))
+        .filter(invoice::Column::FinancialStatus.ne(FinancialStatus::Paid))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(open
+        .into_iter()
+        .map(|(total, paid, credited, company_total)| {
+            if total.is_zero() {
+                Decimal::ZERO
+            } else {
+                pricing::round_money(company_total.0 * (total.0 - paid.0 - credited.0) / total.0)
+            }
+        })
+        .sum())
+}
+
+/// What the customer paid and no invoice took yet.
+async fn unallocated<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
+    let rows: Vec<(Dec, Dec)> = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::CompanyAmount)
+        .column(payment::Column::CompanyAllocatedAmount)
+        .filter(payment::Column::CustomerId.eq(customer_id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Recorded))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(a, b)| a.0 - b.0).sum())
+}
+
+/// A customer's standing (R-ORD-9, R-PAY-3): the terms of its risk, what is overdue, its limit.
+pub struct Balance {
+    pub customer: customer::Model,
+    pub exposure: Exposure,
+    /// Installments of posted invoices due before `today` and not settled, company currency.
+    pub overdue: Decimal,
+}
+
+/// `customerBalance`: for whoever reads the customer's invoices.
+pub async fn balance(
+    db: &sea_orm::DatabaseConnection,
+    p: &crate::auth::Principal,
+    customer_id: i64,
+    today: chrono::NaiveDate,
+) -> AppResult<Balance> {
+    use crate::auth::{Permission, visibility};
+    visibility::require(p, Permission::ReadInvoices)?;
+    let customer = crate::domain::customers::get(db, p, customer_id).await?;
+    let exposure = exposure(db, customer.id, 0).await?;
+    let open = invoice::Entity::find()
+        .filter(invoice::Column::CustomerId.eq(customer.id))
+        .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+        .filter(
+            invoice::Column::FinancialStatus
+                .is_in([FinancialStatus::Unpaid, FinancialStatus::PartiallyPaid]),
+        )
+        .all(db)
+        .await?;
+    let plans = crate::domain::invoices::installments_by_invoices(
+        db,
+        &open.iter().map(|i| i.id).collect::<Vec<_>>(),
+    )
+    .await?;
+    let overdue = open
         .iter()
-        .filter_map(|o| {
-            let share = done_share(by_order.get(&o.0)?);
-            Some(pricing::round_money(o.3.0 * share))
+        .map(|inv| {
+            let due = overdue_of(
+                inv.paid_amount.0 + inv.credited_amount.0,
+                plans.get(&inv.id).map_or(&[][..], |v| v),
+                today,
+            );
+            if inv.total_amount.is_zero() {
+                Decimal::ZERO
+            } else {
+                pricing::round_money(inv.company_total_amount.0 * due / inv.total_amount.0)
+            }
         })
         .sum();
-    Ok(total - gone)
+    Ok(Balance {
+        customer,
+        exposure,
+        overdue,
+    })
+}
+
+/// What of an invoice's installments due before `today` is not settled; what settled covers
+/// the installments in due order.
+pub fn overdue_of(
+    settled: Decimal,
+    plan: &[entity::invoice_installment::Model],
+    today: chrono::NaiveDate,
+) -> Decimal {
+    let mut left = settled;
+    let mut overdue = Decimal::ZERO;
+    for i in plan {
+        let covered = left.min(i.amount.0).max(Decimal::ZERO);
+        left -= covered;
+        if i.due_date < today {
+            overdue += i.amount.0 - covered;
+        }
+    }
+    overdue
 }
 
 /// One line of an order for [`done_share`].
@@ -138,9 +331,9 @@ pub struct LineDelivery {
     pub done: Option<Decimal>,
 }
 
-/// Share (0..=1) of an order's merchandise value that already left the order. A kit is as far
-/// as its least advanced component; non-stocked lines stay until the order is invoiced. The
-/// header discount applies to every line alike, so it cancels out of the share.
+/// Share (0..=1) of an order's merchandise value that already left the order. A kit without a
+/// share of its own is as far as its least advanced component. The header discount applies to
+/// every line alike, so it cancels out of the share.
 pub fn done_share(lines: &[LineDelivery]) -> Decimal {
     let value: Decimal = lines.iter().map(|l| l.net).sum();
     if value.is_zero() {
@@ -149,7 +342,7 @@ pub fn done_share(lines: &[LineDelivery]) -> Decimal {
     let done: Decimal = lines
         .iter()
         .map(|l| {
-            let fraction = if l.kit {
+            let fraction = if l.kit && l.done.is_none() {
                 lines
                     .iter()
                     .filter(|c| c.parent == Some(l.id))
@@ -242,6 +435,7 @@ mod tests {
             linked_company_id: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            tax_regime: entity::TaxRegime::Standard,
         }
     }
 

@@ -2,8 +2,8 @@
 //! stock and one user per role. Idempotent: does nothing when the demo company exists.
 use crate::auth::Principal;
 use crate::domain::{
-    companies, customers, items, principals, sales_reps, sales_setup, stock, suppliers, users,
-    warehouses,
+    companies, customers, items, principals, sales_reps, sales_setup, stock, suppliers, taxes,
+    users, warehouses,
 };
 use crate::error::AppResult;
 use chrono::NaiveDate;
@@ -30,6 +30,10 @@ pub const USERS: &[(&str, &str)] = &[
     ("warehouse@iberia.example", "WAREHOUSE"),
     ("purchasing@iberia.example", "PURCHASING"),
     ("buyer@acme.example", "CUSTOMER user of ACME"),
+    (
+        "accounting@iberia.example",
+        "ACCOUNTING: invoices, credit notes, payments",
+    ),
     ("admin@balkan.example", "ADMIN of BLK (sister company)"),
 ];
 
@@ -216,7 +220,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         },
     )
     .await?;
-    items::create(
+    let service = items::create(
         db,
         &admin,
         item(
@@ -257,6 +261,27 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         vec![(bolt.id, Decimal::from(10)), (nut.id, Decimal::new(1, 1))],
     )
     .await?;
+
+    // Taxes (R-TAX-1): Spanish IVA; the oil at the reduced rate.
+    let mut codes = std::collections::HashMap::new();
+    for (code, name, rate) in [
+        ("IVA21", "IVA general", 21),
+        ("IVA10", "IVA reducido", 10),
+        ("IVA4", "IVA superreducido", 4),
+        ("EXENTO", "Exento", 0),
+    ] {
+        let t = taxes::create(db, &admin, code, name, Decimal::from(rate)).await?;
+        codes.insert(code, t.id);
+    }
+    for (item_id, code) in [
+        (bolt.id, "IVA21"),
+        (nut.id, "IVA21"),
+        (kit.id, "IVA21"),
+        (oil.id, "IVA10"),
+        (service.id, "IVA21"),
+    ] {
+        taxes::set_item_tax_code(db, &admin, item_id, codes.get(code).copied()).await?;
+    }
 
     let warehouse_user = users::insert(
         db,
@@ -306,6 +331,13 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
             Role::Customer,
             None,
             Some(acme.id),
+        ),
+        (
+            "accounting@iberia.example",
+            "Alba Accounting",
+            Role::Accounting,
+            None,
+            None,
         ),
     ] {
         users::insert(

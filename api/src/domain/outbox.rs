@@ -37,10 +37,20 @@ pub enum OrderEvent {
     BackorderFulfilled,
     /// A delivery note left the warehouse.
     Shipped,
+    /// An invoice (PENDING) bills some of the order (R-INV-1).
+    Invoiced,
+    InvoicePosted,
+    InvoiceCancelled,
+    CreditNotePosted,
+    /// A payment settles invoices of the order (R-PAY-2).
+    PaymentRecorded,
+    PaymentReversed,
+    /// UNPAID / PARTIALLY_PAID / PAID / OVERPAID moved (R-ORD-17).
+    FinancialStatusChanged,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 18] = [
+    pub const ALL: [OrderEvent; 25] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -59,6 +69,13 @@ impl OrderEvent {
         OrderEvent::BackorderCancelled,
         OrderEvent::BackorderFulfilled,
         OrderEvent::Shipped,
+        OrderEvent::Invoiced,
+        OrderEvent::InvoicePosted,
+        OrderEvent::InvoiceCancelled,
+        OrderEvent::CreditNotePosted,
+        OrderEvent::PaymentRecorded,
+        OrderEvent::PaymentReversed,
+        OrderEvent::FinancialStatusChanged,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -97,6 +114,13 @@ impl OrderEvent {
             OrderEvent::BackorderCancelled => "BACKORDER_CANCELLED",
             OrderEvent::BackorderFulfilled => "BACKORDER_FULFILLED",
             OrderEvent::Shipped => "SHIPPED",
+            OrderEvent::Invoiced => "INVOICED",
+            OrderEvent::InvoicePosted => "INVOICE_POSTED",
+            OrderEvent::InvoiceCancelled => "INVOICE_CANCELLED",
+            OrderEvent::CreditNotePosted => "CREDIT_NOTE_POSTED",
+            OrderEvent::PaymentRecorded => "PAYMENT_RECORDED",
+            OrderEvent::PaymentReversed => "PAYMENT_REVERSED",
+            OrderEvent::FinancialStatusChanged => "FINANCIAL_STATUS_CHANGED",
         }
     }
 }

@@ -19,6 +19,7 @@ pub enum ApiScope {
     AgreementsWrite,
     InvoicesRead,
     EventsRead,
+    PaymentsWrite,
 }
 
 pub struct ApiToken(pub api_token::Model);

@@ -62,6 +62,10 @@ impl Customer {
     async fn credit_blocked(&self) -> bool {
         self.0.credit_blocked
     }
+    /// STANDARD, EXEMPT or REVERSE_CHARGE (R-TAX-1).
+    async fn tax_regime(&self) -> super::taxes::TaxRegime {
+        self.0.tax_regime.into()
+    }
     async fn customer_type(&self) -> CustomerType {
         self.0.customer_type.into()
     }

@@ -45,6 +45,13 @@ pub enum OrderEventKind {
     BackorderCancelled,
     BackorderFulfilled,
     Shipped,
+    Invoiced,
+    InvoicePosted,
+    InvoiceCancelled,
+    CreditNotePosted,
+    PaymentRecorded,
+    PaymentReversed,
+    FinancialStatusChanged,
 }
 
 #[derive(InputObject, Default)]

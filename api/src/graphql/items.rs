@@ -115,6 +115,17 @@ impl Item {
             .map(|d| d.description)
             .unwrap_or_else(|| self.0.name.clone()))
     }
+    /// The default tax code of its sales lines (R-TAX-1).
+    async fn tax_code(&self, ctx: &Context<'_>) -> Result<Option<super::taxes::TaxCode>> {
+        let Some(id) = self.0.tax_code_id else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)?
+            .tax_code
+            .load_one(id)
+            .await?
+            .map(super::taxes::TaxCode))
+    }
     async fn preferred_supplier(&self, ctx: &Context<'_>) -> Result<Option<Supplier>> {
         let Some(id) = self.0.preferred_supplier_id else {
             return Ok(None);

@@ -3,16 +3,18 @@
 use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
-    backorders, customers, items, orders, purchasing, receipts, reservations, sales_reps,
-    sales_setup, shipments, stock, suppliers, warehouses,
+    backorders, customers, invoices, items, orders, payments, purchasing, receipts, reservations,
+    sales_reps, sales_setup, shipments, stock, suppliers, taxes, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     backorder, backorder_assignment, bank_account, carrier, customer, customer_address,
-    delivery_date_change, freight_rate, item, item_description, kit_component, order_confirmation,
-    order_installment, outbox, payment_method, payment_term_installment, payment_term_restriction,
+    delivery_date_change, freight_rate, invoice, invoice_installment, invoice_line, item,
+    item_description, kit_component, order_confirmation, order_installment, outbox, payment,
+    payment_allocation, payment_method, payment_term_installment, payment_term_restriction,
     payment_terms, purchase_order, purchase_order_line, receipt_line, reservation, sales_order,
-    sales_order_line, sales_rep, shipment, shipment_line, stock_level, supplier, warehouse,
+    sales_order_line, sales_rep, shipment, shipment_line, stock_level, supplier, tax_code,
+    warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -98,6 +100,22 @@ loader!(PurchaseOrderLineById => purchase_order_line::Model, |s, keys| purchasin
 loader!(LinesByPurchaseOrder => Vec<purchase_order_line::Model>, |s, keys| purchasing::lines_by_pos(&s.db, keys));
 loader!(LinesByReceipt => Vec<receipt_line::Model>, |s, keys| receipts::lines_by_receipts(&s.db, keys));
 loader!(AvailabilityByItem => stock::Availability, |s, keys| stock::availability(&s.db, &s.principal, keys, None));
+loader!(TaxCodeById => tax_code::Model, |s, keys| taxes::by_ids(&s.db, keys));
+loader!(
+    /// Invoices and credit notes by id, filtered by `visibility::invoices`.
+    InvoiceById => invoice::Model,
+    |s, keys| invoices::visible_by_ids(&s.db, &s.principal, keys)
+);
+loader!(InvoicesByOrder => Vec<invoice::Model>, |s, keys| invoices::by_orders(&s.db, &s.principal, keys));
+loader!(LinesByInvoice => Vec<invoice_line::Model>, |s, keys| invoices::lines_by_invoices(&s.db, keys));
+loader!(InstallmentsByInvoice => Vec<invoice_installment::Model>, |s, keys| invoices::installments_by_invoices(&s.db, keys));
+loader!(
+    /// Payments by id, filtered by `visibility::payments`.
+    PaymentById => payment::Model,
+    |s, keys| payments::visible_by_ids(&s.db, &s.principal, keys)
+);
+loader!(AllocationsByPayment => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_payments(&s.db, keys));
+loader!(AllocationsByInvoice => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_invoices(&s.db, keys));
 
 /// All loaders of one request.
 pub struct Loaders {
@@ -136,6 +154,14 @@ pub struct Loaders {
     pub purchase_order_lines: DataLoader<LinesByPurchaseOrder>,
     pub receipt_lines: DataLoader<LinesByReceipt>,
     pub availability: DataLoader<AvailabilityByItem>,
+    pub tax_code: DataLoader<TaxCodeById>,
+    pub invoice: DataLoader<InvoiceById>,
+    pub invoices: DataLoader<InvoicesByOrder>,
+    pub invoice_lines: DataLoader<LinesByInvoice>,
+    pub invoice_installments: DataLoader<InstallmentsByInvoice>,
+    pub payment: DataLoader<PaymentById>,
+    pub payment_allocations: DataLoader<AllocationsByPayment>,
+    pub invoice_allocations: DataLoader<AllocationsByInvoice>,
 }
 
 impl Loaders {
@@ -188,7 +214,15 @@ impl Loaders {
             purchase_order_line: dl(PurchaseOrderLineById(scope.clone()), activity, delay),
             purchase_order_lines: dl(LinesByPurchaseOrder(scope.clone()), activity, delay),
             receipt_lines: dl(LinesByReceipt(scope.clone()), activity, delay),
-            availability: dl(AvailabilityByItem(scope), activity, delay),
+            availability: dl(AvailabilityByItem(scope.clone()), activity, delay),
+            tax_code: dl(TaxCodeById(scope.clone()), activity, delay),
+            invoice: dl(InvoiceById(scope.clone()), activity, delay),
+            invoices: dl(InvoicesByOrder(scope.clone()), activity, delay),
+            invoice_lines: dl(LinesByInvoice(scope.clone()), activity, delay),
+            invoice_installments: dl(InstallmentsByInvoice(scope.clone()), activity, delay),
+            payment: dl(PaymentById(scope.clone()), activity, delay),
+            payment_allocations: dl(AllocationsByPayment(scope.clone()), activity, delay),
+            invoice_allocations: dl(AllocationsByInvoice(scope), activity, delay),
         }
     }
 }

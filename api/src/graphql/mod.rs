@@ -3,12 +3,15 @@ pub mod api_tokens;
 pub mod backorders;
 pub mod companies;
 pub mod connection;
+pub mod credit;
 pub mod customers;
 pub mod events;
+pub mod invoices;
 pub mod items;
 pub mod limits;
 pub mod loaders;
 pub mod orders;
+pub mod payments;
 pub mod purchasing;
 pub mod receipts;
 pub mod reservations;
@@ -18,6 +21,7 @@ pub mod scalars;
 pub mod shipments;
 pub mod stock;
 pub mod suppliers;
+pub mod taxes;
 pub mod users;
 pub mod warehouses;
 
@@ -50,6 +54,10 @@ pub struct Query(
     purchasing::PurchasingQuery,
     receipts::ReceiptQuery,
     shipments::ShipmentQuery,
+    taxes::TaxQuery,
+    invoices::InvoiceQuery,
+    payments::PaymentQuery,
+    credit::CreditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -72,6 +80,9 @@ pub struct Mutation(
     receipts::ReceiptMutation,
     backorders::AssignmentMutation,
     shipments::ShipmentMutation,
+    taxes::TaxMutation,
+    invoices::InvoiceMutation,
+    payments::PaymentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::EventSubscription>;

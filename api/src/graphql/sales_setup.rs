@@ -22,6 +22,7 @@ pub enum DocumentType {
     Invoice,
     PurchaseOrder,
     Receipt,
+    CreditNote,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -44,6 +44,16 @@ impl Shipment {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The invoice that billed this delivery note, when the caller sees it.
+    async fn invoice(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::invoices::Invoice>> {
+        match self.0.invoice_id {
+            Some(id) => crate::graphql::invoices::load_invoice(ctx, id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 pub struct ShipmentLine(pub shipment_line::Model);

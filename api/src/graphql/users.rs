@@ -17,6 +17,7 @@ pub enum Role {
     Warehouse,
     Purchasing,
     Customer,
+    Accounting,
 }
 
 pub struct User(pub user::Model);

@@ -14,6 +14,7 @@ mod hardening;
 mod http;
 mod idempotency;
 mod introspection;
+mod invoicing;
 mod master_data;
 mod order_access;
 mod orders;

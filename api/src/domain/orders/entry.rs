@@ -198,6 +198,7 @@ pub(super) async fn defaults(
         created_by: p.key(),
         created_at: now,
         updated_at: now,
+        freight_invoiced: false,
     })
     .map(|mut m| {
         if m.currency == company_currency {

@@ -211,6 +211,10 @@ impl SalesOrderLine {
     async fn shipped_quantity(&self) -> Decimal {
         self.0.shipped_quantity.into()
     }
+    /// Stock units billed so far, never above what shipped (R-INV-1).
+    async fn invoiced_quantity(&self) -> Decimal {
+        self.0.invoiced_quantity.into()
+    }
     /// Stock held for this line (R-RES-1).
     async fn reservations(
         &self,
@@ -481,6 +485,19 @@ document_object!(SalesOrder, {
             .into_iter()
             .map(crate::graphql::shipments::Shipment)
             .collect())
+    }
+    /// Invoices and credit notes that bill it, oldest first (R-PAY-1).
+    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::invoices::Invoice>> {
+        let rows = loaders::get(ctx)?.invoices.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::invoices::Invoice)
+            .collect())
+    }
+    /// Whether the freight went onto an invoice (it is billed once).
+    async fn freight_invoiced(&self) -> bool {
+        self.0.freight_invoiced
     }
     /// What happened to the order, oldest first (R-ORD-17).
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEventEntry>> {

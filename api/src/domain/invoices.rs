@@ -1,0 +1,1345 @@
+//! Invoices and credit notes (R-INV-1, R-TAX-1, R-ORD-11).
+//!
+//! An invoice bills what shipped and was not billed yet: per order line, `invoiced_quantity`
+//! (stock units) never passes `shipped_quantity`, and a delivery note is billed by one invoice
+//! only (`shipments.invoice_id`). Every check and write happens under the lock of the billed
+//! orders, so two clients invoicing the same shipment at once bill it once. Services are billed
+//! in full once the order is confirmed (they never ship), a kit as far as its slowest component
+//! shipped, freight once per order with its first invoice.
+//!
+//! `PENDING` invoices can be re-dated or cancelled (cancelling gives the quantities back);
+//! posting numbers them gaplessly in the `INVOICE` series (R-ORD-2), fixes their due dates
+//! from the order's payment terms (R-PAY-1) and makes them immutable. A posted invoice is
+//! corrected only by a credit note: a negative invoice referencing it, posted at once in the
+//! `CREDIT_NOTE` series, which gives the credited quantities back to the orders.
+use crate::auth::{Permission, Principal, visibility};
+use crate::db;
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{Page, PageArgs, numbering, order_rows, page, payments, pricing, rows, taxes};
+use crate::error::{AppError, AppResult};
+use chrono::{Days, NaiveDate, Utc};
+use entity::{
+    Dec, DocKind, DocStatus, DocType, FinancialStatus, InvoiceKind, InvoiceLineKind, InvoiceStatus,
+    ItemKind, TaxRegime, customer, invoice, invoice_installment, invoice_line, item,
+    order_installment, payment_term_installment, sales_order, sales_order_line, shipment,
+    shipment_line,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Documents one `createInvoice` may name.
+pub const MAX_SOURCES: usize = 100;
+
+/// What `createInvoice` bills.
+pub enum Source {
+    /// These delivery notes, each not yet billed.
+    Shipments(Vec<i64>),
+    /// Everything billable on these orders.
+    Orders(Vec<i64>),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic (pure)
+
+/// One order line as billing sees it (stock units).
+#[derive(Clone, Debug)]
+pub struct LineState {
+    pub id: i64,
+    pub parent: Option<i64>,
+    pub kind: ItemKind,
+    /// (quantity + bonus) × factor.
+    pub ordered: Decimal,
+    pub shipped: Decimal,
+    pub invoiced: Decimal,
+    /// Billing delivery notes: the stock units those notes carry for this line.
+    pub offered: Option<Decimal>,
+}
+
+/// Stock units each line bills now. Stocked lines (kit components included) bill what shipped
+/// and is not billed, limited to the named delivery notes; a kit as far as its least billed
+/// component will be; a service what is not billed yet.
+pub fn billable(lines: &[LineState]) -> HashMap<i64, Decimal> {
+    let mut now: HashMap<i64, Decimal> = HashMap::new();
+    let is_component = |l: &LineState| l.parent.is_some();
+    for l in lines.iter().filter(|l| l.kind == ItemKind::Stocked) {
+        let open = (l.shipped - l.invoiced).max(Decimal::ZERO);
+        now.insert(l.id, l.offered.map_or(open, |o| o.min(open)));
+    }
+    for l in lines.iter().filter(|l| l.kind == ItemKind::Kit) {
+        let fraction = lines
+            .iter()
+            .filter(|c| c.parent == Some(l.id))
+            .map(|c| {
+                if c.ordered.is_zero() {
+                    Decimal::ONE
+                } else {
+                    ((c.invoiced + now.get(&c.id).copied().unwrap_or_default()) / c.ordered)
+                        .min(Decimal::ONE)
+                }
+            })
+            .min()
+            .unwrap_or(Decimal::ZERO);
+        let target = (l.ordered * fraction).round_dp(4);
+        now.insert(l.id, (target - l.invoiced).max(Decimal::ZERO));
+    }
+    for l in lines
+        .iter()
+        .filter(|l| l.kind == ItemKind::NonStocked && !is_component(l))
+    {
+        now.insert(l.id, (l.ordered - l.invoiced).max(Decimal::ZERO));
+    }
+    now.retain(|_, q| !q.is_zero());
+    now
+}
+
+/// The net of billing `now` more stock units of a line whose whole net is `full_net`, after
+/// `before` were billed. Cumulative rounding: the parts of a line always add up to its
+/// rounded whole, however it is split.
+pub fn part_of(full_net: Decimal, ordered: Decimal, before: Decimal, now: Decimal) -> Decimal {
+    if ordered.is_zero() {
+        return Decimal::ZERO;
+    }
+    let upto = |q: Decimal| pricing::round_money(full_net * q / ordered);
+    upto(before + now) - upto(before)
+}
+
+/// Financial status from what settles a document (payments and credits) against its total
+/// (R-PAY-5: always the sum of what is allocated).
+pub fn status_of(total: Decimal, settled: Decimal) -> FinancialStatus {
+    if settled.is_zero() && !total.is_zero() {
+        FinancialStatus::Unpaid
+    } else if settled < total {
+        FinancialStatus::PartiallyPaid
+    } else if settled == total {
+        FinancialStatus::Paid
+    } else {
+        FinancialStatus::Overpaid
+    }
+}
+
+/// Due dates of an invoice of `total`: each installment's share, the last one taking the
+/// rounding remainder so that they sum exactly to the total (R-PAY-1).
+pub fn installments(
+    total: Decimal,
+    plan: &[(NaiveDate, Decimal)],
+) -> Vec<(NaiveDate, Decimal, Decimal)> {
+    let mut out = Vec::with_capacity(plan.len());
+    let mut left = total;
+    for (i, (due, pct)) in plan.iter().enumerate() {
+        let amount = if i + 1 == plan.len() {
+            left
+        } else {
+            pricing::round_money(total * pct / Decimal::ONE_HUNDRED)
+        };
+        left -= amount;
+        out.push((*due, *pct, amount));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating, changing and posting
+
+/// `createInvoice`: bills the named delivery notes or orders (R-INV-1). One invoice bills one
+/// customer's orders, in one currency and of one order rep, to the customer that pays them
+/// (the group under invoice-to-group, R-ORD-11).
+pub async fn create(
+    db: &DatabaseConnection,
+    p: &Principal,
+    source: Source,
+    invoice_date: Option<NaiveDate>,
+) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ManageInvoices)?;
+    let (field, ids) = match &source {
+        Source::Shipments(ids) => ("shipmentIds", ids),
+        Source::Orders(ids) => ("orderIds", ids),
+    };
+    if ids.is_empty() || ids.len() > MAX_SOURCES {
+        return Err(AppError::validation(
+            field,
+            format!("name 1 to {MAX_SOURCES} documents"),
+        ));
+    }
+    let mut ids: Vec<i64> = ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    let tx = db::write_tx(db).await?;
+
+    // Which orders, and which of their delivery notes this invoice bills.
+    let order_ids: Vec<i64> = match &source {
+        Source::Shipments(_) => {
+            let notes = shipment::Entity::find()
+                .filter(shipment::Column::Id.is_in(ids.clone()))
+                .filter(visibility::shipments(p))
+                .all(&*tx)
+                .await?;
+            if notes.len() != ids.len() {
+                return Err(AppError::validation(field, "no such delivery note"));
+            }
+            notes
+                .iter()
+                .map(|n| n.order_id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        }
+        Source::Orders(_) => ids.clone(),
+    };
+    let orders = lock_orders(&tx, p, &order_ids).await?;
+    if orders.len() != order_ids.len() {
+        return Err(AppError::validation(field, "no such sales order"));
+    }
+    let notes: Vec<shipment::Model> = shipment::Entity::find()
+        .filter(shipment::Column::OrderId.is_in(order_ids.clone()))
+        .order_by_asc(shipment::Column::Id)
+        .all(&*tx)
+        .await?;
+    let notes: Vec<shipment::Model> = match &source {
+        Source::Shipments(_) => {
+            let named: Vec<shipment::Model> =
+                notes.into_iter().filter(|n| ids.contains(&n.id)).collect();
+            if let Some(done) = named.iter().find(|n| n.invoice_id.is_some()) {
+                return Err(AppError::Conflict(format!(
+                    "delivery note {}-{} is already invoiced",
+                    done.series, done.number
+                )));
+            }
+            named
+        }
+        Source::Orders(_) => notes
+            .into_iter()
+            .filter(|n| n.invoice_id.is_none())
+            .collect(),
+    };
+
+    let head = check_group(&tx, &orders).await?;
+    let lines = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.is_in(order_ids.clone()))
+        .order_by_asc(sales_order_line::Column::OrderId)
+        .order_by_asc(sales_order_line::Column::Position)
+        .all(&*tx)
+        .await?;
+    let items = items_of(&*tx, lines.iter().map(|l| l.item_id)).await?;
+    let rates = tax_rates(&*tx, &items).await?;
+    let offered: Option<HashMap<i64, Decimal>> = match &source {
+        Source::Shipments(_) => {
+            let note_ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
+            let mut per_line: HashMap<i64, Decimal> = HashMap::new();
+            for l in shipment_line::Entity::find()
+                .filter(shipment_line::Column::ShipmentId.is_in(note_ids))
+                .all(&*tx)
+                .await?
+            {
+                *per_line.entry(l.order_line_id).or_default() += l.quantity.0;
+            }
+            Some(per_line)
+        }
+        Source::Orders(_) => None,
+    };
+
+    let states: Vec<LineState> = lines
+        .iter()
+        .map(|l| {
+            let it = items.get(&l.item_id).ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "item {} of line {} vanished",
+                    l.item_id,
+                    l.id
+                ))
+            })?;
+            Ok(LineState {
+                id: l.id,
+                parent: l.parent_line_id,
+                kind: it.kind,
+                ordered: (l.quantity.0 + l.bonus_quantity.0) * it.sales_unit_factor.0,
+                shipped: l.shipped_quantity.0,
+                invoiced: l.invoiced_quantity.0,
+                offered: offered
+                    .as_ref()
+                    .map(|o| o.get(&l.id).copied().unwrap_or_default()),
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    let now = billable(&states);
+
+    let by_id: HashMap<i64, &sales_order::Model> = orders.iter().map(|o| (o.id, o)).collect();
+    let mut drafts: Vec<invoice_line::ActiveModel> = Vec::new();
+    let mut billed_lines: Vec<(&sales_order_line::Model, Decimal)> = Vec::new();
+    for (l, s) in lines.iter().zip(states.iter()) {
+        let Some(q) = now.get(&l.id).copied() else {
+            continue;
+        };
+        billed_lines.push((l, q));
+        if l.parent_line_id.is_some() && l.unit_price.is_zero() {
+            continue; // a kit component moves stock; its kit carries the value (R-ITEM-1)
+        }
+        let order = by_id[&l.order_id];
+        let it = &items[&l.item_id];
+        let full_net = pricing::LineFigures::money_of(l).net()
+            * (Decimal::ONE_HUNDRED - order.header_discount_percent.0)
+            / Decimal::ONE_HUNDRED;
+        let net = part_of(full_net, s.ordered, s.invoiced, q);
+        let code = it.tax_code_id.and_then(|id| rates.get(&id));
+        let rate = taxes::effective_rate(head.regime, code.map(|c| c.1));
+        drafts.push(invoice_line::ActiveModel {
+            company_id: Set(order.company_id),
+            order_id: Set(order.id),
+            order_line_id: Set(Some(l.id)),
+            item_id: Set(Some(l.item_id)),
+            kind: Set(InvoiceLineKind::Item),
+            description: Set(l.description.clone()),
+            quantity: Set(Dec((l.quantity.0 * q / s.ordered).round_dp(4))),
+            stock_quantity: Set(Dec(q)),
+            unit_price: Set(l.unit_price),
+            discount_percent: Set(l.discount_percent),
+            header_discount_percent: Set(order.header_discount_percent),
+            net_amount: Set(Dec(net)),
+            tax_code: Set(code.map(|c| c.0.clone())),
+            tax_rate: Set(Dec(rate)),
+            tax_amount: Set(Dec(taxes::line_tax(net, rate))),
+            exchange_rate: Set(order.exchange_rate),
+            ..Default::default()
+        });
+    }
+    // Freight, once per order, at the highest rate of that order's goods on this invoice.
+    let mut freight_orders = Vec::new();
+    for o in &orders {
+        if o.freight_invoiced || o.freight_amount.is_zero() {
+            continue;
+        }
+        let billed_here = drafts.iter().any(|d| d.order_id.as_ref() == &o.id);
+        if !billed_here {
+            continue;
+        }
+        let rate = drafts
+            .iter()
+            .filter(|d| d.order_id.as_ref() == &o.id)
+            .map(|d| d.tax_rate.as_ref().0)
+            .max()
+            .unwrap_or_default();
+        freight_orders.push(o.id);
+        drafts.push(invoice_line::ActiveModel {
+            company_id: Set(o.company_id),
+            order_id: Set(o.id),
+            order_line_id: Set(None),
+            item_id: Set(None),
+            kind: Set(InvoiceLineKind::Freight),
+            description: Set("Freight".into()),
+            quantity: Set(Dec(Decimal::ONE)),
+            stock_quantity: Set(Dec::ZERO),
+            unit_price: Set(o.freight_amount),
+            discount_percent: Set(Dec::ZERO),
+            header_discount_percent: Set(Dec::ZERO),
+            net_amount: Set(o.freight_amount),
+            tax_code: Set(None),
+            tax_rate: Set(Dec(rate)),
+            tax_amount: Set(Dec(taxes::line_tax(o.freight_amount.0, rate))),
+            exchange_rate: Set(o.exchange_rate),
+            ..Default::default()
+        });
+    }
+    if billed_lines.is_empty() && freight_orders.is_empty() {
+        return Err(AppError::InvalidState(
+            "nothing left to invoice: every shipped quantity is billed (R-INV-1)".into(),
+        ));
+    }
+
+    let date = invoice_date.unwrap_or_else(|| Utc::now().date_naive());
+    let created = Utc::now();
+    let totals = Totals::of(drafts.iter().map(|d| {
+        (
+            d.net_amount.as_ref().0,
+            d.tax_amount.as_ref().0,
+            d.exchange_rate.as_ref().0,
+        )
+    }));
+    let inv = invoice::ActiveModel {
+        company_id: Set(p.company_id),
+        kind: Set(InvoiceKind::Invoice),
+        status: Set(InvoiceStatus::Pending),
+        customer_id: Set(head.billed_customer),
+        order_customer_id: Set(head.order_customer),
+        sales_rep_id: Set(head.rep),
+        credit_of_id: Set(None),
+        series: Set(None),
+        number: Set(None),
+        currency: Set(head.currency.clone()),
+        invoice_date: Set(date),
+        tax_regime: Set(head.regime),
+        legal_note: Set(taxes::legal_note(head.regime).map(str::to_owned)),
+        financial_status: Set(FinancialStatus::Unpaid),
+        paid_amount: Set(Dec::ZERO),
+        company_paid_amount: Set(Dec::ZERO),
+        credited_amount: Set(Dec::ZERO),
+        version: Set(1),
+        created_by: Set(p.key()),
+        created_at: Set(created),
+        updated_at: Set(created),
+        posted_by: Set(None),
+        posted_at: Set(None),
+        ..totals.active()
+    }
+    .insert(&*tx)
+    .await?;
+    for (i, d) in drafts.iter_mut().enumerate() {
+        d.invoice_id = Set(inv.id);
+        d.position = Set(i as i64 + 1);
+    }
+    invoice_line::Entity::insert_many(drafts)
+        .exec_without_returning(&*tx)
+        .await?;
+    for (l, q) in &billed_lines {
+        add_invoiced(&tx, l.id, l.invoiced_quantity.0 + q).await?;
+    }
+    if !notes.is_empty() {
+        shipment::Entity::update_many()
+            .col_expr(shipment::Column::InvoiceId, Expr::value(inv.id))
+            .filter(shipment::Column::Id.is_in(notes.iter().map(|n| n.id)))
+            .exec(&*tx)
+            .await?;
+    }
+    set_freight_invoiced(&tx, &freight_orders, true).await?;
+    for o in &orders {
+        order_rows::record_event(
+            &*tx,
+            o,
+            OrderEvent::Invoiced,
+            Some(json!({"invoiceId": inv.id, "status": "PENDING"})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(inv)
+}
+
+/// Moves the invoice date of a PENDING invoice.
+pub async fn update(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i64,
+    invoice_date: NaiveDate,
+) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ManageInvoices)?;
+    let tx = db::write_tx(db).await?;
+    let inv = lock(&tx, p, id).await?;
+    pending(&inv, "changed")?;
+    let mut am = inv.into_active_model();
+    am.invoice_date = Set(invoice_date);
+    am.version = Set(am.version.as_ref() + 1);
+    am.updated_at = Set(Utc::now());
+    let saved = am.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Cancels a PENDING invoice: its quantities, delivery notes and freight become billable again.
+pub async fn cancel(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ManageInvoices)?;
+    let tx = db::write_tx(db).await?;
+    let inv = lock(&tx, p, id).await?;
+    pending(&inv, "cancelled")?;
+    let lines = lines_of(&*tx, inv.id).await?;
+    let orders = lock_orders(&tx, p, &order_ids_of(&lines)).await?;
+    give_back(&tx, &lines, Decimal::ONE).await?;
+    shipment::Entity::update_many()
+        .col_expr(
+            shipment::Column::InvoiceId,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(shipment::Column::InvoiceId.eq(inv.id))
+        .exec(&*tx)
+        .await?;
+    let mut am = inv.into_active_model();
+    am.status = Set(InvoiceStatus::Cancelled);
+    am.version = Set(am.version.as_ref() + 1);
+    am.updated_at = Set(Utc::now());
+    let saved = am.update(&*tx).await?;
+    for o in &orders {
+        order_rows::record_event(
+            &*tx,
+            o,
+            OrderEvent::InvoiceCancelled,
+            Some(json!({"invoiceId": saved.id})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// `postInvoice`: numbers a PENDING invoice in the `INVOICE` series of its first order
+/// (gapless, R-ORD-2), fixes its due dates (R-PAY-1) and makes it immutable (R-INV-1).
+pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ManageInvoices)?;
+    let tx = db::write_tx(db).await?;
+    let inv = lock(&tx, p, id).await?;
+    pending(&inv, "posted")?;
+    let lines = lines_of(&*tx, inv.id).await?;
+    let order_ids = order_ids_of(&lines);
+    let orders = sales_order::Entity::find()
+        .filter(sales_order::Column::Id.is_in(order_ids))
+        .order_by_asc(sales_order::Column::Id)
+        .all(&*tx)
+        .await?;
+    let first = orders
+        .first()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} bills no order", inv.id)))?;
+    let plan = due_plan(&*tx, first, inv.invoice_date).await?;
+    invoice_installment::Entity::insert_many(
+        installments(inv.total_amount.0, &plan)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (due, pct, amount))| invoice_installment::ActiveModel {
+                invoice_id: Set(inv.id),
+                position: Set(i as i64 + 1),
+                due_date: Set(due),
+                percent: Set(Dec(pct)),
+                amount: Set(Dec(amount)),
+                ..Default::default()
+            }),
+    )
+    .exec_without_returning(&*tx)
+    .await?;
+    let series = first.series.clone();
+    let now = Utc::now();
+    let mut am = inv.into_active_model();
+    am.status = Set(InvoiceStatus::Posted);
+    am.series = Set(Some(series.clone()));
+    am.posted_by = Set(Some(p.key()));
+    am.posted_at = Set(Some(now));
+    am.version = Set(am.version.as_ref() + 1);
+    am.updated_at = Set(now);
+    // The number last, so the series row is locked for as short a time as possible.
+    am.number = Set(Some(
+        numbering::next(&tx, first.company_id, &series, DocType::Invoice).await?,
+    ));
+    let saved = am.update(&*tx).await?;
+    for o in &orders {
+        order_rows::record_event(
+            &*tx,
+            o,
+            OrderEvent::InvoicePosted,
+            Some(json!({"invoiceId": saved.id, "number": number_of(&saved)})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// One credited line: an invoice line and the charged quantity taken back (all when `None`).
+pub struct CreditLine {
+    pub invoice_line_id: i64,
+    pub quantity: Option<Decimal>,
+}
+
+/// `createCreditNote`: a negative invoice referencing a POSTED one, posted at once in the
+/// `CREDIT_NOTE` series. Never credits more than the invoice billed less what earlier credit
+/// notes took back; the quantities become billable again (R-INV-1).
+pub async fn credit(
+    db: &DatabaseConnection,
+    p: &Principal,
+    invoice_id: i64,
+    lines: Option<Vec<CreditLine>>,
+) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ManageInvoices)?;
+    if lines
+        .as_ref()
+        .is_some_and(|l| l.is_empty() || l.len() > 1000)
+    {
+        return Err(AppError::validation("lines", "name 1 to 1000 lines"));
+    }
+    let tx = db::write_tx(db).await?;
+    let original = lock(&tx, p, invoice_id).await?;
+    if original.kind != InvoiceKind::Invoice || original.status != InvoiceStatus::Posted {
+        return Err(AppError::InvalidState(
+            "only a POSTED invoice can be credited (R-INV-1)".into(),
+        ));
+    }
+    let billed = lines_of(&*tx, original.id).await?;
+    // What earlier credit notes already took back, per invoice line (by order line/freight).
+    let earlier: Vec<invoice_line::Model> = invoice_line::Entity::find()
+        .filter(
+            invoice_line::Column::InvoiceId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(invoice::Column::Id)
+                    .from(invoice::Entity)
+                    .and_where(invoice::Column::CreditOfId.eq(original.id))
+                    .to_owned(),
+            ),
+        )
+        .all(&*tx)
+        .await?;
+    let key = |l: &invoice_line::Model| (l.order_id, l.order_line_id, l.kind);
+    let mut credited: HashMap<(i64, Option<i64>, InvoiceLineKind), (Decimal, Decimal)> =
+        HashMap::new();
+    for l in &earlier {
+        let e = credited.entry(key(l)).or_default();
+        e.0 -= l.quantity.0;
+        e.1 -= l.net_amount.0;
+    }
+    let wanted: Vec<(usize, &invoice_line::Model, Option<Decimal>)> = match &lines {
+        None => billed
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i, l, None))
+            .collect(),
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let l = billed
+                    .iter()
+                    .find(|l| l.id == c.invoice_line_id)
+                    .ok_or_else(|| {
+                        AppError::validation(
+                            format!("lines.{i}.invoiceLineId"),
+                            "no such line on this invoice",
+                        )
+                    })?;
+                if let Some(q) = c.quantity {
+                    crate::domain::validate::positive(&format!("lines.{i}.quantity"), q)?;
+                }
+                Ok((i, l, c.quantity))
+            })
+            .collect::<AppResult<_>>()?,
+    };
+    let mut drafts = Vec::new();
+    let mut returned: Vec<(invoice_line::Model, Decimal)> = Vec::new();
+    for (i, l, q) in wanted {
+        let (q_done, net_done) = credited.get(&key(l)).copied().unwrap_or_default();
+        let left = l.quantity.0 - q_done;
+        let q = q.unwrap_or(left);
+        if q > left {
+            return Err(AppError::validation(
+                format!("lines.{i}.quantity"),
+                format!("{left} of this line is left to credit"),
+            ));
+        }
+        if q.is_zero() {
+            continue;
+        }
+        // Cumulative rounding, as when billing: the credits of a line add up to its net.
+        let net = if l.quantity.is_zero() {
+            l.net_amount.0 - net_done
+        } else {
+            part_of(l.net_amount.0, l.quantity.0, q_done, q)
+        };
+        let stock = if l.quantity.is_zero() {
+            Decimal::ZERO
+        } else {
+            (l.stock_quantity.0 * q / l.quantity.0).round_dp(4)
+        };
+        let e = credited.entry(key(l)).or_default();
+        e.0 += q;
+        e.1 += net;
+        returned.push((l.clone(), stock));
+        drafts.push(invoice_line::ActiveModel {
+            company_id: Set(l.company_id),
+            order_id: Set(l.order_id),
+            order_line_id: Set(l.order_line_id),
+            item_id: Set(l.item_id),
+            kind: Set(l.kind),
+            description: Set(l.description.clone()),
+            quantity: Set(Dec(-q)),
+            stock_quantity: Set(Dec(-stock)),
+            unit_price: Set(l.unit_price),
+            discount_percent: Set(l.discount_percent),
+            header_discount_percent: Set(l.header_discount_percent),
+            net_amount: Set(Dec(-net)),
+            tax_code: Set(l.tax_code.clone()),
+            tax_rate: Set(l.tax_rate),
+            tax_amount: Set(Dec(-taxes::line_tax(net, l.tax_rate.0))),
+            exchange_rate: Set(l.exchange_rate),
+            ..Default::default()
+        });
+    }
+    if drafts.is_empty() {
+        return Err(AppError::InvalidState(
+            "nothing left to credit on this invoice".into(),
+        ));
+    }
+    let orders = lock_orders(&tx, p, &order_ids_of(&billed)).await?;
+    let totals = Totals::of(drafts.iter().map(|d| {
+        (
+            d.net_amount.as_ref().0,
+            d.tax_amount.as_ref().0,
+            d.exchange_rate.as_ref().0,
+        )
+    }));
+    let now = Utc::now();
+    let series = original.series.clone().unwrap_or_default();
+    let mut note = invoice::ActiveModel {
+        company_id: Set(original.company_id),
+        kind: Set(InvoiceKind::CreditNote),
+        status: Set(InvoiceStatus::Posted),
+        customer_id: Set(original.customer_id),
+        order_customer_id: Set(original.order_customer_id),
+        sales_rep_id: Set(original.sales_rep_id),
+        credit_of_id: Set(Some(original.id)),
+        series: Set(Some(series.clone())),
+        number: Set(None),
+        currency: Set(original.currency.clone()),
+        invoice_date: Set(now.date_naive()),
+        tax_regime: Set(original.tax_regime),
+        legal_note: Set(original.legal_note.clone()),
+        financial_status: Set(FinancialStatus::Paid),
+        paid_amount: Set(Dec::ZERO),
+        company_paid_amount: Set(Dec::ZERO),
+        credited_amount: Set(Dec::ZERO),
+        version: Set(1),
+        created_by: Set(p.key()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        posted_by: Set(Some(p.key())),
+        posted_at: Set(Some(now)),
+        ..totals.active()
+    }
+    .insert(&*tx)
+    .await?;
+    for (i, d) in drafts.iter_mut().enumerate() {
+        d.invoice_id = Set(note.id);
+        d.position = Set(i as i64 + 1);
+    }
+    invoice_line::Entity::insert_many(drafts)
+        .exec_without_returning(&*tx)
+        .await?;
+    // The quantities go back to their order lines; credited freight is billable again.
+    for (l, stock) in &returned {
+        if let Some(line_id) = l.order_line_id {
+            let current = sales_order_line::Entity::find_by_id(line_id)
+                .one(&*tx)
+                .await?
+                .ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!("order line {line_id} vanished"))
+                })?;
+            add_invoiced(
+                &tx,
+                line_id,
+                (current.invoiced_quantity.0 - stock).max(Decimal::ZERO),
+            )
+            .await?;
+            give_back_components(&tx, line_id, l, *stock).await?;
+        }
+    }
+    let freight_back: Vec<i64> = returned
+        .iter()
+        .filter(|(l, _)| l.kind == InvoiceLineKind::Freight)
+        .map(|(l, _)| l.order_id)
+        .collect();
+    set_freight_invoiced(&tx, &freight_back, false).await?;
+    let credit_total = -totals.total;
+    let mut orig = original.clone().into_active_model();
+    orig.credited_amount = Set(Dec(original.credited_amount.0 + credit_total));
+    orig.financial_status = Set(status_of(
+        original.total_amount.0,
+        original.paid_amount.0 + original.credited_amount.0 + credit_total,
+    ));
+    orig.version = Set(original.version + 1);
+    orig.updated_at = Set(now);
+    let orig = orig.update(&*tx).await?;
+    note.number = Some(numbering::next(&tx, note.company_id, &series, DocType::CreditNote).await?);
+    let note = note.into_active_model().reset_all().update(&*tx).await?;
+    for o in orders {
+        let payload =
+            json!({"invoiceId": orig.id, "creditNoteId": note.id, "number": number_of(&note)});
+        payments::refresh_order(&tx, o, vec![(OrderEvent::CreditNotePosted, Some(payload))])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(note)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+pub struct ListFilter {
+    pub customer_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub status: Option<InvoiceStatus>,
+    pub kind: Option<InvoiceKind>,
+    pub financial_status: Option<FinancialStatus>,
+}
+
+pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
+    visibility::require(p, Permission::ReadInvoices)?;
+    invoice::Entity::find_by_id(id)
+        .filter(visibility::invoices(p))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("invoice"))
+}
+
+/// Invoices and credit notes the caller sees, newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    p: &Principal,
+    f: &ListFilter,
+    args: &PageArgs,
+) -> AppResult<Page<invoice::Model>> {
+    visibility::require(p, Permission::ReadInvoices)?;
+    let mut q = invoice::Entity::find().filter(visibility::invoices(p));
+    if let Some(c) = f.customer_id {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(invoice::Column::CustomerId.eq(c))
+                .add(invoice::Column::OrderCustomerId.eq(c)),
+        );
+    }
+    if let Some(o) = f.order_id {
+        q = q.filter(
+            invoice::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(invoice_line::Column::InvoiceId)
+                    .from(invoice_line::Entity)
+                    .and_where(invoice_line::Column::OrderId.eq(o))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(s) = f.status {
+        q = q.filter(invoice::Column::Status.eq(s));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(invoice::Column::Kind.eq(k));
+    }
+    if let Some(s) = f.financial_status {
+        q = q.filter(invoice::Column::FinancialStatus.eq(s));
+    }
+    page::fetch_newest_first(db, q, invoice::Column::Id, args).await
+}
+
+/// Invoices by id among those `p` sees (loaders).
+pub async fn visible_by_ids(
+    db: &DatabaseConnection,
+    p: &Principal,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, invoice::Model>> {
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::Id.is_in(ids.to_vec()))
+        .filter(visibility::invoices(p))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect())
+}
+
+/// Visible invoices of each order, oldest first (a batched nested field).
+pub async fn by_orders(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<invoice::Model>>> {
+    let pairs: Vec<(i64, i64)> = invoice_line::Entity::find()
+        .select_only()
+        .column(invoice_line::Column::OrderId)
+        .column(invoice_line::Column::InvoiceId)
+        .filter(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let invoices = visible_by_ids(
+        db,
+        p,
+        &pairs
+            .iter()
+            .map(|(_, i)| *i)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let mut out: HashMap<i64, Vec<invoice::Model>> = HashMap::new();
+    for (o, i) in pairs {
+        if let Some(inv) = invoices.get(&i) {
+            out.entry(o).or_default().push(inv.clone());
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|i| i.id);
+    }
+    Ok(out)
+}
+
+pub async fn lines_by_invoices(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<invoice_line::Model>>> {
+    rows::children::<invoice_line::Entity, _>(
+        db,
+        invoice_line::Column::InvoiceId,
+        ids,
+        invoice_line::Column::Position,
+        |l| l.invoice_id,
+    )
+    .await
+}
+
+pub async fn installments_by_invoices(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
+    rows::children::<invoice_installment::Entity, _>(
+        db,
+        invoice_installment::Column::InvoiceId,
+        ids,
+        invoice_installment::Column::Position,
+        |l| l.invoice_id,
+    )
+    .await
+}
+
+pub fn number_of(inv: &invoice::Model) -> Option<String> {
+    Some(format!("{}-{}", inv.series.as_deref()?, inv.number?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// Document totals from (net, tax, order rate) lines, in both currencies (R-ORD-7).
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub base: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub company_base: Decimal,
+    pub company_tax: Decimal,
+}
+
+impl Totals {
+    fn of(lines: impl Iterator<Item = (Decimal, Decimal, Decimal)>) -> Totals {
+        let mut t = Totals::default();
+        for (net, tax, rate) in lines {
+            t.base += net;
+            t.tax += tax;
+            t.company_base += pricing::round_money(net * rate);
+            t.company_tax += pricing::round_money(tax * rate);
+        }
+        t.total = t.base + t.tax;
+        t
+    }
+
+    fn active(&self) -> invoice::ActiveModel {
+        invoice::ActiveModel {
+            tax_base: Set(Dec(self.base)),
+            tax_amount: Set(Dec(self.tax)),
+            total_amount: Set(Dec(self.total)),
+            company_tax_base: Set(Dec(self.company_base)),
+            company_tax_amount: Set(Dec(self.company_tax)),
+            company_total_amount: Set(Dec(self.company_base + self.company_tax)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The header an invoice of these orders gets, or VALIDATION when they cannot share one.
+struct Head {
+    billed_customer: i64,
+    order_customer: i64,
+    rep: Option<i64>,
+    currency: String,
+    regime: TaxRegime,
+}
+
+async fn check_group(tx: &DatabaseTransaction, orders: &[sales_order::Model]) -> AppResult<Head> {
+    for o in orders {
+        if o.kind != DocKind::Order
+            || !matches!(
+                o.status,
+                DocStatus::Confirmed | DocStatus::PartiallyShipped | DocStatus::Shipped
+            )
+        {
+            return Err(AppError::InvalidState(format!(
+                "order {}-{} is {:?}: only confirmed or shipped orders are invoiced",
+                o.series, o.number, o.status
+            )));
+        }
+        if o.credit_hold {
+            return Err(AppError::CreditHold(format!(
+                "order {}-{} is on credit hold: it cannot be invoiced until the hold is released \
+                 (R-ORD-9)",
+                o.series, o.number
+            )));
+        }
+    }
+    let first = &orders[0];
+    if orders.iter().any(|o| {
+        o.customer_id != first.customer_id
+            || o.currency != first.currency
+            || o.sales_rep_id != first.sales_rep_id
+    }) {
+        return Err(AppError::validation(
+            "orderIds",
+            "one invoice bills the orders of one customer, in one currency and of one order rep",
+        ));
+    }
+    let c = customer::Entity::find_by_id(first.customer_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("customer of order {} vanished", first.id))
+        })?;
+    if orders
+        .iter()
+        .any(|o| o.invoice_to_group != first.invoice_to_group)
+    {
+        return Err(AppError::validation(
+            "orderIds",
+            "orders billed to the group and to the customer go on separate invoices (R-ORD-11)",
+        ));
+    }
+    let billed = match (first.invoice_to_group, c.group_customer_id) {
+        (true, Some(group)) => customer::Entity::find_by_id(group)
+            .one(tx)
+            .await?
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("group customer {group} vanished"))
+            })?,
+        _ => c.clone(),
+    };
+    Ok(Head {
+        billed_customer: billed.id,
+        order_customer: c.id,
+        rep: first.sales_rep_id,
+        currency: first.currency.clone(),
+        regime: billed.tax_regime,
+    })
+}
+
+/// Locks the orders `ids` the caller sees, in id order (no deadlock between two billers).
+async fn lock_orders(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    ids: &[i64],
+) -> AppResult<Vec<sales_order::Model>> {
+    let mut q = sales_order::Entity::find()
+        .filter(sales_order::Column::Id.is_in(ids.to_vec()))
+        .filter(visibility::sales_orders(p))
+        .order_by_asc(sales_order::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.all(tx).await?)
+}
+
+/// Loads and locks an invoice the caller sees.
+pub(crate) async fn lock(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    id: i64,
+) -> AppResult<invoice::Model> {
+    let mut q = invoice::Entity::find_by_id(id).filter(visibility::invoices(p));
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(tx).await?.ok_or(AppError::NotFound("invoice"))
+}
+
+fn pending(inv: &invoice::Model, what: &str) -> AppResult<()> {
+    if inv.status != InvoiceStatus::Pending {
+        return Err(AppError::InvalidState(format!(
+            "a {:?} invoice cannot be {what}: a posted invoice is corrected by a credit note \
+             (R-INV-1)",
+            inv.status
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) async fn lines_of<C: ConnectionTrait>(
+    db: &C,
+    invoice_id: i64,
+) -> AppResult<Vec<invoice_line::Model>> {
+    Ok(invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.eq(invoice_id))
+        .order_by_asc(invoice_line::Column::Position)
+        .all(db)
+        .await?)
+}
+
+/// Distinct invoices of these lines.
+pub(crate) fn invoice_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|l| l.invoice_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+pub(crate) fn order_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|l| l.order_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+async fn items_of<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, item::Model>> {
+    let ids: BTreeSet<i64> = ids.collect();
+    Ok(item::Entity::find()
+        .filter(item::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect())
+}
+
+/// (code, rate) of the items' tax codes, by tax code id.
+async fn tax_rates<C: ConnectionTrait>(
+    db: &C,
+    items: &HashMap<i64, item::Model>,
+) -> AppResult<HashMap<i64, (String, Decimal)>> {
+    let ids: Vec<i64> = items
+        .values()
+        .filter_map(|i| i.tax_code_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Ok(taxes::by_ids(db, &ids)
+        .await?
+        .into_values()
+        .map(|t| (t.id, (t.code, t.rate.0)))
+        .collect())
+}
+
+async fn add_invoiced(tx: &DatabaseTransaction, line_id: i64, invoiced: Decimal) -> AppResult<()> {
+    sales_order_line::Entity::update_many()
+        .col_expr(
+            sales_order_line::Column::InvoicedQuantity,
+            Expr::value(Dec(invoiced)),
+        )
+        .filter(sales_order_line::Column::Id.eq(line_id))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+async fn set_freight_invoiced(
+    tx: &DatabaseTransaction,
+    order_ids: &[i64],
+    invoiced: bool,
+) -> AppResult<()> {
+    if order_ids.is_empty() {
+        return Ok(());
+    }
+    sales_order::Entity::update_many()
+        .col_expr(sales_order::Column::FreightInvoiced, Expr::value(invoiced))
+        .filter(sales_order::Column::Id.is_in(order_ids.to_vec()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Gives back `share` of what `lines` billed to their order lines (cancelling an invoice).
+async fn give_back(
+    tx: &DatabaseTransaction,
+    lines: &[invoice_line::Model],
+    share: Decimal,
+) -> AppResult<()> {
+    for l in lines {
+        match l.order_line_id {
+            Some(line_id) => {
+                let stock = (l.stock_quantity.0 * share).round_dp(4);
+                let current = sales_order_line::Entity::find_by_id(line_id)
+                    .one(tx)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::internal(anyhow::anyhow!("order line {line_id} vanished"))
+                    })?;
+                add_invoiced(
+                    tx,
+                    line_id,
+                    (current.invoiced_quantity.0 - stock).max(Decimal::ZERO),
+                )
+                .await?;
+                give_back_components(tx, line_id, l, stock).await?;
+            }
+            None => set_freight_invoiced(tx, &[l.order_id], false).await?,
+        }
+    }
+    Ok(())
+}
+
+/// A kit's components were billed along with it (they have no invoice line): when the kit's
+/// billing goes back, theirs goes back in the same proportion.
+async fn give_back_components(
+    tx: &DatabaseTransaction,
+    kit_line_id: i64,
+    billed: &invoice_line::Model,
+    stock: Decimal,
+) -> AppResult<()> {
+    let components = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::ParentLineId.eq(kit_line_id))
+        .all(tx)
+        .await?;
+    if components.is_empty() || billed.stock_quantity.is_zero() {
+        return Ok(());
+    }
+    let kit = sales_order_line::Entity::find_by_id(kit_line_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("kit line {kit_line_id} vanished")))?;
+    let kit_ordered = kit.quantity.0 + kit.bonus_quantity.0;
+    if kit_ordered.is_zero() {
+        return Ok(());
+    }
+    let items = items_of(tx, components.iter().map(|c| c.item_id)).await?;
+    let kit_factor = items_of(tx, std::iter::once(kit.item_id))
+        .await?
+        .get(&kit.item_id)
+        .map_or(Decimal::ONE, |i| i.sales_unit_factor.0);
+    let fraction = stock / (kit_ordered * kit_factor);
+    for c in components {
+        let factor = items
+            .get(&c.item_id)
+            .map_or(Decimal::ONE, |i| i.sales_unit_factor.0);
+        let c_stock = ((c.quantity.0 + c.bonus_quantity.0) * factor * fraction).round_dp(4);
+        add_invoiced(
+            tx,
+            c.id,
+            (c.invoiced_quantity.0 - c_stock).max(Decimal::ZERO),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Due dates from the first order's terms: its own installments (`PER`), or the terms'
+/// installments counted from the invoice date; one installment due at once without terms.
+async fn due_plan<C: ConnectionTrait>(
+    db: &C,
+    order: &sales_order::Model,
+    invoice_date: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, Decimal)>> {
+    let own: Vec<order_installment::Model> = order_installment::Entity::find()
+        .filter(order_installment::Column::OrderId.eq(order.id))
+        .order_by_asc(order_installment::Column::DueDate)
+        .all(db)
+        .await?;
+    if !own.is_empty() {
+        return Ok(own.into_iter().map(|i| (i.due_date, i.percent.0)).collect());
+    }
+    if let Some(terms) = order.payment_terms_id {
+        let plan: Vec<payment_term_installment::Model> = payment_term_installment::Entity::find()
+            .filter(payment_term_installment::Column::PaymentTermsId.eq(terms))
+            .order_by_asc(payment_term_installment::Column::Days)
+            .all(db)
+            .await?;
+        if !plan.is_empty() {
+            return Ok(plan
+                .into_iter()
+                .map(|i| {
+                    (
+                        invoice_date
+                            .checked_add_days(Days::new(i.days.max(0) as u64))
+                            .unwrap_or(invoice_date),
+                        i.percent.0,
+                    )
+                })
+                .collect());
+        }
+    }
+    Ok(vec![(invoice_date, Decimal::ONE_HUNDRED)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn line(id: i64, parent: Option<i64>, kind: ItemKind, o: &str, s: &str, i: &str) -> LineState {
+        LineState {
+            id,
+            parent,
+            kind,
+            ordered: d(o),
+            shipped: d(s),
+            invoiced: d(i),
+            offered: None,
+        }
+    }
+
+    #[test]
+    fn only_what_shipped_and_is_not_billed_is_billed_r_inv_1() {
+        let lines = [
+            line(1, None, ItemKind::Stocked, "160", "100", "40"),
+            line(2, None, ItemKind::Stocked, "10", "10", "10"),
+            line(3, None, ItemKind::NonStocked, "1", "0", "0"),
+        ];
+        let now = billable(&lines);
+        assert_eq!(now.get(&1), Some(&d("60")));
+        assert_eq!(now.get(&2), None, "already billed in full");
+        assert_eq!(now.get(&3), Some(&d("1")), "a service bills at once");
+        // Billing a delivery note: at most what the note carries, never what was billed.
+        let mut named = lines.clone();
+        named[0].offered = Some(d("25"));
+        named[1].offered = Some(d("10"));
+        let now = billable(&named);
+        assert_eq!(now.get(&1), Some(&d("25")));
+        assert_eq!(now.get(&2), None);
+    }
+
+    #[test]
+    fn a_kit_bills_as_far_as_its_slowest_component() {
+        // Kit of 2 (stock units); components 4 and 2; shipped 4 and 1 → half the kit.
+        let lines = [
+            line(1, None, ItemKind::Kit, "2", "0", "0"),
+            line(2, Some(1), ItemKind::Stocked, "4", "4", "0"),
+            line(3, Some(1), ItemKind::Stocked, "2", "1", "0"),
+        ];
+        let now = billable(&lines);
+        assert_eq!(now.get(&1), Some(&d("1")));
+        assert_eq!(now.get(&2), Some(&d("4")));
+        assert_eq!(now.get(&3), Some(&d("1")));
+    }
+
+    #[test]
+    fn the_parts_of_a_line_add_up_to_its_rounded_net() {
+        // 10.00 net over 3 units billed 1 + 1 + 1: 3.33 + 3.34 + 3.33.
+        let parts: Vec<Decimal> = (0..3)
+            .map(|i| part_of(d("10"), d("3"), Decimal::from(i), Decimal::ONE))
+            .collect();
+        assert_eq!(parts, vec![d("3.33"), d("3.34"), d("3.33")]);
+        assert_eq!(parts.iter().sum::<Decimal>(), d("10.00"));
+    }
+
+    #[test]
+    fn due_dates_sum_exactly_to_the_total_r_pay_1() {
+        let day = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
+        let plan = [
+            (day(1), d("33.33")),
+            (day(2), d("33.33")),
+            (day(3), d("33.34")),
+        ];
+        let lines = installments(d("100.01"), &plan);
+        let amounts: Vec<Decimal> = lines.iter().map(|l| l.2).collect();
+        assert_eq!(amounts, vec![d("33.33"), d("33.33"), d("33.35")]);
+        assert_eq!(amounts.iter().sum::<Decimal>(), d("100.01"));
+    }
+
+    #[test]
+    fn financial_status_is_what_settles_against_the_total_r_pay_5() {
+        assert_eq!(status_of(d("100"), d("0")), FinancialStatus::Unpaid);
+        assert_eq!(status_of(d("100"), d("30")), FinancialStatus::PartiallyPaid);
+        assert_eq!(status_of(d("100"), d("100.00")), FinancialStatus::Paid);
+        assert_eq!(status_of(d("100"), d("100.01")), FinancialStatus::Overpaid);
+        assert_eq!(status_of(d("0"), d("0")), FinancialStatus::Paid);
+    }
+}

@@ -1,0 +1,226 @@
+//! Payments and what they settle (R-PAY-2, R-PAY-5). Resolvers call `domain::payments`.
+use crate::domain::PageArgs;
+use crate::domain::payments::{self, Allocation, NewPayment};
+use crate::graphql::connection::{Conn, from_page};
+use crate::graphql::customers::{Customer, load_customer};
+use crate::graphql::invoices::{Invoice, load_invoice};
+use crate::graphql::scalars::{Date, Decimal};
+use crate::graphql::{canonical, db, loaders, parse_id, parse_opt_id, principal, to_id};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{payment, payment_allocation};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::PaymentStatus")]
+pub enum PaymentStatus {
+    Recorded,
+    Reversed,
+}
+
+pub struct Payment(pub payment::Model);
+
+#[Object]
+impl Payment {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        load_customer(ctx, Some(self.0.customer_id)).await
+    }
+    async fn status(&self) -> PaymentStatus {
+        self.0.status.into()
+    }
+    async fn payment_date(&self) -> NaiveDate {
+        self.0.payment_date
+    }
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+    async fn amount(&self) -> Decimal {
+        self.0.amount.into()
+    }
+    /// Company currency per unit of the payment currency on its date (R-PAY-5).
+    async fn exchange_rate(&self) -> Decimal {
+        self.0.exchange_rate.into()
+    }
+    async fn company_amount(&self) -> Decimal {
+        self.0.company_amount.into()
+    }
+    async fn allocated_amount(&self) -> Decimal {
+        self.0.allocated_amount.into()
+    }
+    /// What no invoice took: it lowers the customer's risk (R-ORD-9).
+    async fn unallocated_amount(&self) -> Decimal {
+        canonical(self.0.amount.0 - self.0.allocated_amount.0)
+    }
+    async fn method(&self) -> Option<&str> {
+        self.0.method.as_deref()
+    }
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    async fn allocations(&self, ctx: &Context<'_>) -> Result<Vec<PaymentAllocation>> {
+        let rows = loaders::get(ctx)?
+            .payment_allocations
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(PaymentAllocation)
+            .collect())
+    }
+    async fn reversal_reason(&self) -> Option<&str> {
+        self.0.reversal_reason.as_deref()
+    }
+    async fn reversed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.reversed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// The part of a payment that settles one invoice.
+pub struct PaymentAllocation(pub payment_allocation::Model);
+
+#[Object]
+impl PaymentAllocation {
+    async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
+        Ok(loaders::get(ctx)?
+            .payment
+            .load_one(self.0.payment_id)
+            .await?
+            .map(Payment))
+    }
+    async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
+        load_invoice(ctx, self.0.invoice_id).await
+    }
+    /// Invoice currency.
+    async fn amount(&self) -> Decimal {
+        self.0.amount.into()
+    }
+    async fn company_amount(&self) -> Decimal {
+        self.0.company_amount.into()
+    }
+}
+
+#[derive(InputObject)]
+pub struct PaymentAllocationInput {
+    pub invoice_id: ID,
+    pub amount: Decimal,
+}
+
+#[derive(InputObject)]
+pub struct RecordPaymentInput {
+    pub customer_id: ID,
+    pub amount: Decimal,
+    pub currency: String,
+    pub date: Date,
+    pub method: Option<String>,
+    pub reference: Option<String>,
+    /// Omit to settle the customer's oldest due invoices first (R-PAY-5).
+    pub allocations: Option<Vec<PaymentAllocationInput>>,
+}
+
+#[derive(InputObject)]
+pub struct ReversePaymentInput {
+    pub id: ID,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct PaymentPayload {
+    pub payment: Payment,
+}
+
+#[derive(Default)]
+pub struct PaymentQuery;
+
+#[Object]
+impl PaymentQuery {
+    /// Payments of customers the caller sees, newest first.
+    async fn payments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        customer_id: Option<ID>,
+    ) -> Result<Conn<Payment>> {
+        let customer_id = parse_opt_id(customer_id.as_ref(), "customerId")?;
+        let page = payments::list(
+            db(ctx),
+            principal(ctx)?,
+            customer_id,
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(page, |p| p.id, Payment))
+    }
+
+    async fn payment(&self, ctx: &Context<'_>, id: ID) -> Result<Payment> {
+        let id = parse_id(&id, "id")?;
+        Ok(Payment(payments::get(db(ctx), principal(ctx)?, id).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct PaymentMutation;
+
+#[Object]
+impl PaymentMutation {
+    /// Records money received; the invoices and orders it settles change financial status in
+    /// the same transaction (R-PAY-2, R-PAY-5).
+    async fn record_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPaymentInput,
+    ) -> Result<PaymentPayload> {
+        let allocations = match input.allocations {
+            Some(list) => Some(
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        Ok(Allocation {
+                            invoice_id: parse_id(
+                                &a.invoice_id,
+                                &format!("allocations.{i}.invoiceId"),
+                            )?,
+                            amount: a.amount.0,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let pay = payments::record(
+            db(ctx),
+            principal(ctx)?,
+            NewPayment {
+                customer_id: parse_id(&input.customer_id, "customerId")?,
+                amount: input.amount.0,
+                currency: input.currency,
+                date: input.date.into(),
+                method: input.method,
+                reference: input.reference,
+                allocations,
+            },
+        )
+        .await?;
+        Ok(PaymentPayload {
+            payment: Payment(pay),
+        })
+    }
+
+    /// Takes a payment back: every status it changed returns (R-PAY-5).
+    async fn reverse_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: ReversePaymentInput,
+    ) -> Result<PaymentPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(PaymentPayload {
+            payment: Payment(payments::reverse(db(ctx), principal(ctx)?, id, &input.reason).await?),
+        })
+    }
+}
