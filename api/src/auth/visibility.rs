@@ -122,9 +122,12 @@ impl Permission {
         match self {
             Permission::ReadCatalog => &[Scope::CatalogRead, Scope::InventoryRead],
             Permission::ReadInventory => &[Scope::InventoryRead],
-            Permission::ReadCustomers => {
-                &[Scope::OrdersRead, Scope::OrdersWrite, Scope::InvoicesRead]
-            }
+            Permission::ReadCustomers => &[
+                Scope::OrdersRead,
+                Scope::OrdersWrite,
+                Scope::InvoicesRead,
+                Scope::PaymentsWrite,
+            ],
             Permission::ReadOrders | Permission::ReadSalesSetup => {
                 &[Scope::OrdersRead, Scope::OrdersWrite]
             }

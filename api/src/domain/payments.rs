@@ -387,7 +387,8 @@ pub(crate) async fn refresh_order(
                 .then(|| pricing::round_money(inv.paid_amount.0 * share / inv.total_amount.0))
         })
         .sum();
-    let complete = order.status == DocStatus::Shipped && billed_in_full(tx, &order).await?;
+    let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
+    let complete = shipped && billed_in_full(tx, &order).await?;
     let status = if complete {
         status_of(owed, paid)
     } else if paid.is_zero() {
@@ -395,10 +396,13 @@ pub(crate) async fn refresh_order(
     } else {
         FinancialStatus::PartiallyPaid
     };
-    let main = if complete && matches!(status, FinancialStatus::Paid | FinancialStatus::Overpaid) {
-        DocStatus::Closed
-    } else {
-        order.status
+    // Shipped, billed and paid closes the order; a reversed payment or a credit note that
+    // undoes that reopens it (R-PAY-5: a reversal restores every status it changed).
+    let settled = complete && matches!(status, FinancialStatus::Paid | FinancialStatus::Overpaid);
+    let main = match (order.status, settled) {
+        (DocStatus::Shipped, true) => DocStatus::Closed,
+        (DocStatus::Closed, false) => DocStatus::Shipped,
+        (s, _) => s,
     };
     if status != order.financial_status {
         events.push((

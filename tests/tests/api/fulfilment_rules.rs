@@ -653,10 +653,13 @@ async fn credit_limit(w: &World, limit: &str) {
         .data();
 }
 
+/// Shipping moves value from "undelivered" to "to invoice": it still counts until it is billed
+/// and paid (R-ORD-9; before invoicing existed, shipped goods dropped out of the risk and a
+/// customer could pass any limit by having orders shipped one after another).
 #[tokio::test]
-async fn shipped_goods_no_longer_count_as_credit_risk_r_ord_9() {
+async fn shipped_goods_count_as_credit_risk_until_they_are_paid_r_ord_9() {
     let w = world().await;
-    // 100 bolts (35.00), 80 of them shipped: 7.00 is still open.
+    // 100 bolts (35.00), 80 of them shipped: 7.00 undelivered, 28.00 to invoice.
     let (a, held) = initech_order(&w, "100").await;
     assert!(!held);
     w.confirm(&w.admin, &a, false).await.data();
@@ -682,10 +685,40 @@ async fn shipped_goods_no_longer_count_as_credit_risk_r_ord_9() {
         .data();
     assert_eq!(w.order_status(&a).await, "PARTIALLY_SHIPPED");
     credit_limit(&w, "40").await;
-    // 7.00 + 31.50 = 38.50 fits under 40 (counting the whole first order, 66.50, would not).
+    // 35.00 + 31.50 = 66.50: the shipped 28.00 still counts.
     let (_, held) = initech_order(&w, "90").await;
-    assert!(!held, "the shipped 28.00 still counted as risk");
-    // 38.50 + 3.50 = 42.00: what is still open does count.
+    assert!(held, "shipped but unpaid goods must count as risk");
+    // Billed (28.00 + IVA 21 % = 33.88), posted and paid: only 7.00 and the held 31.50 count.
+    let accounting = w.app.login("accounting@iberia.example").await;
+    let r = w
+        .app
+        .gql(
+            Some(&accounting),
+            "mutation($o: ID!) { createInvoice(input: {orderIds: [$o]}) { invoice { id amounts { totalWithTax } } } }",
+            json!({"o": a}),
+        )
+        .await;
+    let inv = r.data()["createInvoice"]["invoice"].clone();
+    assert_eq!(
+        dec(&inv["amounts"]["totalWithTax"]),
+        Decimal::from_str("33.88").unwrap()
+    );
+    for (q, v) in [
+        (
+            "mutation($i: ID!) { postInvoice(input: {id: $i}) { invoice { id } } }",
+            json!({"i": inv["id"]}),
+        ),
+        (
+            "mutation($c: ID!) { recordPayment(input: {customerId: $c, amount: \"33.88\", currency: \"EUR\", date: \"2026-12-01\"}) { payment { id } } }",
+            json!({"c": w.initech}),
+        ),
+    ] {
+        w.app.gql(Some(&accounting), q, v).await.data();
+    }
+    // 7.00 + 31.50 + 1.05 = 39.55 fits under 40.
+    let (_, held) = initech_order(&w, "3").await;
+    assert!(!held, "paid goods no longer count");
+    // 39.55 + 3.50 = 43.05: what is still open does count.
     let (_, held) = initech_order(&w, "10").await;
     assert!(held, "the unshipped remainder must count");
 }

@@ -1,0 +1,340 @@
+//! Payments, financial status and credit risk (R-PAY-2, R-PAY-5, R-ORD-9, R-ORD-17).
+use api_tests::billing::{Books, books, d};
+use api_tests::fulfil::dec;
+use api_tests::ws;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// 100 bolts for ACME at 0.30 + freight 24.00 = 54.00 net, 65.34 with IVA 21 %; posted.
+async fn posted_invoice(b: &Books) -> (String, String) {
+    let order = b.bolts(&b.w.acme, 100).await;
+    b.ship(&order).await;
+    let inv = b.invoice_orders(&[&order]).await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    b.post(&id).await.data();
+    (order, id)
+}
+
+#[tokio::test]
+async fn payments_walk_invoice_and_order_to_paid_and_close_it_and_a_reversal_undoes_it_r_pay_5() {
+    let b = books().await;
+    let (order, inv) = posted_invoice(&b).await;
+    assert_eq!(
+        b.order_state(&order).await,
+        ("SHIPPED".into(), "UNPAID".into())
+    );
+
+    let r = b
+        .pay(
+            &b.w.acme,
+            "20",
+            Some(json!([{"invoiceId": inv, "amount": "20"}])),
+        )
+        .await;
+    let p = &r.data()["recordPayment"]["payment"];
+    assert_eq!(dec(&p["allocatedAmount"]), d("20"));
+    assert_eq!(
+        p["allocations"][0]["invoice"]["financialStatus"],
+        "PARTIALLY_PAID"
+    );
+    assert_eq!(
+        b.order_state(&order).await,
+        ("SHIPPED".into(), "PARTIALLY_PAID".into())
+    );
+
+    // Without allocations: the oldest due first, never beyond the balance.
+    let r = b.pay(&b.w.acme, "50", None).await;
+    let second = r.data()["recordPayment"]["payment"].clone();
+    assert_eq!(dec(&second["allocatedAmount"]), d("45.34"));
+    assert_eq!(dec(&second["unallocatedAmount"]), d("4.66"));
+    let i = b.invoice(&inv).await;
+    assert_eq!(i["financialStatus"], "PAID");
+    assert_eq!(dec(&i["amounts"]["balance"]), d("0"));
+    // Shipped, billed in full and paid: CLOSED (R-ORD-17).
+    assert_eq!(
+        b.order_state(&order).await,
+        ("CLOSED".into(), "PAID".into())
+    );
+    // The unallocated 4.66 lowers ACME's risk below zero.
+    assert_eq!(b.balance(&b.w.acme).await[4], d("-4.66"));
+
+    // Reversal restores every status it changed.
+    let r = b
+        .gql(
+            &b.accounting,
+            "mutation($i: ReversePaymentInput!) { reversePayment(input: $i) { payment { status reversalReason } } }",
+            json!({"i": {"id": second["id"], "reason": "bounced"}}),
+        )
+        .await;
+    assert_eq!(r.data()["reversePayment"]["payment"]["status"], "REVERSED");
+    let i = b.invoice(&inv).await;
+    assert_eq!(i["financialStatus"], "PARTIALLY_PAID");
+    assert_eq!(dec(&i["amounts"]["paid"]), d("20"));
+    assert_eq!(
+        b.order_state(&order).await,
+        ("SHIPPED".into(), "PARTIALLY_PAID".into())
+    );
+    assert_eq!(b.balance(&b.w.acme).await[4], d("45.34"));
+    let twice = b
+        .gql(
+            &b.accounting,
+            "mutation($i: ReversePaymentInput!) { reversePayment(input: $i) { payment { status } } }",
+            json!({"i": {"id": second["id"], "reason": "again"}}),
+        )
+        .await;
+    assert_eq!(twice.code(), "INVALID_STATE");
+}
+
+/// Two invoices of ACME: the one dated earlier falls due earlier and is settled first.
+#[tokio::test]
+async fn an_unallocated_payment_settles_the_oldest_due_invoice_first_r_pay_5() {
+    let b = books().await;
+    let mut ids = Vec::new();
+    for date in ["2026-11-20", "2026-10-20"] {
+        let order = b.bolts(&b.w.acme, 10).await;
+        let note = b.ship(&order).await;
+        let r = b
+            .invoice_as(
+                &b.accounting,
+                json!({"shipmentIds": [note], "invoiceDate": date}),
+            )
+            .await;
+        let id = r.data()["createInvoice"]["invoice"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        b.post(&id).await.data();
+        ids.push(id);
+    }
+    // Each: 10 × 0.30 = 3.00 + freight 2.40 = 5.40, tax 0.63 + 0.50 → 6.53.
+    assert_eq!(
+        dec(&b.invoice(&ids[0]).await["amounts"]["totalWithTax"]),
+        d("6.53")
+    );
+    let r = b.pay(&b.w.acme, "8", None).await;
+    let allocations = r.data()["recordPayment"]["payment"]["allocations"].clone();
+    assert_eq!(
+        allocations[0]["invoice"]["id"], ids[1],
+        "due 2026-11-19 comes first"
+    );
+    assert_eq!(dec(&allocations[0]["amount"]), d("6.53"));
+    assert_eq!(allocations[1]["invoice"]["id"], ids[0]);
+    assert_eq!(dec(&allocations[1]["amount"]), d("1.47"));
+}
+
+#[tokio::test]
+async fn bad_payments_are_refused_and_change_nothing() {
+    let b = books().await;
+    let (_, inv) = posted_invoice(&b).await;
+    let globex = b.w.app.id_of(&b.w.admin, "customers", "GLOBEX").await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "over-allocated",
+            json!({"customerId": b.w.acme, "amount": "10", "currency": "EUR", "date": "2026-12-01", "allocations": [{"invoiceId": inv, "amount": "11"}]}),
+            "VALIDATION",
+        ),
+        (
+            "another customer's invoice",
+            json!({"customerId": globex, "amount": "10", "currency": "EUR", "date": "2026-12-01", "allocations": [{"invoiceId": inv, "amount": "10"}]}),
+            "VALIDATION",
+        ),
+        (
+            "zero",
+            json!({"customerId": b.w.acme, "amount": "0", "currency": "EUR", "date": "2026-12-01"}),
+            "VALIDATION",
+        ),
+        (
+            "no rate",
+            json!({"customerId": b.w.acme, "amount": "10", "currency": "GBP", "date": "2026-12-01"}),
+            "VALIDATION",
+        ),
+        (
+            "USD on a EUR invoice",
+            json!({"customerId": b.w.acme, "amount": "10", "currency": "USD", "date": "2026-12-01", "allocations": [{"invoiceId": inv, "amount": "10"}]}),
+            "VALIDATION",
+        ),
+        (
+            "bad date",
+            json!({"customerId": b.w.acme, "amount": "10", "currency": "EUR", "date": "2026-13-01"}),
+            "VALIDATION",
+        ),
+        (
+            "no such customer",
+            json!({"customerId": "999999", "amount": "10", "currency": "EUR", "date": "2026-12-01"}),
+            "VALIDATION",
+        ),
+    ];
+    for (what, input, code) in cases {
+        let r = b
+            .gql(
+                &b.accounting,
+                "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { payment { id } } }",
+                json!({"i": input}),
+            )
+            .await;
+        assert_eq!(r.code(), code, "{what}: {:?}", r.0);
+    }
+    let r = b
+        .gql(&b.accounting, "{ payments { totalCount } }", json!({}))
+        .await;
+    assert_eq!(r.data()["payments"]["totalCount"], 0, "nothing recorded");
+    assert_eq!(b.invoice(&inv).await["financialStatus"], "UNPAID");
+    // A USD payment converts at the rate of its date (0.92, R-PAY-5).
+    let r = b
+        .gql(
+            &b.accounting,
+            "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { payment { companyAmount unallocatedAmount } } }",
+            json!({"i": {"customerId": b.w.acme, "amount": "100", "currency": "USD", "date": "2026-12-01"}}),
+        )
+        .await;
+    assert_eq!(
+        dec(&r.data()["recordPayment"]["payment"]["companyAmount"]),
+        d("92.00")
+    );
+}
+
+/// R-ORD-9 step by step: ordering, shipping, invoicing and paying move the value from one term
+/// of the risk to the next; none makes it vanish or count twice. Billing adds the tax the
+/// customer now owes (54.00 → 65.34).
+#[tokio::test]
+async fn credit_risk_follows_an_order_from_entry_to_payment_r_ord_9() {
+    let b = books().await;
+    let zero = d("0");
+    let order = b.bolts(&b.w.acme, 100).await;
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [d("54.00"), zero, zero, zero, d("54.00")]
+    );
+    b.ship(&order).await;
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [zero, d("54.00"), zero, zero, d("54.00")]
+    );
+    let inv = b.invoice_orders(&[&order]).await;
+    let id = inv["id"].as_str().unwrap();
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [zero, zero, d("65.34"), zero, d("65.34")]
+    );
+    b.post(id).await.data();
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [zero, zero, d("65.34"), zero, d("65.34")]
+    );
+    b.pay(
+        &b.w.acme,
+        "30",
+        Some(json!([{"invoiceId": id, "amount": "30"}])),
+    )
+    .await
+    .data();
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [zero, zero, d("35.34"), zero, d("35.34")]
+    );
+    b.pay(&b.w.acme, "40", None).await.data();
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [zero, zero, zero, d("4.66"), d("-4.66")]
+    );
+}
+
+/// A customer at its limit is held again while a posted invoice stays unpaid, and released
+/// from holds on new orders once it pays (R-ORD-9).
+#[tokio::test]
+async fn an_unpaid_invoice_keeps_a_customer_at_its_limit_on_hold_r_ord_9() {
+    let b = books().await;
+    b.gql(
+        &b.w.admin,
+        "mutation { updateCompanySettings(input: {blockOnCreditExcess: true}) { blockOnCreditExcess } }",
+        json!({}),
+    )
+    .await
+    .data();
+    b.gql(
+        &b.w.admin,
+        "mutation($id: ID!) { updateCustomer(input: {id: $id, fields: {creditLimit: \"100\"}}) { customer { creditLimit } } }",
+        json!({"id": b.w.acme}),
+    )
+    .await
+    .data();
+    let (_, inv) = posted_invoice(&b).await;
+    // 150 bolts: 45.00 + freight 36.00 = 81.00; with 65.34 owed, 146.34 > 100.
+    let hold = |r: api_tests::Gql| {
+        r.data()["createSalesOrder"]["salesOrder"]["creditHold"]
+            .as_bool()
+            .unwrap()
+    };
+    let create = || {
+        b.w.app.gql(
+            Some(&b.w.admin),
+            "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { creditHold } } }",
+            json!({"i": {"customerId": b.w.acme, "lines": [{"itemId": b.w.bolt, "quantity": "150"}]}}),
+        )
+    };
+    assert!(hold(create().await), "65.34 unpaid + 81.00 is over 100");
+    b.pay(
+        &b.w.acme,
+        "65.34",
+        Some(json!([{"invoiceId": inv, "amount": "65.34"}])),
+    )
+    .await
+    .data();
+    // Only the held order's 81.00 counts now (< 100, but 81 + 81 > 100).
+    let r = b
+        .gql(
+            &b.accounting,
+            "query($c: ID!) { customerBalance(customerId: $c) { risk receivable } }",
+            json!({"c": b.w.acme}),
+        )
+        .await;
+    assert_eq!(dec(&r.data()["customerBalance"]["receivable"]), d("0"));
+    assert_eq!(dec(&r.data()["customerBalance"]["risk"]), d("81.00"));
+}
+
+/// Every billing step reaches a subscriber of the order (R-ORD-17), with the visibility of
+/// orders.
+#[tokio::test]
+async fn invoice_and_payment_events_reach_order_subscribers() {
+    let b = books().await;
+    let order = b.bolts(&b.w.acme, 100).await;
+    b.ship(&order).await;
+    let ana = b.w.app.login("ana@iberia.example").await;
+    let boris = b.w.app.login("boris@iberia.example").await;
+    let mut ws_ana = ws::connect(&b.w.app.url, &ana).await;
+    let mut ws_boris = ws::connect(&b.w.app.url, &boris).await;
+    let q = "subscription($f: OrderEventFilter) { orderEvents(filter: $f) { kind orderId } }";
+    let filter = json!({"f": {"kinds": ["INVOICED", "INVOICE_POSTED", "PAYMENT_RECORDED", "FINANCIAL_STATUS_CHANGED", "STATUS_CHANGED"]}});
+    ws::subscribe(&mut ws_ana, "1", q, filter.clone()).await;
+    ws::subscribe(&mut ws_boris, "1", q, filter).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let inv = b.invoice_orders(&[&order]).await;
+    let id = inv["id"].as_str().unwrap();
+    b.post(id).await.data();
+    b.pay(&b.w.acme, "65.34", None).await.data();
+    let mut kinds = Vec::new();
+    while kinds.len() < 5 {
+        let e = ws::next_data(&mut ws_ana, "1", Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("only {kinds:?} arrived"));
+        assert_eq!(e["orderEvents"]["orderId"], order);
+        kinds.push(e["orderEvents"]["kind"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        kinds,
+        [
+            "INVOICED",
+            "INVOICE_POSTED",
+            "PAYMENT_RECORDED",
+            "FINANCIAL_STATUS_CHANGED",
+            "STATUS_CHANGED"
+        ]
+    );
+    assert!(
+        ws::next_data(&mut ws_boris, "1", Duration::from_millis(500))
+            .await
+            .is_none(),
+        "Boris sees neither ACME nor the order"
+    );
+}
