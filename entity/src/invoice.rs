@@ -23,6 +23,8 @@ pub struct Model {
     pub number: Option<i64>,
     pub currency: String,
     pub invoice_date: Date,
+    /// The earliest due date not yet settled (None while PENDING and once settled).
+    pub next_due_date: Option<Date>,
     pub tax_regime: crate::TaxRegime,
     pub legal_note: Option<String>,
     pub tax_base: Dec,

@@ -74,6 +74,9 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new("number").big_integer().null().take())
                 .col(text("currency"))
                 .col(date("invoice_date"))
+                // The earliest due date not yet settled (None once settled): what overdue
+                // reports and "oldest due first" read.
+                .col(date_null("next_due_date"))
                 .col(text("tax_regime"))
                 .col(text_null("legal_note"))
                 .col(dec(b, "tax_base"))
@@ -193,6 +196,12 @@ impl MigrationTrait for Migration {
                     "invoices_customer",
                     "invoices",
                     vec!["company_id", "customer_id", "status"],
+                    false,
+                ),
+                (
+                    "invoices_next_due",
+                    "invoices",
+                    vec!["company_id", "next_due_date"],
                     false,
                 ),
                 (

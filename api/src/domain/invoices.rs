@@ -371,6 +371,7 @@ pub async fn create(
         number: Set(None),
         currency: Set(head.currency.clone()),
         invoice_date: Set(date),
+        next_due_date: Set(None),
         tax_regime: Set(head.regime),
         legal_note: Set(taxes::legal_note(head.regime).map(str::to_owned)),
         financial_status: Set(FinancialStatus::Unpaid),
@@ -490,26 +491,31 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
     let first = orders
         .first()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} bills no order", inv.id)))?;
-    let plan = due_plan(&*tx, first, inv.invoice_date).await?;
-    invoice_installment::Entity::insert_many(
-        installments(inv.total_amount.0, &plan)
-            .into_iter()
-            .enumerate()
-            .map(|(i, (due, pct, amount))| invoice_installment::ActiveModel {
-                invoice_id: Set(inv.id),
-                position: Set(i as i64 + 1),
-                due_date: Set(due),
-                percent: Set(Dec(pct)),
-                amount: Set(Dec(amount)),
-                ..Default::default()
-            }),
-    )
+    let plan = installments(
+        inv.total_amount.0,
+        &due_plan(&*tx, first, inv.invoice_date).await?,
+    );
+    let next_due = plan
+        .first()
+        .filter(|_| inv.total_amount.0 > Decimal::ZERO)
+        .map(|p| p.0);
+    invoice_installment::Entity::insert_many(plan.into_iter().enumerate().map(
+        |(i, (due, pct, amount))| invoice_installment::ActiveModel {
+            invoice_id: Set(inv.id),
+            position: Set(i as i64 + 1),
+            due_date: Set(due),
+            percent: Set(Dec(pct)),
+            amount: Set(Dec(amount)),
+            ..Default::default()
+        },
+    ))
     .exec_without_returning(&*tx)
     .await?;
     let series = first.series.clone();
     let now = Utc::now();
     let mut am = inv.into_active_model();
     am.status = Set(InvoiceStatus::Posted);
+    am.next_due_date = Set(next_due);
     am.series = Set(Some(series.clone()));
     am.posted_by = Set(Some(p.key()));
     am.posted_at = Set(Some(now));
@@ -687,6 +693,7 @@ pub async fn credit(
         number: Set(None),
         currency: Set(original.currency.clone()),
         invoice_date: Set(now.date_naive()),
+        next_due_date: Set(None),
         tax_regime: Set(original.tax_regime),
         legal_note: Set(original.legal_note.clone()),
         financial_status: Set(FinancialStatus::Paid),
@@ -735,7 +742,12 @@ pub async fn credit(
         .collect();
     set_freight_invoiced(&tx, &freight_back, false).await?;
     let credit_total = -totals.total;
+    let plan = installment_rows(&*tx, &[original.id]).await?;
     let mut orig = original.clone().into_active_model();
+    orig.next_due_date = Set(crate::domain::payments::first_open_due(
+        original.paid_amount.0 + original.credited_amount.0 + credit_total,
+        plan.get(&original.id).map_or(&[][..], |v| v),
+    ));
     orig.credited_amount = Set(Dec(original.credited_amount.0 + credit_total));
     orig.financial_status = Set(status_of(
         original.total_amount.0,
@@ -885,6 +897,14 @@ pub async fn lines_by_invoices(
 
 pub async fn installments_by_invoices(
     db: &DatabaseConnection,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
+    installment_rows(db, ids).await
+}
+
+/// Due dates of these invoices, in due order.
+pub(crate) async fn installment_rows<C: ConnectionTrait>(
+    db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
     rows::children::<invoice_installment::Entity, _>(

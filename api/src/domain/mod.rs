@@ -20,6 +20,7 @@ pub mod principals;
 pub mod purchasing;
 pub mod quantities;
 pub mod receipts;
+pub mod reports;
 pub mod reservations;
 pub mod rows;
 pub mod sales_reps;

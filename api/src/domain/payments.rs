@@ -47,19 +47,17 @@ pub fn open_balance(inv: &invoice::Model) -> Decimal {
     inv.total_amount.0 - inv.paid_amount.0 - inv.credited_amount.0
 }
 
-/// The due date from which an invoice is still unpaid: installments are settled in order.
-pub fn first_open_due(
-    inv: &invoice::Model,
-    plan: &[invoice_installment::Model],
-) -> Option<NaiveDate> {
-    let mut settled = inv.paid_amount.0 + inv.credited_amount.0;
+/// The earliest due date not covered by what settled the invoice (installments are settled in
+/// due order); None once everything is settled.
+pub fn first_open_due(settled: Decimal, plan: &[invoice_installment::Model]) -> Option<NaiveDate> {
+    let mut left = settled;
     for i in plan {
-        if settled < i.amount.0 {
+        if left < i.amount.0 {
             return Some(i.due_date);
         }
-        settled -= i.amount.0;
+        left -= i.amount.0;
     }
-    plan.last().map(|i| i.due_date)
+    None
 }
 
 /// Spreads `amount` over open balances in the order given, never beyond a balance (R-PAY-5).
@@ -176,22 +174,9 @@ pub async fn record(
                     ),
             )
             .await?;
-            let ids: Vec<i64> = open.iter().map(|i| i.id).collect();
-            let plans = invoice_installment::Entity::find()
-                .filter(invoice_installment::Column::InvoiceId.is_in(ids))
-                .order_by_asc(invoice_installment::Column::Position)
-                .all(&*tx)
-                .await?;
-            let mut by_invoice: HashMap<i64, Vec<invoice_installment::Model>> = HashMap::new();
-            for i in plans {
-                by_invoice.entry(i.invoice_id).or_default().push(i);
-            }
             let mut queue: Vec<(Option<NaiveDate>, i64, Decimal)> = open
                 .iter()
-                .map(|inv| {
-                    let due = first_open_due(inv, by_invoice.get(&inv.id).map_or(&[][..], |v| v));
-                    (due, inv.id, open_balance(inv))
-                })
+                .map(|inv| (inv.next_due_date, inv.id, open_balance(inv)))
                 .collect();
             queue.sort();
             oldest_first(
@@ -313,11 +298,17 @@ async fn settle(
         .filter(invoice::Column::Id.is_in(per_invoice.keys().copied()))
         .all(tx)
         .await?;
+    let ids: Vec<i64> = per_invoice.keys().copied().collect();
+    let plans = invoices::installment_rows(tx, &ids).await?;
     for inv in invoices {
         let (q, cq) = per_invoice[&inv.id];
         let paid = inv.paid_amount.0 + q;
         let status = status_of(inv.total_amount.0, paid + inv.credited_amount.0);
         let mut am = inv.clone().into_active_model();
+        am.next_due_date = Set(first_open_due(
+            paid + inv.credited_amount.0,
+            plans.get(&inv.id).map_or(&[][..], |v| v),
+        ));
         am.paid_amount = Set(Dec(paid));
         am.company_paid_amount = Set(Dec(inv.company_paid_amount.0 + cq));
         am.financial_status = Set(status);
@@ -569,6 +560,7 @@ mod tests {
             number: None,
             currency: "EUR".into(),
             invoice_date: day(1),
+            next_due_date: Some(day(1)),
             tax_regime: entity::TaxRegime::Standard,
             legal_note: None,
             tax_base: Dec::ZERO,
@@ -588,9 +580,10 @@ mod tests {
             posted_by: None,
             posted_at: None,
         };
-        assert_eq!(first_open_due(&inv, &plan), Some(day(1)));
+        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(1)));
         inv.paid_amount = Dec(d("30"));
-        assert_eq!(first_open_due(&inv, &plan), Some(day(31)));
+        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(31)));
         assert_eq!(open_balance(&inv), d("70"));
+        assert_eq!(first_open_due(d("100"), &plan), None, "settled");
     }
 }

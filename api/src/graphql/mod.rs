@@ -14,6 +14,7 @@ pub mod orders;
 pub mod payments;
 pub mod purchasing;
 pub mod receipts;
+pub mod reports;
 pub mod reservations;
 pub mod sales_reps;
 pub mod sales_setup;
@@ -58,6 +59,7 @@ pub struct Query(
     invoices::InvoiceQuery,
     payments::PaymentQuery,
     credit::CreditQuery,
+    reports::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -1,5 +1,6 @@
 //! Access matrix for invoicing and payments: each role and token kind against each query,
-//! nested field and mutation of taxes, invoices, payments and credit (R-ACC-3…8). "ok" means
+//! nested field and mutation of taxes, invoices, payments, credit and receivables reports
+//! (R-ACC-3…8). "ok" means
 //! it succeeded; otherwise the error code. Boris never reaches ACME's invoices or payments (Ana's
 //! customer), Ana never GLOBEX's; the warehouse and purchasing see no invoices at all.
 //! Mutations are aimed to fail on a rule after the access check and leave the world as it was.
@@ -111,6 +112,8 @@ async fn every_caller_against_every_invoicing_operation() {
         ("payment(ACME)", "query($i: ID!) { payment(id: $i) { id allocations { invoice { id } } } }", json!({"i": acme_pay}), ACME),
         ("customerBalance(ACME)", "query($c: ID!) { customerBalance(customerId: $c) { risk receivable overdue } }", json!({"c": b.w.acme}), ACME),
         ("customerBalance(GLOBEX)", "query($c: ID!) { customerBalance(customerId: $c) { risk } }", json!({"c": globex}), GLOBEX),
+        ("expectedReceipts", "{ expectedReceipts(from: \"2026-10-01\", to: \"2027-03-31\", groupBy: MONTH) { total periods { total } } }", json!({}), ALL_READERS),
+        ("overduePayments", "{ overduePayments { totalCount edges { node { amount invoice { id } } } } }", json!({}), ALL_READERS),
         ("taxCodes", "{ taxCodes { code rate } }", json!({}),
             ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", F, F, F, "ok"]),
         ("createInvoice(ACME, nothing left)", "mutation($o: ID!) { createInvoice(input: {orderIds: [$o]}) { invoice { id } } }", json!({"o": orders[0]}), BILLERS("INVALID_STATE")),

@@ -20,6 +20,7 @@ mod master_data;
 mod order_access;
 mod orders;
 mod payments;
+mod reports;
 mod sales_setup;
 mod schema;
 mod sockets;

@@ -1,0 +1,285 @@
+//! Receivables reports (R-PAY-3): expected receipts for a period and overdue invoices.
+//!
+//! Expected receipts, company currency, per due date grouped by day, week or month, come from
+//! two sources: the unsettled part of each posted invoice's installments (settled in due order,
+//! with tax), and the value of open orders that no posted invoice has billed yet, spread over
+//! the order's own installments (`PER`) or its terms' days counted from the order date (net of
+//! tax: an order carries no tax until it is billed). An invoice's installment or an order's that
+//! fell due before `from` is not expected inside the period — it is overdue.
+use crate::auth::{Permission, Principal, visibility};
+use crate::domain::invoices::{self, installments};
+use crate::domain::{Page, PageArgs, page, pricing};
+use crate::error::{AppError, AppResult};
+use chrono::{Datelike, Days, NaiveDate};
+use entity::{
+    DocKind, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, invoice, invoice_line,
+    order_installment, payment_term_installment, sales_order,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::{BTreeMap, HashMap};
+
+/// How expected receipts are grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Day,
+    /// ISO weeks, starting on Monday.
+    Week,
+    Month,
+}
+
+/// The first day of the period `date` falls in.
+pub fn period_start(date: NaiveDate, by: GroupBy) -> NaiveDate {
+    match by {
+        GroupBy::Day => date,
+        GroupBy::Week => date - Days::new(date.weekday().num_days_from_monday() as u64),
+        GroupBy::Month => date.with_day(1).unwrap_or(date),
+    }
+}
+
+/// Periods of `[from, to]`, each with its first day, in order.
+pub fn periods(from: NaiveDate, to: NaiveDate, by: GroupBy) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let start = period_start(day, by);
+        if out.last() != Some(&start) {
+            out.push(start);
+        }
+        day = match day.checked_add_days(Days::new(1)) {
+            Some(d) => d,
+            None => break,
+        };
+    }
+    out
+}
+
+/// Longest period a report covers (bounds the answer: at most 366 days, or 10 years by week
+/// or month).
+pub fn check_range(from: NaiveDate, to: NaiveDate, by: GroupBy) -> AppResult<()> {
+    if to < from {
+        return Err(AppError::validation("to", "`to` lies before `from`"));
+    }
+    let days = (to - from).num_days();
+    let max = if by == GroupBy::Day { 366 } else { 3_660 };
+    if days > max {
+        return Err(AppError::validation(
+            "to",
+            format!("a report covers at most {max} days grouped this way"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Expected {
+    /// Posted invoices' unsettled installments (with tax).
+    pub invoiced: Decimal,
+    /// Open orders' value not billed yet (without tax).
+    pub ordered: Decimal,
+}
+
+pub struct ExpectedReceipts {
+    pub periods: Vec<(NaiveDate, Expected)>,
+}
+
+/// `expectedReceipts`: for whoever reads invoices; reps see their customers' (R-ACC-3).
+pub async fn expected_receipts(
+    db: &DatabaseConnection,
+    p: &Principal,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: GroupBy,
+    customer_id: Option<i64>,
+) -> AppResult<ExpectedReceipts> {
+    visibility::require(p, Permission::ReadInvoices)?;
+    check_range(from, to, by)?;
+    let mut sums: BTreeMap<NaiveDate, Expected> = periods(from, to, by)
+        .into_iter()
+        .map(|d| (d, Expected::default()))
+        .collect();
+    let mut add = |due: NaiveDate, amount: Decimal, invoiced: bool| {
+        if due < from || due > to || amount.is_zero() {
+            return;
+        }
+        let e = sums.entry(period_start(due, by)).or_default();
+        if invoiced {
+            e.invoiced += amount;
+        } else {
+            e.ordered += amount;
+        }
+    };
+
+    // 1. Posted invoices still open.
+    let mut q = invoice::Entity::find()
+        .filter(visibility::invoices(p))
+        .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+        .filter(
+            invoice::Column::FinancialStatus
+                .is_in([FinancialStatus::Unpaid, FinancialStatus::PartiallyPaid]),
+        );
+    if let Some(c) = customer_id {
+        q = q.filter(invoice::Column::CustomerId.eq(c));
+    }
+    let open = q.all(db).await?;
+    let plans =
+        invoices::installment_rows(db, &open.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
+    for inv in &open {
+        if inv.total_amount.is_zero() {
+            continue;
+        }
+        let mut settled = inv.paid_amount.0 + inv.credited_amount.0;
+        for i in plans.get(&inv.id).map_or(&[][..], |v| v) {
+            let covered = settled.min(i.amount.0).max(Decimal::ZERO);
+            settled -= covered;
+            let due = i.amount.0 - covered;
+            add(
+                i.due_date,
+                pricing::round_money(inv.company_total_amount.0 * due / inv.total_amount.0),
+                true,
+            );
+        }
+    }
+
+    // 2. Open orders' value not billed by a posted invoice yet.
+    let mut q = sales_order::Entity::find()
+        .filter(visibility::sales_orders(p))
+        .filter(sales_order::Column::Kind.eq(DocKind::Order))
+        .filter(sales_order::Column::Status.is_in([
+            DocStatus::Confirmed,
+            DocStatus::PartiallyShipped,
+            DocStatus::Shipped,
+        ]));
+    if let Some(c) = customer_id {
+        q = q.filter(sales_order::Column::CustomerId.eq(c));
+    }
+    let orders = q.all(db).await?;
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut billed: HashMap<i64, Decimal> = HashMap::new();
+    for l in invoice_line::Entity::find()
+        .filter(invoice_line::Column::OrderId.is_in(ids.clone()))
+        .filter(
+            invoice_line::Column::InvoiceId.in_subquery(
+                Query::select()
+                    .column(invoice::Column::Id)
+                    .from(invoice::Entity)
+                    .and_where(invoice::Column::Status.eq(InvoiceStatus::Posted))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+    {
+        *billed.entry(l.order_id).or_default() +=
+            pricing::round_money(l.net_amount.0 * l.exchange_rate.0);
+    }
+    let own = order_installment::Entity::find()
+        .filter(order_installment::Column::OrderId.is_in(ids))
+        .order_by_asc(order_installment::Column::DueDate)
+        .all(db)
+        .await?;
+    let terms = payment_term_installment::Entity::find()
+        .filter(
+            payment_term_installment::Column::PaymentTermsId
+                .is_in(orders.iter().filter_map(|o| o.payment_terms_id)),
+        )
+        .order_by_asc(payment_term_installment::Column::Days)
+        .all(db)
+        .await?;
+    for o in &orders {
+        let left = o.company_total_amount.0 - billed.get(&o.id).copied().unwrap_or_default();
+        if left <= Decimal::ZERO {
+            continue;
+        }
+        let plan: Vec<(NaiveDate, Decimal)> = {
+            let mine: Vec<_> = own.iter().filter(|i| i.order_id == o.id).collect();
+            if !mine.is_empty() {
+                mine.iter().map(|i| (i.due_date, i.percent.0)).collect()
+            } else {
+                let by_terms: Vec<_> = terms
+                    .iter()
+                    .filter(|t| Some(t.payment_terms_id) == o.payment_terms_id)
+                    .map(|t| {
+                        (
+                            o.order_date
+                                .checked_add_days(Days::new(t.days.max(0) as u64))
+                                .unwrap_or(o.order_date),
+                            t.percent.0,
+                        )
+                    })
+                    .collect();
+                if by_terms.is_empty() {
+                    vec![(o.order_date, Decimal::ONE_HUNDRED)]
+                } else {
+                    by_terms
+                }
+            }
+        };
+        for (due, _, amount) in installments(left, &plan) {
+            add(due, amount, false);
+        }
+    }
+    Ok(ExpectedReceipts {
+        periods: sums.into_iter().collect(),
+    })
+}
+
+/// Posted invoices with an installment past its due date and not settled, oldest first.
+pub async fn overdue(
+    db: &DatabaseConnection,
+    p: &Principal,
+    today: NaiveDate,
+    customer_id: Option<i64>,
+    args: &PageArgs,
+) -> AppResult<Page<invoice::Model>> {
+    visibility::require(p, Permission::ReadInvoices)?;
+    let mut q = invoice::Entity::find()
+        .filter(visibility::invoices(p))
+        .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+        .filter(invoice::Column::NextDueDate.lt(today));
+    if let Some(c) = customer_id {
+        q = q.filter(invoice::Column::CustomerId.eq(c));
+    }
+    page::fetch(db, q, invoice::Column::Id, args).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn periods_start_on_the_day_the_monday_or_the_first_of_the_month() {
+        assert_eq!(
+            periods(day(2026, 10, 15), day(2026, 12, 3), GroupBy::Month),
+            vec![day(2026, 10, 1), day(2026, 11, 1), day(2026, 12, 1)]
+        );
+        // 2026-12-02 is a Wednesday.
+        assert_eq!(
+            period_start(day(2026, 12, 2), GroupBy::Week),
+            day(2026, 11, 30)
+        );
+        assert_eq!(
+            periods(day(2026, 12, 1), day(2026, 12, 14), GroupBy::Week),
+            vec![day(2026, 11, 30), day(2026, 12, 7), day(2026, 12, 14)]
+        );
+        assert_eq!(
+            periods(day(2026, 12, 1), day(2026, 12, 3), GroupBy::Day).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_report_range_is_bounded() {
+        assert!(check_range(day(2026, 1, 1), day(2026, 12, 31), GroupBy::Day).is_ok());
+        assert!(check_range(day(2026, 1, 1), day(2027, 1, 3), GroupBy::Day).is_err());
+        assert!(check_range(day(2026, 1, 1), day(2030, 1, 1), GroupBy::Month).is_ok());
+        assert!(check_range(day(2026, 2, 1), day(2026, 1, 1), GroupBy::Month).is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Receivables reports (R-PAY-3): expected receipts and overdue invoices. Resolvers call
+//! `domain::reports`.
+use crate::domain::{PageArgs, credit, reports};
+use crate::graphql::connection::{Conn, from_page};
+use crate::graphql::invoices::Invoice;
+use crate::graphql::scalars::{Date, Decimal};
+use crate::graphql::{canonical, db, loaders, parse_opt_id, principal};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::invoice;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::reports::GroupBy")]
+pub enum ReportGrouping {
+    Day,
+    /// ISO weeks, from Monday.
+    Week,
+    Month,
+}
+
+/// What is expected in one period, company currency.
+#[derive(SimpleObject)]
+pub struct ExpectedReceipt {
+    /// The period's first day.
+    pub period_start: NaiveDate,
+    /// Unsettled installments of posted invoices (with tax).
+    pub invoiced: Decimal,
+    /// Open orders' value not billed yet, by their payment terms (without tax).
+    pub ordered: Decimal,
+    pub total: Decimal,
+}
+
+#[derive(SimpleObject)]
+pub struct ExpectedReceipts {
+    pub periods: Vec<ExpectedReceipt>,
+    pub invoiced: Decimal,
+    pub ordered: Decimal,
+    pub total: Decimal,
+}
+
+/// A posted invoice with an installment past due.
+pub struct OverduePayment {
+    invoice: invoice::Model,
+    today: NaiveDate,
+}
+
+#[Object]
+impl OverduePayment {
+    async fn invoice(&self) -> Invoice {
+        Invoice(self.invoice.clone())
+    }
+    /// The earliest due date not settled.
+    async fn due_date(&self) -> Option<NaiveDate> {
+        self.invoice.next_due_date
+    }
+    async fn days_overdue(&self) -> i64 {
+        self.invoice
+            .next_due_date
+            .map_or(0, |d| (self.today - d).num_days())
+    }
+    /// What of the installments due before today is not settled (invoice currency).
+    async fn amount(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        let plan = loaders::get(ctx)?
+            .invoice_installments
+            .load_one(self.invoice.id)
+            .await?
+            .unwrap_or_default();
+        Ok(canonical(credit::overdue_of(
+            self.invoice.paid_amount.0 + self.invoice.credited_amount.0,
+            &plan,
+            self.today,
+        )))
+    }
+}
+
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// Receipts expected between `from` and `to` (at most 366 days by day, 10 years otherwise),
+    /// from unsettled invoice installments and not yet billed open orders (R-PAY-3).
+    async fn expected_receipts(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        group_by: ReportGrouping,
+        customer_id: Option<ID>,
+    ) -> Result<ExpectedReceipts> {
+        let customer_id = parse_opt_id(customer_id.as_ref(), "customerId")?;
+        let r = reports::expected_receipts(
+            db(ctx),
+            principal(ctx)?,
+            from.into(),
+            to.into(),
+            group_by.into(),
+            customer_id,
+        )
+        .await?;
+        let (mut invoiced, mut ordered) =
+            (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
+        let periods = r
+            .periods
+            .into_iter()
+            .map(|(start, e)| {
+                invoiced += e.invoiced;
+                ordered += e.ordered;
+                ExpectedReceipt {
+                    period_start: start,
+                    invoiced: canonical(e.invoiced),
+                    ordered: canonical(e.ordered),
+                    total: canonical(e.invoiced + e.ordered),
+                }
+            })
+            .collect();
+        Ok(ExpectedReceipts {
+            periods,
+            invoiced: canonical(invoiced),
+            ordered: canonical(ordered),
+            total: canonical(invoiced + ordered),
+        })
+    }
+
+    /// Posted invoices with an installment past due and not settled, oldest first.
+    async fn overdue_payments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        customer_id: Option<ID>,
+    ) -> Result<Conn<OverduePayment>> {
+        let customer_id = parse_opt_id(customer_id.as_ref(), "customerId")?;
+        let today = chrono::Utc::now().date_naive();
+        let page = reports::overdue(
+            db(ctx),
+            principal(ctx)?,
+            today,
+            customer_id,
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(
+            page,
+            |i| i.id,
+            |invoice| OverduePayment { invoice, today },
+        ))
+    }
+}
