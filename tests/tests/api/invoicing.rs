@@ -344,3 +344,124 @@ async fn only_accounting_bills_and_never_an_order_on_credit_hold() {
         .await;
     assert!(r.is_ok(), "{:?}", r.0);
 }
+
+/// Billing, posting, paying and crediting cost the same statements for an order of 3 lines as
+/// for one of 30: no statement per line (the lines' billed quantities move in one UPDATE).
+#[tokio::test]
+async fn billing_costs_the_same_statements_for_3_lines_or_30() {
+    let b = books().await;
+    let mut counts = Vec::new();
+    // The first round also creates the INVOICE and CREDIT_NOTE series rows: it is not compared.
+    for n in [3, 3, 30] {
+        let lines: Vec<_> = (0..n)
+            .map(|_| json!({"itemId": b.w.bolt, "quantity": "1"}))
+            .collect();
+        let order = b.confirmed_order(&b.w.acme, json!(lines)).await;
+        b.ship(&order).await;
+        let statements = || b.w.app.state.statements.get();
+        let mut steps = Vec::new();
+        let before = statements();
+        let inv = b.invoice_orders(&[&order]).await;
+        steps.push(statements() - before);
+        let id = inv["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            inv["lines"].as_array().unwrap().len(),
+            n + 1,
+            "goods and freight"
+        );
+        let before = statements();
+        b.post(&id).await.data();
+        steps.push(statements() - before);
+        let before = statements();
+        b.pay(
+            &b.w.acme,
+            "1",
+            Some(json!([{"invoiceId": id, "amount": "1"}])),
+        )
+        .await
+        .data();
+        steps.push(statements() - before);
+        let before = statements();
+        b.gql(
+            &b.accounting,
+            "mutation($i: ID!) { createCreditNote(input: {invoiceId: $i}) { invoice { id } } }",
+            json!({"i": id}),
+        )
+        .await
+        .data();
+        steps.push(statements() - before);
+        counts.push(steps);
+    }
+    println!("statements (create, post, pay, credit) for 3, 3 and 30 lines: {counts:?}");
+    assert_eq!(counts[1], counts[2], "statements grow with the lines");
+}
+
+/// A kit is billed on its own line as far as its components shipped; its components carry no
+/// invoice line but count as billed, and a cancelled invoice or a credit note gives both back.
+#[tokio::test]
+async fn a_kit_is_billed_once_with_its_components_and_given_back_whole() {
+    let b = books().await;
+    let kit = b.w.app.id_of(&b.w.admin, "items", "KIT-FIX").await;
+    let order = b
+        .confirmed_order(&b.w.acme, json!([{"itemId": kit, "quantity": "2"}]))
+        .await;
+    b.ship(&order).await;
+    let billed = |order: String| {
+        let b = &b;
+        async move {
+            let r = b
+                .gql(
+                    &b.w.admin,
+                    "query($i: ID!) { salesOrder(id: $i) { lines { parentLineId invoicedQuantity shippedQuantity } } }",
+                    json!({"i": order}),
+                )
+                .await;
+            r.data()["salesOrder"]["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    (
+                        l["parentLineId"].is_null(),
+                        dec(&l["invoicedQuantity"]),
+                        dec(&l["shippedQuantity"]),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let inv = b.invoice_orders(&[&order]).await;
+    let items: Vec<_> = inv["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "ITEM")
+        .collect();
+    assert_eq!(items.len(), 1, "the kit line only: {inv}");
+    assert_eq!(items[0]["item"]["sku"], "KIT-FIX");
+    assert_eq!(dec(&items[0]["netAmount"]), d("39.80"));
+    for (_, invoiced, shipped) in billed(order.clone()).await {
+        if !shipped.is_zero() {
+            assert_eq!(invoiced, shipped, "components count as billed");
+        }
+    }
+    b.post(inv["id"].as_str().unwrap()).await.data();
+    b.gql(
+        &b.accounting,
+        "mutation($i: ID!) { createCreditNote(input: {invoiceId: $i}) { invoice { id } } }",
+        json!({"i": inv["id"]}),
+    )
+    .await
+    .data();
+    for (kit_line, invoiced, _) in billed(order.clone()).await {
+        assert!(
+            invoiced.is_zero(),
+            "kit line {kit_line}: {invoiced} still billed"
+        );
+    }
+    let again = b.invoice_orders(&[&order]).await;
+    assert_eq!(
+        dec(&again["amounts"]["taxBase"]),
+        dec(&inv["amounts"]["taxBase"])
+    );
+}
