@@ -157,6 +157,8 @@ pub enum DocType {
     Receipt,
     #[sea_orm(string_value = "CREDIT_NOTE")]
     CreditNote,
+    #[sea_orm(string_value = "PROFORMA")]
+    Proforma,
 }
 
 /// Where a line's price came from (R-ORD-6).
@@ -272,4 +274,16 @@ pub enum PaymentStatus {
     Recorded,
     #[sea_orm(string_value = "REVERSED")]
     Reversed,
+}
+
+/// What a document attached to an order is (R-PAY-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OrderDocumentKind {
+    #[sea_orm(string_value = "QUOTE")]
+    Quote,
+    #[sea_orm(string_value = "CONTRACT")]
+    Contract,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
 }

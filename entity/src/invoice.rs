@@ -38,6 +38,8 @@ pub struct Model {
     pub company_paid_amount: Dec,
     /// Σ posted credit notes that reference this invoice (positive).
     pub credited_amount: Dec,
+    /// Advances on its orders taken when it was posted (they settle it like payments).
+    pub advance_amount: Dec,
     pub financial_status: crate::FinancialStatus,
     pub version: i64,
     pub created_by: String,

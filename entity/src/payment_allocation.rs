@@ -9,7 +9,12 @@ pub struct Model {
     pub id: i64,
     pub company_id: i64,
     pub payment_id: i64,
-    pub invoice_id: i64,
+    /// An invoice, or else an order (an advance: through a proforma, a schedule line, or none).
+    pub invoice_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub proforma_id: Option<i64>,
+    /// The schedule line's position on the order (R-PAY-1).
+    pub schedule_position: Option<i64>,
     /// Invoice currency.
     pub amount: Dec,
     /// Company currency at the payment's rate.

@@ -58,6 +58,12 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The freight went onto an invoice (billed once per order).
     pub freight_invoiced: bool,
+    /// Σ payments against the order before billing (proformas, schedule lines, R-PAY-2).
+    pub advance_amount: Dec,
+    /// What posted invoices of the order took of those advances.
+    pub advance_applied: Dec,
+    /// Free reference to the production order serving it (R-PAY-4).
+    pub production_reference: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

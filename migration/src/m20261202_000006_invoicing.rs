@@ -12,13 +12,15 @@ impl MigrationName for Migration {
 }
 
 /// Tables in creation order (drop runs in reverse).
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 8] = [
     "tax_codes",
     "invoices",
     "invoice_lines",
     "invoice_installments",
+    "proformas",
     "payments",
     "payment_allocations",
+    "order_documents",
 ];
 
 #[async_trait::async_trait]
@@ -41,6 +43,12 @@ impl MigrationTrait for Migration {
             // Freight is billed once per order, with its first invoice.
             ("sales_orders", flag("freight_invoiced", false)),
             ("shipments", fk_null("invoice_id")),
+            // Payments made against the order before it is billed (proformas, schedule
+            // lines), and how much of them posted invoices already took (R-PAY-2).
+            ("sales_orders", dec(b, "advance_amount")),
+            ("sales_orders", dec(b, "advance_applied")),
+            // A free reference to the production order serving it (R-PAY-4).
+            ("sales_orders", text_null("production_reference")),
         ];
         for (table, col) in added {
             m.alter_table(Table::alter().table(table).add_column(col).take())
@@ -88,6 +96,8 @@ impl MigrationTrait for Migration {
                 .col(dec(b, "paid_amount"))
                 .col(dec(b, "company_paid_amount"))
                 .col(dec(b, "credited_amount"))
+                // Advances on its orders applied when it was posted.
+                .col(dec(b, "advance_amount"))
                 .col(text("financial_status"))
                 .col(int("version"))
                 .col(text("created_by"))
@@ -138,6 +148,25 @@ impl MigrationTrait for Migration {
                 ))
                 .take(),
             Table::create()
+                .table("proformas")
+                .col(id())
+                .col(fk("company_id"))
+                .col(fk("order_id"))
+                .col(fk("customer_id"))
+                .col(text("series"))
+                .col(int("number"))
+                .col(date("proforma_date"))
+                .col(text("currency"))
+                .col(dec(b, "tax_base"))
+                .col(dec(b, "tax_amount"))
+                .col(dec(b, "total_amount"))
+                .col(dec(b, "paid_amount"))
+                .col(text("financial_status"))
+                .col(text("created_by"))
+                .col(instant("created_at"))
+                .foreign_key(&mut foreign("proformas", "order_id", "sales_orders"))
+                .take(),
+            Table::create()
                 .table("payments")
                 .col(id())
                 .col(fk("company_id"))
@@ -164,7 +193,17 @@ impl MigrationTrait for Migration {
                 .col(id())
                 .col(fk("company_id"))
                 .col(fk("payment_id"))
-                .col(fk("invoice_id"))
+                // One of: an invoice; or an order (an advance), through a proforma or a
+                // schedule line of it, or neither.
+                .col(fk_null("invoice_id"))
+                .col(fk_null("order_id"))
+                .col(fk_null("proforma_id"))
+                .col(
+                    ColumnDef::new("schedule_position")
+                        .big_integer()
+                        .null()
+                        .take(),
+                )
                 // In the invoice's currency, and in the company's at the payment's rate.
                 .col(dec(b, "amount"))
                 .col(dec(b, "company_amount"))
@@ -178,6 +217,20 @@ impl MigrationTrait for Migration {
                     "invoice_id",
                     "invoices",
                 ))
+                .take(),
+            Table::create()
+                .table("order_documents")
+                .col(id())
+                .col(fk("company_id"))
+                .col(fk("order_id"))
+                .col(text("kind"))
+                .col(text("name"))
+                .col(text("url"))
+                .col(text("created_by"))
+                .col(instant("created_at"))
+                .col(text_null("removed_by"))
+                .col(instant_null("removed_at"))
+                .foreign_key(&mut foreign("order_documents", "order_id", "sales_orders"))
                 .take(),
         ];
         for t in tables {
@@ -247,6 +300,19 @@ impl MigrationTrait for Migration {
                     false,
                 ),
                 ("shipments_invoice", "shipments", vec!["invoice_id"], false),
+                ("proformas_order", "proformas", vec!["order_id"], false),
+                (
+                    "payment_allocations_order",
+                    "payment_allocations",
+                    vec!["order_id"],
+                    false,
+                ),
+                (
+                    "order_documents_order",
+                    "order_documents",
+                    vec!["order_id"],
+                    false,
+                ),
             ],
         )
         .await?;
@@ -275,6 +341,9 @@ impl MigrationTrait for Migration {
             ("sales_order_lines", "invoiced_quantity"),
             ("sales_orders", "freight_invoiced"),
             ("shipments", "invoice_id"),
+            ("sales_orders", "advance_amount"),
+            ("sales_orders", "advance_applied"),
+            ("sales_orders", "production_reference"),
         ] {
             m.alter_table(Table::alter().table(table).drop_column(col).take())
                 .await?;

@@ -6,7 +6,7 @@
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{
-    Role, backorder, customer, invoice, item, payment, sales_order, sales_rep, shipment,
+    Role, backorder, customer, invoice, item, payment, proforma, sales_order, sales_rep, shipment,
     stock_level, supplier, user, warehouse,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -294,6 +294,21 @@ pub fn invoices(p: &Principal) -> Condition {
             .add(of_customers.add(invoice::Column::SalesRepId.is_in(p.visible_rep_ids.clone()))),
         _ => company.add(of_customers),
     }
+}
+
+/// Proformas the principal sees: like invoices, those of orders it sees or billed to a
+/// customer it sees, for whoever reads invoices (R-ACC-3…5).
+pub fn proformas(p: &Principal) -> Condition {
+    if !can(p, Permission::ReadInvoices) {
+        return nothing();
+    }
+    Condition::all()
+        .add(proforma::Column::CompanyId.eq(p.company_id))
+        .add(
+            Condition::any()
+                .add(proforma::Column::OrderId.in_subquery(visible_order_ids(p)))
+                .add(proforma::Column::CustomerId.in_subquery(visible_customer_ids(p))),
+        )
 }
 
 /// Payments the principal sees: those of customers it sees (R-ACC-3…5), for whoever reads

@@ -31,7 +31,7 @@ pub struct Exposure {
     pub to_invoice: Decimal,
     /// Open balances of pending and posted invoices (with tax).
     pub receivable: Decimal,
-    /// Payments not allocated to any invoice.
+    /// Payments not allocated to any invoice, and advances on orders no invoice took yet.
     pub unallocated: Decimal,
 }
 
@@ -84,7 +84,7 @@ pub async fn exposure<C: ConnectionTrait>(
         .await?;
     let mut e = Exposure {
         receivable: receivable(db, customer_id).await?,
-        unallocated: unallocated(db, customer_id).await?,
+        unallocated: unallocated(db, customer_id).await? + advances(db, customer_id).await?,
         ..Default::default()
     };
     for o in &orders {
@@ -204,11 +204,12 @@ pub async fn exposure<C: ConnectionTrait>(
 /// took back is no longer owed; an overpaid invoice owes the customer). A PENDING invoice
 /// counts in full: its quantities left "to invoice" when it was made.
 async fn receivable<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
-    let open: Vec<(Dec, Dec, Dec, Dec)> = invoice::Entity::find()
+    let open: Vec<(Dec, Dec, Dec, Dec, Dec)> = invoice::Entity::find()
         .select_only()
         .column(invoice::Column::TotalAmount)
         .column(invoice::Column::PaidAmount)
         .column(invoice::Column::CreditedAmount)
+        .column(invoice::Column::AdvanceAmount)
         .column(invoice::Column::CompanyTotalAmount)
         .filter(invoice::Column::CustomerId.eq(customer_id))
         .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
@@ -219,13 +220,34 @@ async fn receivable<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<D
         .await?;
     Ok(open
         .into_iter()
-        .map(|(total, paid, credited, company_total)| {
+        .map(|(total, paid, credited, advance, company_total)| {
             if total.is_zero() {
                 Decimal::ZERO
             } else {
-                pricing::round_money(company_total.0 * (total.0 - paid.0 - credited.0) / total.0)
+                let open = total.0 - paid.0 - credited.0 - advance.0;
+                pricing::round_money(company_total.0 * open / total.0)
             }
         })
+        .sum())
+}
+
+/// Advances paid on the customer's orders that no invoice took yet (company currency at the
+/// order's rate).
+async fn advances<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
+    let rows: Vec<(Dec, Dec, Dec)> = sales_order::Entity::find()
+        .select_only()
+        .column(sales_order::Column::AdvanceAmount)
+        .column(sales_order::Column::AdvanceApplied)
+        .column(sales_order::Column::ExchangeRate)
+        .filter(sales_order::Column::CustomerId.eq(customer_id))
+        .filter(sales_order::Column::Kind.eq(DocKind::Order))
+        .filter(sales_order::Column::Status.ne(DocStatus::Cancelled))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, applied, rate)| pricing::round_money((a.0 - applied.0) * rate.0))
         .sum())
 }
 
@@ -281,7 +303,7 @@ pub async fn balance(
         .iter()
         .map(|inv| {
             let due = overdue_of(
-                inv.paid_amount.0 + inv.credited_amount.0,
+                crate::domain::payments::settled(inv),
                 plans.get(&inv.id).map_or(&[][..], |v| v),
                 today,
             );

@@ -378,6 +378,7 @@ pub async fn create(
         paid_amount: Set(Dec::ZERO),
         company_paid_amount: Set(Dec::ZERO),
         credited_amount: Set(Dec::ZERO),
+        advance_amount: Set(Dec::ZERO),
         version: Set(1),
         created_by: Set(p.key()),
         created_at: Set(created),
@@ -544,16 +545,21 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
         numbering::next(&tx, first.company_id, &series, DocType::Invoice).await?,
     ));
     let saved = am.update(&*tx).await?;
-    for o in &orders {
-        order_rows::record_event(
-            &*tx,
-            o,
-            OrderEvent::InvoicePosted,
-            Some(json!({"invoiceId": saved.id, "number": number_of(&saved)})),
-        )
-        .await?;
+    // Advances paid on its orders (proformas, schedule lines) settle it now (R-PAY-2).
+    payments::lock_invoices_of(&tx, &order_ids_of(&lines)).await?;
+    let locked = lock_orders(&tx, p, &order_ids_of(&lines)).await?;
+    for o in locked {
+        let o = payments::apply_advances(&tx, o).await?;
+        let payload = json!({"invoiceId": saved.id, "number": number_of(&saved)});
+        payments::refresh_order(&tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
     }
     tx.commit().await?;
+    let saved = invoice::Entity::find_by_id(saved.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("posted invoice {} vanished", saved.id))
+        })?;
     Ok(saved)
 }
 
@@ -718,6 +724,7 @@ pub async fn credit(
         paid_amount: Set(Dec::ZERO),
         company_paid_amount: Set(Dec::ZERO),
         credited_amount: Set(Dec::ZERO),
+        advance_amount: Set(Dec::ZERO),
         version: Set(1),
         created_by: Set(p.key()),
         created_at: Set(now),
@@ -750,21 +757,9 @@ pub async fn credit(
         .map(|(l, _)| l.order_id)
         .collect();
     set_freight_invoiced(&tx, &freight_back, false).await?;
-    let credit_total = -totals.total;
-    let plan = installment_rows(&*tx, &[original.id]).await?;
-    let mut orig = original.clone().into_active_model();
-    orig.next_due_date = Set(crate::domain::payments::first_open_due(
-        original.paid_amount.0 + original.credited_amount.0 + credit_total,
-        plan.get(&original.id).map_or(&[][..], |v| v),
-    ));
-    orig.credited_amount = Set(Dec(original.credited_amount.0 + credit_total));
-    orig.financial_status = Set(status_of(
-        original.total_amount.0,
-        original.paid_amount.0 + original.credited_amount.0 + credit_total,
-    ));
-    orig.version = Set(original.version + 1);
-    orig.updated_at = Set(now);
-    let orig = orig.update(&*tx).await?;
+    let mut orig = original.clone();
+    orig.credited_amount = Dec(original.credited_amount.0 - totals.total);
+    let orig = payments::save_settlement(&tx, orig).await?;
     note.number = Some(numbering::next(&tx, note.company_id, &series, DocType::CreditNote).await?);
     let note = note.into_active_model().reset_all().update(&*tx).await?;
     for mut o in orders {

@@ -47,10 +47,15 @@ pub enum OrderEvent {
     PaymentReversed,
     /// UNPAID / PARTIALLY_PAID / PAID / OVERPAID moved (R-ORD-17).
     FinancialStatusChanged,
+    /// A proforma was issued for the order (R-INV-1).
+    ProformaIssued,
+    /// A document was attached to the order or removed from it (R-PAY-1).
+    DocumentAttached,
+    DocumentRemoved,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 25] = [
+    pub const ALL: [OrderEvent; 28] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -76,6 +81,9 @@ impl OrderEvent {
         OrderEvent::PaymentRecorded,
         OrderEvent::PaymentReversed,
         OrderEvent::FinancialStatusChanged,
+        OrderEvent::ProformaIssued,
+        OrderEvent::DocumentAttached,
+        OrderEvent::DocumentRemoved,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -121,6 +129,9 @@ impl OrderEvent {
             OrderEvent::PaymentRecorded => "PAYMENT_RECORDED",
             OrderEvent::PaymentReversed => "PAYMENT_REVERSED",
             OrderEvent::FinancialStatusChanged => "FINANCIAL_STATUS_CHANGED",
+            OrderEvent::ProformaIssued => "PROFORMA_ISSUED",
+            OrderEvent::DocumentAttached => "DOCUMENT_ATTACHED",
+            OrderEvent::DocumentRemoved => "DOCUMENT_REMOVED",
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
     Dec, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, PaymentStatus, invoice,
-    invoice_installment, invoice_line, item, payment, payment_allocation, sales_order,
+    invoice_installment, invoice_line, item, payment, payment_allocation, proforma, sales_order,
     sales_order_line,
 };
 use rust_decimal::Decimal;
@@ -26,8 +26,21 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// What an allocation settles (R-PAY-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Invoice(i64),
+    /// An advance on the proforma's order.
+    Proforma(i64),
+    /// An advance on the order, against its schedule line at `position` (R-PAY-1).
+    ScheduleLine {
+        order_id: i64,
+        position: i64,
+    },
+}
+
 pub struct Allocation {
-    pub invoice_id: i64,
+    pub target: Target,
     pub amount: Decimal,
 }
 
@@ -42,9 +55,14 @@ pub struct NewPayment {
     pub allocations: Option<Vec<Allocation>>,
 }
 
-/// What is still open on an invoice: total less payments and credit notes.
+/// What is still open on an invoice: total less payments, credit notes and advances.
 pub fn open_balance(inv: &invoice::Model) -> Decimal {
-    inv.total_amount.0 - inv.paid_amount.0 - inv.credited_amount.0
+    inv.total_amount.0 - settled(inv)
+}
+
+/// What settles an invoice: payments, credit notes and advances on its orders.
+pub fn settled(inv: &invoice::Model) -> Decimal {
+    inv.paid_amount.0 + inv.credited_amount.0 + inv.advance_amount.0
 }
 
 /// The earliest due date not covered by what settled the invoice (installments are settled in
@@ -120,49 +138,8 @@ pub async fn record(
             .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
             .order_by_asc(invoice::Column::Id)
     };
-    let plan: Vec<(i64, Decimal)> = match &input.allocations {
-        Some(list) => {
-            let mut ids: Vec<i64> = list.iter().map(|a| a.invoice_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let found = lock_all(
-                &tx,
-                open_invoices().filter(invoice::Column::Id.is_in(ids.clone())),
-            )
-            .await?;
-            let mut plan = Vec::with_capacity(list.len());
-            for (i, a) in list.iter().enumerate() {
-                let field = |n: &str| format!("allocations.{i}.{n}");
-                let inv = found.iter().find(|x| x.id == a.invoice_id).ok_or_else(|| {
-                    AppError::validation(
-                        field("invoiceId"),
-                        "no posted invoice of this customer with this id",
-                    )
-                })?;
-                if inv.currency != currency {
-                    return Err(AppError::validation(
-                        field("invoiceId"),
-                        format!(
-                            "the invoice is in {}, the payment in {currency}",
-                            inv.currency
-                        ),
-                    ));
-                }
-                let q = validate::positive(
-                    &field("amount"),
-                    validate::decimal(&field("amount"), a.amount)?,
-                )?;
-                plan.push((inv.id, q));
-            }
-            let total: Decimal = plan.iter().map(|x| x.1).sum();
-            if total > amount {
-                return Err(AppError::validation(
-                    "allocations",
-                    format!("allocations of {total} exceed the payment of {amount}"),
-                ));
-            }
-            plan
-        }
+    let plan: Vec<(Target, Decimal)> = match &input.allocations {
+        Some(list) => check_allocations(&tx, p, &customer, &currency, amount, list).await?,
         None => {
             let open = lock_all(
                 &tx,
@@ -183,6 +160,9 @@ pub async fn record(
                 amount,
                 &queue.iter().map(|(_, id, b)| (*id, *b)).collect::<Vec<_>>(),
             )
+            .into_iter()
+            .map(|(id, q)| (Target::Invoice(id), q))
+            .collect()
         }
     };
     let company_of = |q: Decimal| pricing::round_money(q * rate);
@@ -211,11 +191,22 @@ pub async fn record(
     .insert(&*tx)
     .await?;
     if !plan.is_empty() {
-        payment_allocation::Entity::insert_many(plan.iter().map(|(inv, q)| {
+        let proformas = proformas_of(&*tx, &plan).await?;
+        payment_allocation::Entity::insert_many(plan.iter().map(|(target, q)| {
+            let (invoice_id, order_id, proforma_id, position) = match *target {
+                Target::Invoice(id) => (Some(id), None, None, None),
+                Target::Proforma(id) => (None, proformas.get(&id).copied(), Some(id), None),
+                Target::ScheduleLine { order_id, position } => {
+                    (None, Some(order_id), None, Some(position))
+                }
+            };
             payment_allocation::ActiveModel {
                 company_id: Set(p.company_id),
                 payment_id: Set(pay.id),
-                invoice_id: Set(*inv),
+                invoice_id: Set(invoice_id),
+                order_id: Set(order_id),
+                proforma_id: Set(proforma_id),
+                schedule_position: Set(position),
                 amount: Set(Dec(*q)),
                 company_amount: Set(Dec(company_of(*q))),
                 ..Default::default()
@@ -224,9 +215,13 @@ pub async fn record(
         .exec_without_returning(&*tx)
         .await?;
     }
-    let changes: Vec<(i64, Decimal, Decimal)> = plan
+    let changes: Vec<Change> = plan
         .iter()
-        .map(|(inv, q)| (*inv, *q, company_of(*q)))
+        .map(|(t, q)| Change {
+            target: *t,
+            amount: *q,
+            company: company_of(*q),
+        })
         .collect();
     settle(&tx, &pay, &changes, OrderEvent::PaymentRecorded).await?;
     tx.commit().await?;
@@ -256,10 +251,10 @@ pub async fn reverse(
     }
     let allocations = payment_allocation::Entity::find()
         .filter(payment_allocation::Column::PaymentId.eq(pay.id))
-        .order_by_asc(payment_allocation::Column::InvoiceId)
+        .order_by_asc(payment_allocation::Column::Id)
         .all(&*tx)
         .await?;
-    let ids: Vec<i64> = allocations.iter().map(|a| a.invoice_id).collect();
+    let ids: Vec<i64> = allocations.iter().filter_map(|a| a.invoice_id).collect();
     lock_all(
         &tx,
         invoice::Entity::find().filter(invoice::Column::Id.is_in(ids)),
@@ -271,52 +266,238 @@ pub async fn reverse(
     am.reversed_by = Set(Some(p.key()));
     am.reversed_at = Set(Some(Utc::now()));
     let pay = am.update(&*tx).await?;
-    let changes: Vec<(i64, Decimal, Decimal)> = allocations
+    let changes: Vec<Change> = allocations
         .iter()
-        .map(|a| (a.invoice_id, -a.amount.0, -a.company_amount.0))
+        .map(|a| Change {
+            target: match (a.invoice_id, a.proforma_id, a.order_id) {
+                (Some(id), _, _) => Target::Invoice(id),
+                (_, Some(id), _) => Target::Proforma(id),
+                (_, _, order) => Target::ScheduleLine {
+                    order_id: order.unwrap_or_default(),
+                    position: a.schedule_position.unwrap_or_default(),
+                },
+            },
+            amount: -a.amount.0,
+            company: -a.company_amount.0,
+        })
         .collect();
     settle(&tx, &pay, &changes, OrderEvent::PaymentReversed).await?;
     tx.commit().await?;
     Ok(pay)
 }
 
-/// Applies (invoice, amount, company amount) changes to locked invoices and refreshes the
-/// orders they bill, each with `event`.
+/// One allocation's effect: `amount` (negative when reversed) on `target`.
+struct Change {
+    target: Target,
+    amount: Decimal,
+    company: Decimal,
+}
+
+/// Checks named allocations (R-PAY-2): each target belongs to the paying customer, is in the
+/// payment's currency and can take money; together they do not exceed the payment. Locks the
+/// invoices and proformas named.
+async fn check_allocations(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    customer: &entity::customer::Model,
+    currency: &str,
+    amount: Decimal,
+    list: &[Allocation],
+) -> AppResult<Vec<(Target, Decimal)>> {
+    let pick = |f: fn(&Target) -> Option<i64>| -> Vec<i64> {
+        let mut v: Vec<i64> = list.iter().filter_map(|a| f(&a.target)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let invoices = lock_all(
+        tx,
+        invoice::Entity::find()
+            .filter(invoice::Column::CompanyId.eq(p.company_id))
+            .filter(invoice::Column::CustomerId.eq(customer.id))
+            .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+            .filter(invoice::Column::Id.is_in(pick(|t| match t {
+                Target::Invoice(id) => Some(*id),
+                _ => None,
+            }))),
+    )
+    .await?;
+    let mut q = proforma::Entity::find()
+        .filter(proforma::Column::CompanyId.eq(p.company_id))
+        .filter(proforma::Column::CustomerId.eq(customer.id))
+        .filter(proforma::Column::Id.is_in(pick(|t| match t {
+            Target::Proforma(id) => Some(*id),
+            _ => None,
+        })))
+        .order_by_asc(proforma::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let proformas = q.all(tx).await?;
+    let orders: HashMap<i64, sales_order::Model> = sales_order::Entity::find()
+        .filter(sales_order::Column::CompanyId.eq(p.company_id))
+        .filter(sales_order::Column::Id.is_in(pick(|t| match t {
+            Target::ScheduleLine { order_id, .. } => Some(*order_id),
+            _ => None,
+        })))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let plans = crate::domain::schedules::plan_sizes(tx, orders.values()).await?;
+    let mut plan = Vec::with_capacity(list.len());
+    for (i, a) in list.iter().enumerate() {
+        let field = |n: &str| format!("allocations.{i}.{n}");
+        let (name, doc_currency) = match a.target {
+            Target::Invoice(id) => {
+                let inv = invoices.iter().find(|x| x.id == id).ok_or_else(|| {
+                    AppError::validation(
+                        field("invoiceId"),
+                        "no posted invoice of this customer with this id",
+                    )
+                })?;
+                ("invoiceId", inv.currency.clone())
+            }
+            Target::Proforma(id) => {
+                let pf = proformas.iter().find(|x| x.id == id).ok_or_else(|| {
+                    AppError::validation(
+                        field("proformaId"),
+                        "no proforma of this customer with this id",
+                    )
+                })?;
+                ("proformaId", pf.currency.clone())
+            }
+            Target::ScheduleLine { order_id, position } => {
+                let o = orders
+                    .get(&order_id)
+                    .filter(|o| {
+                        crate::domain::schedules::payer_of(o, customer)
+                            && o.kind == entity::DocKind::Order
+                    })
+                    .filter(|o| !matches!(o.status, DocStatus::Cancelled | DocStatus::Closed))
+                    .ok_or_else(|| {
+                        AppError::validation(
+                            field("scheduleLineId"),
+                            "no open order of this customer with this schedule line",
+                        )
+                    })?;
+                if position < 1 || position > plans.get(&o.id).copied().unwrap_or(1) {
+                    return Err(AppError::validation(
+                        field("scheduleLineId"),
+                        "no such schedule line on the order",
+                    ));
+                }
+                ("scheduleLineId", o.currency.clone())
+            }
+        };
+        if doc_currency != currency {
+            return Err(AppError::validation(
+                field(name),
+                format!("the document is in {doc_currency}, the payment in {currency}"),
+            ));
+        }
+        let q = validate::positive(
+            &field("amount"),
+            validate::decimal(&field("amount"), a.amount)?,
+        )?;
+        plan.push((a.target, q));
+    }
+    let total: Decimal = plan.iter().map(|x| x.1).sum();
+    if total > amount {
+        return Err(AppError::validation(
+            "allocations",
+            format!("allocations of {total} exceed the payment of {amount}"),
+        ));
+    }
+    Ok(plan)
+}
+
+/// The orders of the proformas named in `plan`.
+async fn proformas_of<C: ConnectionTrait>(
+    db: &C,
+    plan: &[(Target, Decimal)],
+) -> AppResult<HashMap<i64, i64>> {
+    let ids: Vec<i64> = plan
+        .iter()
+        .filter_map(|(t, _)| match t {
+            Target::Proforma(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(proforma::Entity::find()
+        .filter(proforma::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.order_id))
+        .collect())
+}
+
+/// Applies allocation changes: invoices take payments, proformas and schedule lines are
+/// advances on their orders (which settle the order's posted invoices when there are any).
+/// Then refreshes every order touched, each with `event`. Invoices are locked by the caller;
+/// orders are locked here, in id order.
 async fn settle(
     tx: &DatabaseTransaction,
     pay: &payment::Model,
-    changes: &[(i64, Decimal, Decimal)],
+    changes: &[Change],
     event: OrderEvent,
 ) -> AppResult<()> {
     let mut per_invoice: BTreeMap<i64, (Decimal, Decimal)> = BTreeMap::new();
-    for (inv, q, cq) in changes {
-        let e = per_invoice.entry(*inv).or_default();
-        e.0 += q;
-        e.1 += cq;
+    let mut per_proforma: BTreeMap<i64, Decimal> = BTreeMap::new();
+    for c in changes {
+        match c.target {
+            Target::Invoice(id) => {
+                let e = per_invoice.entry(id).or_default();
+                e.0 += c.amount;
+                e.1 += c.company;
+            }
+            Target::Proforma(id) => *per_proforma.entry(id).or_default() += c.amount,
+            Target::ScheduleLine { .. } => {}
+        }
+    }
+    let proformas = proforma::Entity::find()
+        .filter(proforma::Column::Id.is_in(per_proforma.keys().copied()))
+        .all(tx)
+        .await?;
+    let mut advances: BTreeMap<i64, Decimal> = BTreeMap::new();
+    for c in changes {
+        match c.target {
+            Target::Proforma(id) => {
+                if let Some(pf) = proformas.iter().find(|p| p.id == id) {
+                    *advances.entry(pf.order_id).or_default() += c.amount;
+                }
+            }
+            Target::ScheduleLine { order_id, .. } => {
+                *advances.entry(order_id).or_default() += c.amount
+            }
+            Target::Invoice(_) => {}
+        }
+    }
+    for pf in proformas {
+        let paid = pf.paid_amount.0 + per_proforma[&pf.id];
+        let mut am = pf.clone().into_active_model();
+        am.paid_amount = Set(Dec(paid));
+        am.financial_status = Set(status_of(pf.total_amount.0, paid));
+        am.update(tx).await?;
     }
     let invoices = invoice::Entity::find()
         .filter(invoice::Column::Id.is_in(per_invoice.keys().copied()))
         .all(tx)
         .await?;
-    let ids: Vec<i64> = per_invoice.keys().copied().collect();
-    let plans = invoices::installment_rows(tx, &ids).await?;
     for inv in invoices {
         let (q, cq) = per_invoice[&inv.id];
-        let paid = inv.paid_amount.0 + q;
-        let status = status_of(inv.total_amount.0, paid + inv.credited_amount.0);
-        let mut am = inv.clone().into_active_model();
-        am.next_due_date = Set(first_open_due(
-            paid + inv.credited_amount.0,
-            plans.get(&inv.id).map_or(&[][..], |v| v),
-        ));
-        am.paid_amount = Set(Dec(paid));
-        am.company_paid_amount = Set(Dec(inv.company_paid_amount.0 + cq));
-        am.financial_status = Set(status);
-        am.version = Set(inv.version + 1);
-        am.updated_at = Set(Utc::now());
-        am.update(tx).await?;
+        let mut inv2 = inv.clone();
+        inv2.paid_amount = Dec(inv.paid_amount.0 + q);
+        inv2.company_paid_amount = Dec(inv.company_paid_amount.0 + cq);
+        save_settlement(tx, inv2).await?;
     }
-    let order_ids: BTreeSet<i64> = invoice_line::Entity::find()
+    let mut order_ids: BTreeSet<i64> = invoice_line::Entity::find()
         .select_only()
         .column(invoice_line::Column::OrderId)
         .filter(invoice_line::Column::InvoiceId.is_in(per_invoice.keys().copied()))
@@ -325,13 +506,28 @@ async fn settle(
         .await?
         .into_iter()
         .collect();
+    order_ids.extend(advances.keys().copied());
+    // Invoices before orders, as every path that changes both locks them.
+    lock_invoices_of(tx, &advances.keys().copied().collect::<Vec<_>>()).await?;
     let mut q = sales_order::Entity::find()
         .filter(sales_order::Column::Id.is_in(order_ids))
         .order_by_asc(sales_order::Column::Id);
     if tx.get_database_backend() == DbBackend::Postgres {
         q = q.lock_exclusive();
     }
-    for order in q.all(tx).await? {
+    for mut order in q.all(tx).await? {
+        if let Some(a) = advances.get(&order.id) {
+            let advance = order.advance_amount.0 + a;
+            if advance < order.advance_applied.0 {
+                return Err(AppError::InvalidState(format!(
+                    "order {}-{}: {} of its advances already settle its invoices; credit them \
+                     before reversing this payment",
+                    order.series, order.number, order.advance_applied.0
+                )));
+            }
+            order.advance_amount = Dec(advance);
+            order = apply_advances(tx, order).await?;
+        }
         let payload = json!({
             "paymentId": pay.id,
             "invoiceIds": per_invoice.keys().collect::<Vec<_>>(),
@@ -343,9 +539,110 @@ async fn settle(
     Ok(())
 }
 
-/// Recomputes an order's financial status from its posted invoices and credit notes (R-PAY-5,
-/// R-ORD-17) and closes it when it is shipped, billed in full and paid. Saves it with `events`
-/// (and FINANCIAL_STATUS_CHANGED when the status moved). The order must be locked.
+/// Saves an invoice's settlement: its status and next due date from what settles it.
+pub(crate) async fn save_settlement(
+    tx: &DatabaseTransaction,
+    inv: invoice::Model,
+) -> AppResult<invoice::Model> {
+    let plan = invoices::installment_rows(tx, &[inv.id]).await?;
+    let mut am = inv.clone().into_active_model();
+    am.financial_status = Set(status_of(inv.total_amount.0, settled(&inv)));
+    am.next_due_date = Set(if inv.status == InvoiceStatus::Posted {
+        first_open_due(settled(&inv), plan.get(&inv.id).map_or(&[][..], |v| v))
+    } else {
+        None
+    });
+    am.version = Set(inv.version + 1);
+    am.updated_at = Set(Utc::now());
+    Ok(am.reset_all().update(tx).await?)
+}
+
+/// Lets the order's advances not yet used settle its posted invoices, oldest first, never
+/// beyond an invoice's open balance (the rest waits for the next invoice). The order must be
+/// locked; the returned model carries the new `advance_applied` (saved by the caller).
+pub(crate) async fn apply_advances(
+    tx: &DatabaseTransaction,
+    mut order: sales_order::Model,
+) -> AppResult<sales_order::Model> {
+    let mut left = order.advance_amount.0 - order.advance_applied.0;
+    if left <= Decimal::ZERO {
+        return Ok(order);
+    }
+    for mut inv in lock_invoices_of(tx, &[order.id]).await? {
+        let take = left.min(open_balance(&inv));
+        if take <= Decimal::ZERO {
+            continue;
+        }
+        inv.advance_amount = Dec(inv.advance_amount.0 + take);
+        save_settlement(tx, inv).await?;
+        order.advance_applied = Dec(order.advance_applied.0 + take);
+        left -= take;
+        if left.is_zero() {
+            break;
+        }
+    }
+    Ok(order)
+}
+
+/// What was paid for an order — its advances and its share of its posted invoices' payments —
+/// and what its posted invoices and credit notes bill it (with tax). `billed` are the invoice
+/// lines of the order, `docs` their posted documents.
+pub fn paid_and_billed(
+    order: &sales_order::Model,
+    billed: &[invoice_line::Model],
+    docs: &HashMap<i64, invoice::Model>,
+) -> (Decimal, Decimal) {
+    let mut part: HashMap<i64, Decimal> = HashMap::new();
+    for l in billed.iter().filter(|l| l.order_id == order.id) {
+        if docs.contains_key(&l.invoice_id) {
+            *part.entry(l.invoice_id).or_default() += l.net_amount.0 + l.tax_amount.0;
+        }
+    }
+    let paid = order.advance_amount.0
+        + part
+            .iter()
+            .filter_map(|(id, share)| {
+                let inv = &docs[id];
+                (inv.kind == InvoiceKind::Invoice && !inv.total_amount.is_zero())
+                    .then(|| pricing::round_money(inv.paid_amount.0 * share / inv.total_amount.0))
+            })
+            .sum::<Decimal>();
+    (paid, part.values().sum())
+}
+
+/// Locks the posted invoices billing these orders, in id order (callers lock them before the
+/// orders, as every path that changes both does).
+pub(crate) async fn lock_invoices_of(
+    tx: &DatabaseTransaction,
+    order_ids: &[i64],
+) -> AppResult<Vec<invoice::Model>> {
+    if order_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    lock_all(
+        tx,
+        invoice::Entity::find()
+            .filter(
+                invoice::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(invoice_line::Column::InvoiceId)
+                        .from(invoice_line::Entity)
+                        .and_where(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
+                        .to_owned(),
+                ),
+            )
+            .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Posted)),
+    )
+    .await
+}
+
+/// Recomputes an order's financial status (R-PAY-5, R-ORD-17): what was paid for it —
+/// its advances and its share of its posted invoices' payments — against what it owes — its
+/// total with tax, or, once shipped and billed in full, what its invoices and credit notes
+/// bill. Closes it when shipped, billed in full and paid; reopens it when that stops being
+/// true. Saves it with `events` (and FINANCIAL_STATUS_CHANGED when the status moved). The
+/// order must be locked.
 pub(crate) async fn refresh_order(
     tx: &DatabaseTransaction,
     mut order: sales_order::Model,
@@ -363,29 +660,21 @@ pub(crate) async fn refresh_order(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
-    let mut part: HashMap<i64, Decimal> = HashMap::new();
-    for l in &billed {
-        if docs.contains_key(&l.invoice_id) {
-            *part.entry(l.invoice_id).or_default() += l.net_amount.0 + l.tax_amount.0;
-        }
-    }
-    let owed: Decimal = part.values().sum();
-    let paid: Decimal = part
-        .iter()
-        .filter_map(|(id, share)| {
-            let inv = &docs[id];
-            (inv.kind == InvoiceKind::Invoice && !inv.total_amount.is_zero())
-                .then(|| pricing::round_money(inv.paid_amount.0 * share / inv.total_amount.0))
-        })
-        .sum();
+    let (paid, billed_total) = paid_and_billed(&order, &billed, &docs);
     let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
     let complete = shipped && billed_in_full(tx, &order).await?;
-    let status = if complete {
-        status_of(owed, paid)
-    } else if paid.is_zero() {
+    let owed = if complete {
+        billed_total
+    } else {
+        crate::domain::taxes::of_orders(tx, std::slice::from_ref(&order))
+            .await?
+            .get(&order.id)
+            .map_or(Decimal::ZERO, |t| t.total)
+    };
+    let status = if paid.is_zero() {
         FinancialStatus::Unpaid
     } else {
-        FinancialStatus::PartiallyPaid
+        status_of(owed, paid)
     };
     // Shipped, billed and paid closes the order; a reversed payment or a credit note that
     // undoes that reopens it (R-PAY-5: a reversal restores every status it changed).
@@ -492,7 +781,7 @@ pub async fn allocations_by_invoices(
         payment_allocation::Column::InvoiceId,
         ids,
         payment_allocation::Column::Id,
-        |a| a.invoice_id,
+        |a| a.invoice_id.unwrap_or_default(),
     )
     .await
 }
@@ -572,6 +861,7 @@ mod tests {
             paid_amount: Dec(d("29.99")),
             company_paid_amount: Dec::ZERO,
             credited_amount: Dec::ZERO,
+            advance_amount: Dec::ZERO,
             financial_status: FinancialStatus::PartiallyPaid,
             version: 1,
             created_by: String::new(),

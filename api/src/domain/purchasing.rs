@@ -481,3 +481,48 @@ pub async fn lines_by_ids(
         .map(|l| (l.id, l))
         .collect())
 }
+
+/// The purchase orders buying each order's backorders (R-PAY-4: what serves an order), for
+/// whoever reads purchasing; nobody else learns of them.
+pub async fn by_sales_orders(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<purchase_order::Model>>> {
+    if !visibility::can(p, Permission::ReadPurchasing) {
+        return Ok(HashMap::new());
+    }
+    let links: Vec<(i64, Option<i64>)> = entity::backorder::Entity::find()
+        .select_only()
+        .column(entity::backorder::Column::OrderId)
+        .column(entity::backorder::Column::PurchaseOrderLineId)
+        .filter(entity::backorder::Column::OrderId.is_in(order_ids.to_vec()))
+        .filter(entity::backorder::Column::PurchaseOrderLineId.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let lines = lines_by_ids(db, p, &links.iter().filter_map(|l| l.1).collect::<Vec<_>>()).await?;
+    let pos = by_ids(
+        db,
+        p,
+        &lines
+            .values()
+            .map(|l| l.purchase_order_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let mut out: HashMap<i64, Vec<purchase_order::Model>> = HashMap::new();
+    for (order, line) in links {
+        let Some(po) = line
+            .and_then(|l| lines.get(&l))
+            .and_then(|l| pos.get(&l.purchase_order_id))
+        else {
+            continue;
+        };
+        let list = out.entry(order).or_default();
+        if !list.iter().any(|x| x.id == po.id) {
+            list.push(po.clone());
+        }
+    }
+    Ok(out)
+}

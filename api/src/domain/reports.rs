@@ -130,7 +130,7 @@ pub async fn expected_receipts(
         if inv.total_amount.is_zero() {
             continue;
         }
-        let mut settled = inv.paid_amount.0 + inv.credited_amount.0;
+        let mut settled = crate::domain::payments::settled(inv);
         for i in plans.get(&inv.id).map_or(&[][..], |v| v) {
             let covered = settled.min(i.amount.0).max(Decimal::ZERO);
             settled -= covered;

@@ -52,6 +52,9 @@ pub enum OrderEventKind {
     PaymentRecorded,
     PaymentReversed,
     FinancialStatusChanged,
+    ProformaIssued,
+    DocumentAttached,
+    DocumentRemoved,
 }
 
 #[derive(InputObject, Default)]

@@ -57,6 +57,40 @@ pub struct InvoiceAmounts {
     pub balance: Decimal,
 }
 
+/// A document's figures with tax, in its currency and the company's (R-TAX-1).
+#[derive(SimpleObject)]
+pub struct TaxedAmounts {
+    pub tax_base: Decimal,
+    pub tax: Decimal,
+    pub total_with_tax: Decimal,
+    pub company_tax_base: Decimal,
+    pub company_tax: Decimal,
+    pub company_total_with_tax: Decimal,
+    pub taxes: Vec<TaxTotal>,
+}
+
+impl From<taxes::DocumentTax> for TaxedAmounts {
+    fn from(t: taxes::DocumentTax) -> Self {
+        TaxedAmounts {
+            tax_base: canonical(t.base),
+            tax: canonical(t.tax),
+            total_with_tax: canonical(t.total),
+            company_tax_base: canonical(t.company_base),
+            company_tax: canonical(t.company_tax),
+            company_total_with_tax: canonical(t.company_total),
+            taxes: t
+                .by_rate
+                .into_iter()
+                .map(|r| TaxTotal {
+                    rate: r.rate.into(),
+                    base: canonical(r.base),
+                    tax: canonical(r.tax),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Base and tax of one rate on a document.
 #[derive(SimpleObject)]
 pub struct TaxTotal {

@@ -3,18 +3,19 @@
 use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
-    backorders, customers, invoices, items, orders, payments, purchasing, receipts, reservations,
-    sales_reps, sales_setup, shipments, stock, suppliers, taxes, warehouses,
+    backorders, customers, documents, invoices, items, orders, payments, proformas, purchasing,
+    receipts, reservations, sales_reps, sales_setup, schedules, shipments, stock, suppliers, taxes,
+    warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     backorder, backorder_assignment, bank_account, carrier, customer, customer_address,
     delivery_date_change, freight_rate, invoice, invoice_installment, invoice_line, item,
-    item_description, kit_component, order_confirmation, order_installment, outbox, payment,
-    payment_allocation, payment_method, payment_term_installment, payment_term_restriction,
-    payment_terms, purchase_order, purchase_order_line, receipt_line, reservation, sales_order,
-    sales_order_line, sales_rep, shipment, shipment_line, stock_level, supplier, tax_code,
-    warehouse,
+    item_description, kit_component, order_confirmation, order_document, order_installment, outbox,
+    payment, payment_allocation, payment_method, payment_term_installment,
+    payment_term_restriction, payment_terms, proforma, purchase_order, purchase_order_line,
+    receipt_line, reservation, sales_order, sales_order_line, sales_rep, shipment, shipment_line,
+    stock_level, supplier, tax_code, warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -115,6 +116,27 @@ loader!(
     |s, keys| payments::visible_by_ids(&s.db, &s.principal, keys)
 );
 loader!(AllocationsByPayment => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_payments(&s.db, keys));
+loader!(ProformasByOrder => Vec<proforma::Model>, |s, keys| proformas::by_orders(&s.db, &s.principal, keys));
+loader!(DocumentsByOrder => Vec<order_document::Model>, |s, keys| documents::by_orders(&s.db, keys));
+loader!(
+    /// Payment schedules of visible orders (derived, R-PAY-1).
+    ScheduleByOrder => Vec<schedules::ScheduleLine>,
+    |s, keys| async {
+        let orders: Vec<sales_order::Model> =
+            orders::visible_by_ids(&s.db, &s.principal, keys).await?.into_values().collect();
+        schedules::of_orders(&s.db, &orders).await
+    }
+);
+loader!(
+    /// Taxed figures of visible orders (R-TAX-1).
+    TaxByOrder => taxes::DocumentTax,
+    |s, keys| async {
+        let orders: Vec<sales_order::Model> =
+            orders::visible_by_ids(&s.db, &s.principal, keys).await?.into_values().collect();
+        taxes::of_orders(&s.db, &orders).await
+    }
+);
+loader!(PurchaseOrdersBySalesOrder => Vec<purchase_order::Model>, |s, keys| purchasing::by_sales_orders(&s.db, &s.principal, keys));
 loader!(AllocationsByInvoice => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_invoices(&s.db, keys));
 
 /// All loaders of one request.
@@ -162,6 +184,11 @@ pub struct Loaders {
     pub payment: DataLoader<PaymentById>,
     pub payment_allocations: DataLoader<AllocationsByPayment>,
     pub invoice_allocations: DataLoader<AllocationsByInvoice>,
+    pub proformas: DataLoader<ProformasByOrder>,
+    pub documents: DataLoader<DocumentsByOrder>,
+    pub schedule: DataLoader<ScheduleByOrder>,
+    pub order_tax: DataLoader<TaxByOrder>,
+    pub serving_purchase_orders: DataLoader<PurchaseOrdersBySalesOrder>,
 }
 
 impl Loaders {
@@ -222,7 +249,12 @@ impl Loaders {
             invoice_installments: dl(InstallmentsByInvoice(scope.clone()), activity, delay),
             payment: dl(PaymentById(scope.clone()), activity, delay),
             payment_allocations: dl(AllocationsByPayment(scope.clone()), activity, delay),
-            invoice_allocations: dl(AllocationsByInvoice(scope), activity, delay),
+            invoice_allocations: dl(AllocationsByInvoice(scope.clone()), activity, delay),
+            proformas: dl(ProformasByOrder(scope.clone()), activity, delay),
+            documents: dl(DocumentsByOrder(scope.clone()), activity, delay),
+            schedule: dl(ScheduleByOrder(scope.clone()), activity, delay),
+            order_tax: dl(TaxByOrder(scope.clone()), activity, delay),
+            serving_purchase_orders: dl(PurchaseOrdersBySalesOrder(scope), activity, delay),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod companies;
 pub mod connection;
 pub mod credit;
 pub mod customers;
+pub mod documents;
 pub mod events;
 pub mod invoices;
 pub mod items;
@@ -12,6 +13,7 @@ pub mod limits;
 pub mod loaders;
 pub mod orders;
 pub mod payments;
+pub mod proformas;
 pub mod purchasing;
 pub mod receipts;
 pub mod reports;
@@ -60,6 +62,7 @@ pub struct Query(
     payments::PaymentQuery,
     credit::CreditQuery,
     reports::ReportQuery,
+    proformas::ProformaQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -85,6 +88,8 @@ pub struct Mutation(
     taxes::TaxMutation,
     invoices::InvoiceMutation,
     payments::PaymentMutation,
+    proformas::ProformaMutation,
+    documents::DocumentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::EventSubscription>;

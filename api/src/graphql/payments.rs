@@ -1,6 +1,7 @@
 //! Payments and what they settle (R-PAY-2, R-PAY-5). Resolvers call `domain::payments`.
 use crate::domain::PageArgs;
-use crate::domain::payments::{self, Allocation, NewPayment};
+use crate::domain::payments::{self, Allocation, NewPayment, Target};
+use crate::error::AppError;
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::customers::{Customer, load_customer};
 use crate::graphql::invoices::{Invoice, load_invoice};
@@ -93,8 +94,27 @@ impl PaymentAllocation {
             .await?
             .map(Payment))
     }
+    /// The invoice it settles, if it names one.
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
-        load_invoice(ctx, self.0.invoice_id).await
+        match self.0.invoice_id {
+            Some(id) => load_invoice(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The proforma it pays (an advance on the proforma's order).
+    async fn proforma_id(&self) -> Option<ID> {
+        self.0.proforma_id.map(to_id)
+    }
+    /// The order it is an advance on (proforma or schedule line).
+    async fn order_id(&self) -> Option<ID> {
+        self.0.order_id.map(to_id)
+    }
+    /// The schedule line it pays, as `orderId:position` (R-PAY-1).
+    async fn schedule_line_id(&self) -> Option<ID> {
+        Some(ID(format!(
+            "{}:{}",
+            self.0.order_id?, self.0.schedule_position?
+        )))
     }
     /// Invoice currency.
     async fn amount(&self) -> Decimal {
@@ -105,10 +125,35 @@ impl PaymentAllocation {
     }
 }
 
+/// Names exactly one of an invoice, a proforma or a schedule line (`orderId:position`).
 #[derive(InputObject)]
 pub struct PaymentAllocationInput {
-    pub invoice_id: ID,
+    pub invoice_id: Option<ID>,
+    pub proforma_id: Option<ID>,
+    pub schedule_line_id: Option<ID>,
     pub amount: Decimal,
+}
+
+/// The target an allocation input names, or VALIDATION.
+fn target(i: usize, a: &PaymentAllocationInput) -> Result<Target> {
+    let field = |n: &str| format!("allocations.{i}.{n}");
+    match (&a.invoice_id, &a.proforma_id, &a.schedule_line_id) {
+        (Some(id), None, None) => Ok(Target::Invoice(parse_id(id, &field("invoiceId"))?)),
+        (None, Some(id), None) => Ok(Target::Proforma(parse_id(id, &field("proformaId"))?)),
+        (None, None, Some(id)) => {
+            let bad = || AppError::validation(field("scheduleLineId"), "expected orderId:position");
+            let (o, pos) = id.split_once(':').ok_or_else(bad)?;
+            Ok(Target::ScheduleLine {
+                order_id: o.parse().map_err(|_| bad())?,
+                position: pos.parse().map_err(|_| bad())?,
+            })
+        }
+        _ => Err(AppError::validation(
+            field("invoiceId"),
+            "name one of invoiceId, proformaId or scheduleLineId",
+        )
+        .into()),
+    }
 }
 
 #[derive(InputObject)]
@@ -182,10 +227,7 @@ impl PaymentMutation {
                     .enumerate()
                     .map(|(i, a)| {
                         Ok(Allocation {
-                            invoice_id: parse_id(
-                                &a.invoice_id,
-                                &format!("allocations.{i}.invoiceId"),
-                            )?,
+                            target: target(i, &a)?,
                             amount: a.amount.0,
                         })
                     })

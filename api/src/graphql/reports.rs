@@ -66,7 +66,7 @@ impl OverduePayment {
             .await?
             .unwrap_or_default();
         Ok(canonical(credit::overdue_of(
-            self.invoice.paid_amount.0 + self.invoice.credited_amount.0,
+            crate::domain::payments::settled(&self.invoice),
             &plan,
             self.today,
         )))

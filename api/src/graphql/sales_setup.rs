@@ -23,6 +23,7 @@ pub enum DocumentType {
     PurchaseOrder,
     Receipt,
     CreditNote,
+    Proforma,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

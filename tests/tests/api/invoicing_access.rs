@@ -49,6 +49,16 @@ async fn every_caller_against_every_invoicing_operation() {
         orders.push(order);
     }
     let (acme_inv, globex_inv) = (invoices[0].clone(), invoices[1].clone());
+    // An open ACME order with a proforma.
+    let acme_open = b.bolts(&b.w.acme, 5).await;
+    let r = b
+        .gql(
+            &b.accounting,
+            "mutation($o: ID!) { issueProforma(input: {orderId: $o}) { proforma { id } } }",
+            json!({"o": acme_open}),
+        )
+        .await;
+    let acme_pf = at(&r, &["issueProforma", "proforma", "id"]);
     let r = b
         .pay(
             &b.w.acme,
@@ -114,6 +124,15 @@ async fn every_caller_against_every_invoicing_operation() {
         ("customerBalance(GLOBEX)", "query($c: ID!) { customerBalance(customerId: $c) { risk } }", json!({"c": globex}), GLOBEX),
         ("expectedReceipts", "{ expectedReceipts(from: \"2026-10-01\", to: \"2027-03-31\", groupBy: MONTH) { total periods { total } } }", json!({}), ALL_READERS),
         ("overduePayments", "{ overduePayments { totalCount edges { node { amount invoice { id } } } } }", json!({}), ALL_READERS),
+        ("proforma(ACME)", "query($i: ID!) { proforma(id: $i) { number totalWithTax salesOrder { id } } }", json!({"i": acme_pf}), ACME),
+        ("salesOrder(ACME) billing fields", "query($o: ID!) { salesOrder(id: $o) { paymentSchedule { amount paid } taxAmounts { totalWithTax } advancePaid documents { id } productionReference purchaseOrders { id } } }", json!({"o": acme_open}),
+            ["ok", "ok", "ok", N, "ok", "ok", "ok", "ok", F, F, F, "ok"]),
+        ("issueProforma(ACME, shipped)", "mutation($o: ID!) { issueProforma(input: {orderId: $o}) { proforma { id } } }", json!({"o": orders[0]}), BILLERS("INVALID_STATE")),
+        ("attachOrderDocument(ACME)", "mutation($o: ID!) { attachOrderDocument(input: {orderId: $o, kind: CONTRACT, name: \"c\", url: \"https://docs.example/c.pdf\"}) { document { id } } }", json!({"o": acme_open}),
+            ["ok", "ok", "ok", N, F, F, "ok", F, F, F, F, F]),
+        ("setOrderProductionReference(ACME)", "mutation($o: ID!) { setOrderProductionReference(input: {orderId: $o, reference: \"PO-7\"}) { productionReference } }", json!({"o": acme_open}),
+            ["ok", "ok", "ok", N, F, F, F, F, F, F, F, F]),
+        ("recordPayment(ACME proforma, over-allocated)", "mutation($c: ID!, $p: ID!) { recordPayment(input: {customerId: $c, amount: \"1\", currency: \"EUR\", date: \"2026-12-01\", allocations: [{proformaId: $p, amount: \"2\"}]}) { payment { id } } }", json!({"c": b.w.acme, "p": acme_pf}), PAYERS("VALIDATION")),
         ("taxCodes", "{ taxCodes { code rate } }", json!({}),
             ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", F, F, F, "ok"]),
         ("createInvoice(ACME, nothing left)", "mutation($o: ID!) { createInvoice(input: {orderIds: [$o]}) { invoice { id } } }", json!({"o": orders[0]}), BILLERS("INVALID_STATE")),

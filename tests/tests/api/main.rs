@@ -25,5 +25,6 @@ mod sales_setup;
 mod schema;
 mod sockets;
 mod stock;
+mod towerp;
 mod websocket;
 mod worked_example;

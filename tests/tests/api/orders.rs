@@ -2031,3 +2031,80 @@ async fn an_accepted_quote_keeps_its_kit_components_under_the_copied_kit_r_ord_3
     );
     assert_eq!(d(&components[0]["quantity"]), dec("20"));
 }
+
+/// Documents attached to an order (R-PAY-1): listed on it, removal kept and logged; bad URLs
+/// and other reps' orders refused.
+#[tokio::test]
+async fn documents_are_attached_to_orders_and_their_removal_is_logged_r_pay_1() {
+    let d = api_tests::demo::Demo::new().await;
+    let ana = d.app.login("ana@iberia.example").await;
+    let boris = d.app.login("boris@iberia.example").await;
+    let r = d
+        .create_as(
+            &ana,
+            &d.acme,
+            json!([{"itemId": d.bolt, "quantity": "1"}]),
+            json!({}),
+        )
+        .await;
+    let order = r.data()["createSalesOrder"]["salesOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = |token: String, url: &'static str| {
+        let (app, order) = (&d.app, order.clone());
+        async move {
+            app.gql(
+                Some(&token),
+                "mutation($o: ID!, $u: String!) { attachOrderDocument(input: {orderId: $o, kind: CONTRACT, name: \"Framework contract\", url: $u}) { document { id name removedAt } } }",
+                json!({"o": order, "u": url}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        attach(ana.clone(), "javascript:alert(1)").await.code(),
+        "VALIDATION"
+    );
+    assert_eq!(
+        attach(boris.clone(), "https://docs.example/c.pdf")
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    let r = attach(ana.clone(), "https://docs.example/c.pdf").await;
+    let doc = r.data()["attachOrderDocument"]["document"]["id"].clone();
+    let r = d
+        .app
+        .gql(
+            Some(&ana),
+            "mutation($i: ID!) { removeOrderDocument(input: {id: $i}) { document { removedAt } } }",
+            json!({"i": doc}),
+        )
+        .await;
+    assert!(!r.data()["removeOrderDocument"]["document"]["removedAt"].is_null());
+    let r = d
+        .app
+        .gql(
+            Some(&ana),
+            "query($o: ID!) { salesOrder(id: $o) { documents { name removedAt } events { kind } } }",
+            json!({"o": order}),
+        )
+        .await;
+    let o = &r.data()["salesOrder"];
+    assert_eq!(
+        o["documents"].as_array().unwrap().len(),
+        1,
+        "kept, marked removed"
+    );
+    let kinds: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"DOCUMENT_ATTACHED") && kinds.contains(&"DOCUMENT_REMOVED"),
+        "{kinds:?}"
+    );
+}

@@ -338,3 +338,65 @@ async fn invoice_and_payment_events_reach_order_subscribers() {
         "Boris sees neither ACME nor the order"
     );
 }
+
+/// An advance that already settles a posted invoice cannot be reversed behind its back; a
+/// schedule line must exist and belong to the payer (R-PAY-2).
+#[tokio::test]
+async fn advances_are_checked_and_not_reversed_once_an_invoice_took_them() {
+    let b = books().await;
+    let order = b.bolts(&b.w.acme, 100).await;
+    let globex = b.w.app.id_of(&b.w.admin, "customers", "GLOBEX").await;
+    for (customer, line, what) in [
+        (&b.w.acme, format!("{order}:9"), "no such line"),
+        (&globex, format!("{order}:1"), "another customer's order"),
+        (&b.w.acme, "x:1".to_string(), "not orderId:position"),
+    ] {
+        let r = b
+            .pay(
+                customer,
+                "5",
+                Some(json!([{"scheduleLineId": line, "amount": "5"}])),
+            )
+            .await;
+        assert_eq!(r.code(), "VALIDATION", "{what}");
+    }
+    let both = b
+        .pay(
+            &b.w.acme,
+            "5",
+            Some(
+                json!([{"scheduleLineId": format!("{order}:1"), "invoiceId": "1", "amount": "5"}]),
+            ),
+        )
+        .await;
+    assert_eq!(both.code(), "VALIDATION", "two targets in one allocation");
+    let r = b
+        .pay(
+            &b.w.acme,
+            "30",
+            Some(json!([{"scheduleLineId": format!("{order}:1"), "amount": "30"}])),
+        )
+        .await;
+    let advance = r.data()["recordPayment"]["payment"]["id"].clone();
+    b.ship(&order).await;
+    let inv = b.invoice_orders(&[&order]).await;
+    let posted = b.post(inv["id"].as_str().unwrap()).await;
+    assert_eq!(
+        dec(&posted.data()["postInvoice"]["invoice"]["amounts"]["balance"]),
+        d("35.34"),
+        "65.34 less the 30.00 paid ahead"
+    );
+    let r = b
+        .gql(
+            &b.accounting,
+            "mutation($i: ReversePaymentInput!) { reversePayment(input: $i) { payment { status } } }",
+            json!({"i": {"id": advance, "reason": "bounced"}}),
+        )
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE");
+    assert_eq!(
+        b.order_state(&order).await.1,
+        "PARTIALLY_PAID",
+        "nothing changed"
+    );
+}

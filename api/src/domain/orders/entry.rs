@@ -199,6 +199,9 @@ pub(super) async fn defaults(
         created_at: now,
         updated_at: now,
         freight_invoiced: false,
+        advance_amount: Dec::ZERO,
+        advance_applied: Dec::ZERO,
+        production_reference: None,
     })
     .map(|mut m| {
         if m.currency == company_currency {

@@ -495,6 +495,73 @@ document_object!(SalesOrder, {
             .map(crate::graphql::invoices::Invoice)
             .collect())
     }
+    /// Proformas issued for it, oldest first (R-INV-1).
+    async fn proformas(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::proformas::Proforma>> {
+        let rows = loaders::get(ctx)?.proformas.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::proformas::Proforma)
+            .collect())
+    }
+    /// Its payment schedule: installments over the total with tax, settled in due order by
+    /// what was paid for the order (R-PAY-1, R-PAY-2). Pay a line with
+    /// `scheduleLineId: "orderId:position"`.
+    async fn payment_schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleLine>> {
+        let rows = loaders::get(ctx)?.schedule.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ScheduleLine)
+            .collect())
+    }
+    /// Its figures with tax as they would be billed now (R-TAX-1): lines at their items' tax
+    /// codes under the customer's regime, freight at the highest rate of its goods.
+    async fn tax_amounts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::invoices::TaxedAmounts>> {
+        let t = loaders::get(ctx)?.order_tax.load_one(self.0.id).await?;
+        Ok(t.map(crate::graphql::invoices::TaxedAmounts::from))
+    }
+    /// Payments made against the order itself (proformas, schedule lines) before billing.
+    async fn advance_paid(&self) -> Decimal {
+        self.0.advance_amount.into()
+    }
+    /// Documents attached to it (R-PAY-1), removed ones marked.
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::documents::OrderDocument>> {
+        let rows = loaders::get(ctx)?.documents.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::documents::OrderDocument)
+            .collect())
+    }
+    /// The purchase orders buying its backorders (R-PAY-4), for purchasing readers.
+    async fn purchase_orders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::purchasing::PurchaseOrder>> {
+        let rows = loaders::get(ctx)?
+            .serving_purchase_orders
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::purchasing::PurchaseOrder)
+            .collect())
+    }
+    /// The production order serving it, by reference (R-PAY-4).
+    async fn production_reference(&self) -> Option<&str> {
+        self.0.production_reference.as_deref()
+    }
     /// Whether the freight went onto an invoice (it is billed once).
     async fn freight_invoiced(&self) -> bool {
         self.0.freight_invoiced
@@ -566,5 +633,34 @@ impl DeliveryDelay {
     /// Positive when late.
     async fn delay_days(&self) -> Option<i64> {
         Some((self.0.delivery_date? - self.0.promised_date?).num_days())
+    }
+}
+
+/// One installment of an order's payment schedule (R-PAY-1).
+pub struct ScheduleLine(pub crate::domain::schedules::ScheduleLine);
+
+#[Object]
+impl ScheduleLine {
+    /// `orderId:position`: what a payment allocation names.
+    async fn id(&self) -> ID {
+        ID(format!("{}:{}", self.0.order_id, self.0.position))
+    }
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    async fn due_date(&self) -> chrono::NaiveDate {
+        self.0.due_date
+    }
+    async fn percent(&self) -> Decimal {
+        self.0.percent.into()
+    }
+    async fn amount(&self) -> Decimal {
+        crate::graphql::canonical(self.0.amount)
+    }
+    async fn paid(&self) -> Decimal {
+        crate::graphql::canonical(self.0.paid)
+    }
+    async fn financial_status(&self) -> FinancialStatus {
+        self.0.status.into()
     }
 }

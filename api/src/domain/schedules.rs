@@ -1,0 +1,150 @@
+//! An order's payment schedule (R-PAY-1): its installments — its own (`PER`) or its payment
+//! terms' days counted from the order date, one at once without terms — over its total with
+//! tax, the last taking the rounding remainder. What was paid for the order settles them in due
+//! order. The schedule is derived, never stored: it follows the order while it changes, and a
+//! payment against a line is an advance on the order (see `payments`).
+use crate::domain::invoices::{installments, status_of};
+use crate::domain::{payments, taxes};
+use crate::error::AppResult;
+use chrono::{Days, NaiveDate};
+use entity::{
+    FinancialStatus, InvoiceStatus, customer, invoice, invoice_line, order_installment,
+    payment_term_installment, sales_order,
+};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleLine {
+    pub order_id: i64,
+    pub position: i64,
+    pub due_date: NaiveDate,
+    pub percent: Decimal,
+    pub amount: Decimal,
+    pub paid: Decimal,
+    pub status: FinancialStatus,
+}
+
+/// Whether `customer` pays `order` (schedule-line payments name the ordering customer).
+pub fn payer_of(order: &sales_order::Model, customer: &customer::Model) -> bool {
+    order.customer_id == customer.id
+}
+
+/// Due dates and percents of an order's schedule.
+fn plan(
+    order: &sales_order::Model,
+    own: &[order_installment::Model],
+    terms: &[payment_term_installment::Model],
+) -> Vec<(NaiveDate, Decimal)> {
+    let mine: Vec<(NaiveDate, Decimal)> = own
+        .iter()
+        .filter(|i| i.order_id == order.id)
+        .map(|i| (i.due_date, i.percent.0))
+        .collect();
+    if !mine.is_empty() {
+        return mine;
+    }
+    let by_terms: Vec<(NaiveDate, Decimal)> = terms
+        .iter()
+        .filter(|t| Some(t.payment_terms_id) == order.payment_terms_id)
+        .map(|t| {
+            (
+                order
+                    .order_date
+                    .checked_add_days(Days::new(t.days.max(0) as u64))
+                    .unwrap_or(order.order_date),
+                t.percent.0,
+            )
+        })
+        .collect();
+    if by_terms.is_empty() {
+        vec![(order.order_date, Decimal::ONE_HUNDRED)]
+    } else {
+        by_terms
+    }
+}
+
+async fn plans<'a, C: ConnectionTrait>(
+    db: &C,
+    orders: impl Iterator<Item = &'a sales_order::Model> + Clone,
+) -> AppResult<(
+    Vec<order_installment::Model>,
+    Vec<payment_term_installment::Model>,
+)> {
+    let own = order_installment::Entity::find()
+        .filter(order_installment::Column::OrderId.is_in(orders.clone().map(|o| o.id)))
+        .order_by_asc(order_installment::Column::DueDate)
+        .all(db)
+        .await?;
+    let terms = payment_term_installment::Entity::find()
+        .filter(
+            payment_term_installment::Column::PaymentTermsId
+                .is_in(orders.filter_map(|o| o.payment_terms_id)),
+        )
+        .order_by_asc(payment_term_installment::Column::Days)
+        .all(db)
+        .await?;
+    Ok((own, terms))
+}
+
+/// How many schedule lines each order has.
+pub async fn plan_sizes<'a, C: ConnectionTrait>(
+    db: &C,
+    orders: impl Iterator<Item = &'a sales_order::Model> + Clone,
+) -> AppResult<HashMap<i64, i64>> {
+    let (own, terms) = plans(db, orders.clone()).await?;
+    Ok(orders
+        .map(|o| (o.id, plan(o, &own, &terms).len() as i64))
+        .collect())
+}
+
+/// The schedules of these orders, batched (a nested field of a page of orders).
+pub async fn of_orders<C: ConnectionTrait>(
+    db: &C,
+    orders: &[sales_order::Model],
+) -> AppResult<HashMap<i64, Vec<ScheduleLine>>> {
+    let (own, terms) = plans(db, orders.iter()).await?;
+    let totals = taxes::of_orders(db, orders).await?;
+    let billed = invoice_line::Entity::find()
+        .filter(invoice_line::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
+        .all(db)
+        .await?;
+    let docs: HashMap<i64, invoice::Model> = invoice::Entity::find()
+        .filter(invoice::Column::Id.is_in(crate::domain::invoices::invoice_ids_of(&billed)))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    Ok(orders
+        .iter()
+        .map(|o| {
+            let total = totals.get(&o.id).map_or(Decimal::ZERO, |t| t.total);
+            let (mut paid, _) = payments::paid_and_billed(o, &billed, &docs);
+            let lines = installments(total, &plan(o, &own, &terms))
+                .into_iter()
+                .enumerate()
+                .map(|(i, (due, pct, amount))| {
+                    let covered = paid.min(amount).max(Decimal::ZERO);
+                    paid -= covered;
+                    ScheduleLine {
+                        order_id: o.id,
+                        position: i as i64 + 1,
+                        due_date: due,
+                        percent: pct,
+                        amount,
+                        paid: covered,
+                        status: if covered.is_zero() {
+                            FinancialStatus::Unpaid
+                        } else {
+                            status_of(amount, covered)
+                        },
+                    }
+                })
+                .collect();
+            (o.id, lines)
+        })
+        .collect())
+}
