@@ -758,6 +758,65 @@ pub async fn list(
     page::fetch_newest_first(db, q, payment::Column::Id, args).await
 }
 
+/// Visible payments that settle each order — against its invoices, its proformas or its
+/// schedule lines (R-PAY-1) — oldest first.
+pub async fn by_orders(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<payment::Model>>> {
+    if !visibility::can(p, Permission::ReadInvoices) {
+        return Ok(HashMap::new());
+    }
+    let billing: Vec<(i64, i64)> = invoice_line::Entity::find()
+        .select_only()
+        .column(invoice_line::Column::InvoiceId)
+        .column(invoice_line::Column::OrderId)
+        .filter(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let allocations = payment_allocation::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(payment_allocation::Column::OrderId.is_in(order_ids.to_vec()))
+                .add(
+                    payment_allocation::Column::InvoiceId
+                        .is_in(billing.iter().map(|b| b.0).collect::<Vec<_>>()),
+                ),
+        )
+        .all(db)
+        .await?;
+    let payments = visible_by_ids(
+        db,
+        p,
+        &allocations.iter().map(|a| a.payment_id).collect::<Vec<_>>(),
+    )
+    .await?;
+    let mut out: HashMap<i64, Vec<payment::Model>> = HashMap::new();
+    for a in &allocations {
+        let orders: Vec<i64> = match (a.order_id, a.invoice_id) {
+            (Some(o), _) => vec![o],
+            (None, Some(inv)) => billing.iter().filter(|b| b.0 == inv).map(|b| b.1).collect(),
+            _ => vec![],
+        };
+        let Some(pay) = payments.get(&a.payment_id) else {
+            continue;
+        };
+        for o in orders {
+            let list = out.entry(o).or_default();
+            if !list.iter().any(|x| x.id == pay.id) {
+                list.push(pay.clone());
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|x| x.id);
+    }
+    Ok(out)
+}
+
 pub async fn allocations_by_payments(
     db: &DatabaseConnection,
     ids: &[i64],

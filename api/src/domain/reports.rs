@@ -1,11 +1,11 @@
 //! Receivables reports (R-PAY-3): expected receipts for a period and overdue invoices.
 //!
-//! Expected receipts, company currency, per due date grouped by day, week or month, come from
-//! two sources: the unsettled part of each posted invoice's installments (settled in due order,
-//! with tax), and the value of open orders that no posted invoice has billed yet, spread over
-//! the order's own installments (`PER`) or its terms' days counted from the order date (net of
-//! tax: an order carries no tax until it is billed). An invoice's installment or an order's that
-//! fell due before `from` is not expected inside the period — it is overdue.
+//! Expected receipts, company currency, with tax, per due date grouped by day, week or month,
+//! come from two sources: the unsettled part of each posted invoice's installments (settled in
+//! due order), and the value of confirmed orders that no posted invoice has billed and no
+//! advance paid yet, spread over the order's own installments (`PER`) or its terms' days
+//! counted from the order date (its payment schedule). An installment that fell due before
+//! `from` is not expected inside the period — it is overdue.
 use crate::auth::{Permission, Principal, visibility};
 use crate::domain::invoices::{self, installments};
 use crate::domain::{Page, PageArgs, page, pricing};
@@ -17,7 +17,7 @@ use entity::{
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
 
 /// How expected receipts are grouped.
@@ -76,7 +76,7 @@ pub fn check_range(from: NaiveDate, to: NaiveDate, by: GroupBy) -> AppResult<()>
 pub struct Expected {
     /// Posted invoices' unsettled installments (with tax).
     pub invoiced: Decimal,
-    /// Open orders' value not billed yet (without tax).
+    /// Open orders' value not billed or paid ahead yet (with tax).
     pub ordered: Decimal,
 }
 
@@ -158,6 +158,7 @@ pub async fn expected_receipts(
     let orders = q.all(db).await?;
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
     let mut billed: HashMap<i64, Decimal> = HashMap::new();
+    let taxed = crate::domain::taxes::of_orders(db, &orders).await?;
     for l in invoice_line::Entity::find()
         .filter(invoice_line::Column::OrderId.is_in(ids.clone()))
         .filter(
@@ -173,7 +174,7 @@ pub async fn expected_receipts(
         .await?
     {
         *billed.entry(l.order_id).or_default() +=
-            pricing::round_money(l.net_amount.0 * l.exchange_rate.0);
+            pricing::round_money((l.net_amount.0 + l.tax_amount.0) * l.exchange_rate.0);
     }
     let own = order_installment::Entity::find()
         .filter(order_installment::Column::OrderId.is_in(ids))
@@ -189,7 +190,11 @@ pub async fn expected_receipts(
         .all(db)
         .await?;
     for o in &orders {
-        let left = o.company_total_amount.0 - billed.get(&o.id).copied().unwrap_or_default();
+        // With tax, less what posted invoices bill and what was paid ahead and not yet taken
+        // by an invoice.
+        let left = taxed.get(&o.id).map_or(Decimal::ZERO, |t| t.company_total)
+            - billed.get(&o.id).copied().unwrap_or_default()
+            - pricing::round_money((o.advance_amount.0 - o.advance_applied.0) * o.exchange_rate.0);
         if left <= Decimal::ZERO {
             continue;
         }
@@ -223,6 +228,80 @@ pub async fn expected_receipts(
     }
     Ok(ExpectedReceipts {
         periods: sums.into_iter().collect(),
+    })
+}
+
+/// The same period in one earlier year, and what was ordered in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YearBasis {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Company currency, without tax: orders entered in the period and not cancelled.
+    pub ordered: Decimal,
+    pub orders: u64,
+}
+
+pub struct Forecast {
+    pub years: Vec<YearBasis>,
+    /// The mean of the years that had orders (none: zero).
+    pub forecast: Decimal,
+}
+
+/// The mean order value of the years that had orders; a year without orders says nothing
+/// about demand (the company may not have traded yet), so it does not pull the mean down.
+pub fn mean_of_trading_years(years: &[YearBasis]) -> Decimal {
+    let trading: Vec<&YearBasis> = years.iter().filter(|y| y.orders > 0).collect();
+    if trading.is_empty() {
+        return Decimal::ZERO;
+    }
+    pricing::round_money(
+        trading.iter().map(|y| y.ordered).sum::<Decimal>() / Decimal::from(trading.len()),
+    )
+}
+
+/// `receiptsForecast` (R-PAY-3): what the same period of each of the last `years` years
+/// ordered (orders entered then, company currency, without tax), and their mean as the
+/// forecast of what the period will bring in.
+pub async fn forecast(
+    db: &DatabaseConnection,
+    p: &Principal,
+    from: NaiveDate,
+    to: NaiveDate,
+    years: u32,
+) -> AppResult<Forecast> {
+    visibility::require(p, Permission::ReadInvoices)?;
+    check_range(from, to, GroupBy::Month)?;
+    if !(1..=10).contains(&years) {
+        return Err(AppError::validation("years", "1 to 10 years"));
+    }
+    let mut out = Vec::with_capacity(years as usize);
+    for y in 1..=years {
+        let back = |d: NaiveDate| {
+            d.with_year(d.year() - y as i32)
+                .or_else(|| (d - Days::new(1)).with_year(d.year() - y as i32))
+                .unwrap_or(d)
+        };
+        let (f, t) = (back(from), back(to));
+        let amounts: Vec<entity::Dec> = sales_order::Entity::find()
+            .select_only()
+            .column(sales_order::Column::CompanyTotalAmount)
+            .filter(visibility::sales_orders(p))
+            .filter(sales_order::Column::Kind.eq(DocKind::Order))
+            .filter(sales_order::Column::Status.ne(DocStatus::Cancelled))
+            .filter(sales_order::Column::OrderDate.between(f, t))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.push(YearBasis {
+            from: f,
+            to: t,
+            ordered: amounts.iter().map(|a| a.0).sum(),
+            orders: amounts.len() as u64,
+        });
+    }
+    Ok(Forecast {
+        forecast: mean_of_trading_years(&out),
+        years: out,
     })
 }
 
@@ -273,6 +352,21 @@ mod tests {
             periods(day(2026, 12, 1), day(2026, 12, 3), GroupBy::Day).len(),
             3
         );
+    }
+
+    #[test]
+    fn the_forecast_is_the_mean_of_the_years_that_traded() {
+        let year = |ordered: i64, orders| YearBasis {
+            from: day(2025, 1, 1),
+            to: day(2025, 3, 31),
+            ordered: Decimal::from(ordered),
+            orders,
+        };
+        assert_eq!(
+            mean_of_trading_years(&[year(100, 2), year(50, 1), year(0, 0)]),
+            Decimal::from(75)
+        );
+        assert_eq!(mean_of_trading_years(&[year(0, 0)]), Decimal::ZERO);
     }
 
     #[test]

@@ -137,6 +137,7 @@ loader!(
     }
 );
 loader!(PurchaseOrdersBySalesOrder => Vec<purchase_order::Model>, |s, keys| purchasing::by_sales_orders(&s.db, &s.principal, keys));
+loader!(PaymentsByOrder => Vec<payment::Model>, |s, keys| payments::by_orders(&s.db, &s.principal, keys));
 loader!(AllocationsByInvoice => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_invoices(&s.db, keys));
 
 /// All loaders of one request.
@@ -189,6 +190,7 @@ pub struct Loaders {
     pub schedule: DataLoader<ScheduleByOrder>,
     pub order_tax: DataLoader<TaxByOrder>,
     pub serving_purchase_orders: DataLoader<PurchaseOrdersBySalesOrder>,
+    pub order_payments: DataLoader<PaymentsByOrder>,
 }
 
 impl Loaders {
@@ -254,7 +256,8 @@ impl Loaders {
             documents: dl(DocumentsByOrder(scope.clone()), activity, delay),
             schedule: dl(ScheduleByOrder(scope.clone()), activity, delay),
             order_tax: dl(TaxByOrder(scope.clone()), activity, delay),
-            serving_purchase_orders: dl(PurchaseOrdersBySalesOrder(scope), activity, delay),
+            serving_purchase_orders: dl(PurchaseOrdersBySalesOrder(scope.clone()), activity, delay),
+            order_payments: dl(PaymentsByOrder(scope), activity, delay),
         }
     }
 }

@@ -25,7 +25,8 @@ pub struct ExpectedReceipt {
     pub period_start: NaiveDate,
     /// Unsettled installments of posted invoices (with tax).
     pub invoiced: Decimal,
-    /// Open orders' value not billed yet, by their payment terms (without tax).
+    /// Confirmed orders' value not billed or paid ahead yet, by their payment schedule (with
+    /// tax).
     pub ordered: Decimal,
     pub total: Decimal,
 }
@@ -36,6 +37,21 @@ pub struct ExpectedReceipts {
     pub invoiced: Decimal,
     pub ordered: Decimal,
     pub total: Decimal,
+}
+
+#[derive(SimpleObject)]
+pub struct ForecastYear {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Orders entered in that period (company currency, without tax).
+    pub ordered: Decimal,
+    pub orders: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct ReceiptsForecast {
+    pub forecast: Decimal,
+    pub years: Vec<ForecastYear>,
 }
 
 /// A posted invoice with an installment past due.
@@ -119,6 +135,34 @@ impl ReportQuery {
             invoiced: canonical(invoiced),
             ordered: canonical(ordered),
             total: canonical(invoiced + ordered),
+        })
+    }
+
+    /// A forecast of what `from`…`to` will bring in: the mean of what the same period of each
+    /// of the last `years` (default 3) years ordered, over the years that had orders (company
+    /// currency, without tax), with those years' figures (R-PAY-3).
+    async fn receipts_forecast(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default = 3)] years: i32,
+    ) -> Result<ReceiptsForecast> {
+        let years = u32::try_from(years)
+            .map_err(|_| crate::error::AppError::validation("years", "1 to 10 years"))?;
+        let f = reports::forecast(db(ctx), principal(ctx)?, from.into(), to.into(), years).await?;
+        Ok(ReceiptsForecast {
+            forecast: canonical(f.forecast),
+            years: f
+                .years
+                .into_iter()
+                .map(|y| ForecastYear {
+                    from: y.from,
+                    to: y.to,
+                    ordered: canonical(y.ordered),
+                    orders: y.orders as i64,
+                })
+                .collect(),
         })
     }
 

@@ -288,6 +288,11 @@ async fn a_credit_note_corrects_a_posted_invoice_and_restores_what_it_billed_r_i
     assert_eq!(note["creditOf"]["id"], id);
     assert_eq!(dec(&note["amounts"]["taxBase"]), d("-12.00"));
     assert_eq!(dec(&note["amounts"]["tax"]), d("-2.52"));
+    // The risk follows: 12.00 of bolts are "to invoice" again, the receivable drops by 14.52.
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        [d("0"), d("12.00"), d("50.82"), d("0"), d("62.82")]
+    );
     let original = b.invoice(id).await;
     assert_eq!(dec(&original["amounts"]["credited"]), d("14.52"));
     assert_eq!(dec(&original["amounts"]["balance"]), d("50.82"));

@@ -54,7 +54,8 @@ async fn expected_receipts_over_a_quarter_match_a_hand_computation_r_pay_3() {
     )
     .await
     .data();
-    // Y, 2026-11-10: 2 boxes of nuts 19.80 + freight 2 ÷ 50 × 12 = 0.48 → 20.28 due 2026-12-10.
+    // Y, 2026-11-10: 2 boxes of nuts 19.80 + freight 2 ÷ 50 × 12 = 0.48, with IVA 21 % 4.16 +
+    // 0.10 → 24.54 due 2026-12-10.
     dated_order(
         &b,
         "2026-11-10",
@@ -105,10 +106,10 @@ async fn expected_receipts_over_a_quarter_match_a_hand_computation_r_pay_3() {
         vec![
             row("2026-10-01", "0", "0"),
             row("2026-11-01", "45.34", "0"),
-            row("2026-12-01", "0", "20.28"),
+            row("2026-12-01", "0", "24.54"),
         ]
     );
-    assert_eq!(dec(&e["total"]), d("65.62"));
+    assert_eq!(dec(&e["total"]), d("69.88"));
 
     // By week: 2026-11-14 is a Saturday, its week starts on Monday 2026-11-09.
     let r = b.gql(&b.accounting, q, json!({"g": "WEEK"})).await;
@@ -170,4 +171,77 @@ async fn expected_receipts_over_a_quarter_match_a_hand_computation_r_pay_3() {
         )
         .await;
     assert_eq!(r.data()["overduePayments"]["totalCount"], 0);
+}
+
+/// R-PAY-3: the forecast of a quarter is the mean of what the same quarter of the previous
+/// years ordered, over the years that traded (2023 had no orders and does not count).
+#[tokio::test]
+async fn the_receipts_forecast_is_the_mean_of_the_same_period_in_earlier_years_r_pay_3() {
+    let b = books().await;
+    // 2025-02-10: 100 bolts 30.00 + freight 24.00 = 54.00; 2024-03-31: 50 bolts 15.00 + 12.00.
+    dated_order(
+        &b,
+        "2025-02-10",
+        json!([{"itemId": b.w.bolt, "quantity": "100"}]),
+        true,
+    )
+    .await;
+    dated_order(
+        &b,
+        "2024-03-31",
+        json!([{"itemId": b.w.bolt, "quantity": "50"}]),
+        true,
+    )
+    .await;
+    // Outside the quarter, and a cancelled one inside it: neither counts.
+    dated_order(
+        &b,
+        "2025-04-01",
+        json!([{"itemId": b.w.bolt, "quantity": "10"}]),
+        true,
+    )
+    .await;
+    let cancelled = dated_order(
+        &b,
+        "2025-01-15",
+        json!([{"itemId": b.w.bolt, "quantity": "10"}]),
+        true,
+    )
+    .await;
+    b.gql(
+        &b.w.admin,
+        "mutation($i: ID!) { cancelSalesOrder(input: {id: $i}) { salesOrder { status } } }",
+        json!({"i": cancelled}),
+    )
+    .await
+    .data();
+    let r = b
+        .gql(
+            &b.accounting,
+            "{ receiptsForecast(from: \"2026-01-01\", to: \"2026-03-31\") { forecast years { from to ordered orders } } }",
+            json!({}),
+        )
+        .await;
+    let f = &r.data()["receiptsForecast"];
+    let years: Vec<(String, String, i64)> = f["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| {
+            (
+                y["from"].as_str().unwrap().to_owned(),
+                dec(&y["ordered"]).normalize().to_string(),
+                y["orders"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        years,
+        vec![
+            ("2025-01-01".to_owned(), "54".to_owned(), 1),
+            ("2024-01-01".to_owned(), "27".to_owned(), 1),
+            ("2023-01-01".to_owned(), "0".to_owned(), 0),
+        ]
+    );
+    assert_eq!(dec(&f["forecast"]), d("40.50"));
 }

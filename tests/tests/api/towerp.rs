@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const ORDER: &str = "query($i: ID!) { salesOrder(id: $i) { status financialStatus advancePaid taxAmounts { taxBase tax totalWithTax } paymentSchedule { id position dueDate amount paid financialStatus } proformas { number financialStatus paid totalWithTax } invoices { id financialStatus amounts { balance } } } }";
+const ORDER: &str = "query($i: ID!) { salesOrder(id: $i) { status financialStatus advancePaid payments { amount } taxAmounts { taxBase tax totalWithTax } paymentSchedule { id position dueDate amount paid financialStatus } proformas { number financialStatus paid totalWithTax } invoices { id financialStatus amounts { balance } } } }";
 
 async fn order(b: &Books, id: &str) -> Value {
     b.gql(&b.w.admin, ORDER, json!({"i": id})).await.data()["salesOrder"].clone()
@@ -180,6 +180,17 @@ async fn the_towerp_order_is_paid_in_installments_and_closes_r_pay_1_r_pay_2() {
         ]
     );
     assert_eq!(b.balance(&b.w.acme).await[4], d("0"));
+    let paid: Vec<Decimal> = o["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| dec(&p["amount"]))
+        .collect();
+    assert_eq!(
+        paid,
+        vec![d("10"), d("9.60"), d("45.74")],
+        "the order shows its payments"
+    );
 
     // Every step reached the subscriber, in order.
     let wanted = [

@@ -527,6 +527,19 @@ document_object!(SalesOrder, {
         let t = loaders::get(ctx)?.order_tax.load_one(self.0.id).await?;
         Ok(t.map(crate::graphql::invoices::TaxedAmounts::from))
     }
+    /// Payments that settle it — against its invoices, proformas or schedule lines — oldest
+    /// first, for whoever reads payments (R-PAY-1).
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::payments::Payment>> {
+        let rows = loaders::get(ctx)?
+            .order_payments
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::payments::Payment)
+            .collect())
+    }
     /// Payments made against the order itself (proformas, schedule lines) before billing.
     async fn advance_paid(&self) -> Decimal {
         self.0.advance_amount.into()
