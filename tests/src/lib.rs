@@ -339,3 +339,33 @@ pub const CALLERS: [&str; 10] = [
 pub fn outcome(r: &Gql) -> String {
     if r.is_ok() { "ok".into() } else { r.code() }
 }
+
+/// One row of an access matrix: a name, a GraphQL document, its variables, and per caller the
+/// expected outcome ("ok" or an error code).
+pub type MatrixRow<'a, Q, const N: usize> = (&'a str, Q, Value, [&'a str; N]);
+
+/// Runs every row as every caller (`tokens[i]` is `callers[i]`) and lists each cell whose
+/// outcome differs from the expected one.
+pub async fn matrix_mismatches<Q: AsRef<str>, const N: usize>(
+    app: &TestApp,
+    callers: &[&str; N],
+    tokens: &[String],
+    rows: &[MatrixRow<'_, Q, N>],
+) -> Vec<String> {
+    let mut mismatches = vec![];
+    for (name, query, vars, expected) in rows {
+        for (i, caller) in callers.iter().enumerate() {
+            let got = outcome(
+                &app.gql(Some(&tokens[i]), query.as_ref(), vars.clone())
+                    .await,
+            );
+            if got != expected[i] {
+                mismatches.push(format!(
+                    "{name} as {caller}: expected {}, got {got}",
+                    expected[i]
+                ));
+            }
+        }
+    }
+    mismatches
+}

@@ -13,11 +13,11 @@ use crate::error::{AppError, AppResult};
 use chrono::{Datelike, Days, NaiveDate};
 use entity::{
     DocKind, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, invoice, invoice_line,
-    order_installment, payment_term_installment, sales_order,
+    sales_order,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
 
 /// How expected receipts are grouped.
@@ -176,19 +176,7 @@ pub async fn expected_receipts(
         *billed.entry(l.order_id).or_default() +=
             pricing::round_money((l.net_amount.0 + l.tax_amount.0) * l.exchange_rate.0);
     }
-    let own = order_installment::Entity::find()
-        .filter(order_installment::Column::OrderId.is_in(ids))
-        .order_by_asc(order_installment::Column::DueDate)
-        .all(db)
-        .await?;
-    let terms = payment_term_installment::Entity::find()
-        .filter(
-            payment_term_installment::Column::PaymentTermsId
-                .is_in(orders.iter().filter_map(|o| o.payment_terms_id)),
-        )
-        .order_by_asc(payment_term_installment::Column::Days)
-        .all(db)
-        .await?;
+    let dues = crate::domain::schedules::Dues::load(db, orders.iter()).await?;
     for o in &orders {
         // With tax, less what posted invoices bill and what was paid ahead and not yet taken
         // by an invoice.
@@ -198,30 +186,7 @@ pub async fn expected_receipts(
         if left <= Decimal::ZERO {
             continue;
         }
-        let plan: Vec<(NaiveDate, Decimal)> = {
-            let mine: Vec<_> = own.iter().filter(|i| i.order_id == o.id).collect();
-            if !mine.is_empty() {
-                mine.iter().map(|i| (i.due_date, i.percent.0)).collect()
-            } else {
-                let by_terms: Vec<_> = terms
-                    .iter()
-                    .filter(|t| Some(t.payment_terms_id) == o.payment_terms_id)
-                    .map(|t| {
-                        (
-                            o.order_date
-                                .checked_add_days(Days::new(t.days.max(0) as u64))
-                                .unwrap_or(o.order_date),
-                            t.percent.0,
-                        )
-                    })
-                    .collect();
-                if by_terms.is_empty() {
-                    vec![(o.order_date, Decimal::ONE_HUNDRED)]
-                } else {
-                    by_terms
-                }
-            }
-        };
+        let plan = dues.of(o);
         for (due, _, amount) in installments(left, &plan) {
             add(due, amount, false);
         }

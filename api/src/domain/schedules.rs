@@ -31,61 +31,66 @@ pub fn payer_of(order: &sales_order::Model, customer: &customer::Model) -> bool 
     order.customer_id == customer.id
 }
 
-/// Due dates and percents of an order's schedule.
-fn plan(
-    order: &sales_order::Model,
-    own: &[order_installment::Model],
-    terms: &[payment_term_installment::Model],
-) -> Vec<(NaiveDate, Decimal)> {
-    let mine: Vec<(NaiveDate, Decimal)> = own
-        .iter()
-        .filter(|i| i.order_id == order.id)
-        .map(|i| (i.due_date, i.percent.0))
-        .collect();
-    if !mine.is_empty() {
-        return mine;
-    }
-    let by_terms: Vec<(NaiveDate, Decimal)> = terms
-        .iter()
-        .filter(|t| Some(t.payment_terms_id) == order.payment_terms_id)
-        .map(|t| {
-            (
-                order
-                    .order_date
-                    .checked_add_days(Days::new(t.days.max(0) as u64))
-                    .unwrap_or(order.order_date),
-                t.percent.0,
-            )
-        })
-        .collect();
-    if by_terms.is_empty() {
-        vec![(order.order_date, Decimal::ONE_HUNDRED)]
-    } else {
-        by_terms
-    }
+/// The installment plans of some orders: their own (`PER`) and their terms', loaded once.
+pub struct Dues {
+    own: Vec<order_installment::Model>,
+    terms: Vec<payment_term_installment::Model>,
 }
 
-async fn plans<'a, C: ConnectionTrait>(
-    db: &C,
-    orders: impl Iterator<Item = &'a sales_order::Model> + Clone,
-) -> AppResult<(
-    Vec<order_installment::Model>,
-    Vec<payment_term_installment::Model>,
-)> {
-    let own = order_installment::Entity::find()
-        .filter(order_installment::Column::OrderId.is_in(orders.clone().map(|o| o.id)))
-        .order_by_asc(order_installment::Column::DueDate)
-        .all(db)
-        .await?;
-    let terms = payment_term_installment::Entity::find()
-        .filter(
-            payment_term_installment::Column::PaymentTermsId
-                .is_in(orders.filter_map(|o| o.payment_terms_id)),
-        )
-        .order_by_asc(payment_term_installment::Column::Days)
-        .all(db)
-        .await?;
-    Ok((own, terms))
+impl Dues {
+    /// Two batched reads for any number of orders.
+    pub async fn load<'a, C: ConnectionTrait>(
+        db: &C,
+        orders: impl Iterator<Item = &'a sales_order::Model> + Clone,
+    ) -> AppResult<Dues> {
+        let own = order_installment::Entity::find()
+            .filter(order_installment::Column::OrderId.is_in(orders.clone().map(|o| o.id)))
+            .order_by_asc(order_installment::Column::DueDate)
+            .all(db)
+            .await?;
+        let terms = payment_term_installment::Entity::find()
+            .filter(
+                payment_term_installment::Column::PaymentTermsId
+                    .is_in(orders.filter_map(|o| o.payment_terms_id)),
+            )
+            .order_by_asc(payment_term_installment::Column::Days)
+            .all(db)
+            .await?;
+        Ok(Dues { own, terms })
+    }
+
+    /// Due dates and percents of `order`'s schedule: its own installments, or its terms'
+    /// days from the order date, or everything at once.
+    pub fn of(&self, order: &sales_order::Model) -> Vec<(NaiveDate, Decimal)> {
+        let mine: Vec<(NaiveDate, Decimal)> = self
+            .own
+            .iter()
+            .filter(|i| i.order_id == order.id)
+            .map(|i| (i.due_date, i.percent.0))
+            .collect();
+        if !mine.is_empty() {
+            return mine;
+        }
+        let by_terms: Vec<(NaiveDate, Decimal)> = self
+            .terms
+            .iter()
+            .filter(|t| Some(t.payment_terms_id) == order.payment_terms_id)
+            .map(|t| {
+                (
+                    order
+                        .order_date
+                        .checked_add_days(Days::new(t.days.max(0) as u64))
+                        .unwrap_or(order.order_date),
+                    t.percent.0,
+                )
+            })
+            .collect();
+        if by_terms.is_empty() {
+            vec![(order.order_date, Decimal::ONE_HUNDRED)]
+        } else {
+            by_terms
+        }
+    }
 }
 
 /// How many schedule lines each order has.
@@ -93,10 +98,8 @@ pub async fn plan_sizes<'a, C: ConnectionTrait>(
     db: &C,
     orders: impl Iterator<Item = &'a sales_order::Model> + Clone,
 ) -> AppResult<HashMap<i64, i64>> {
-    let (own, terms) = plans(db, orders.clone()).await?;
-    Ok(orders
-        .map(|o| (o.id, plan(o, &own, &terms).len() as i64))
-        .collect())
+    let dues = Dues::load(db, orders.clone()).await?;
+    Ok(orders.map(|o| (o.id, dues.of(o).len() as i64)).collect())
 }
 
 /// The schedules of these orders, batched (a nested field of a page of orders).
@@ -104,7 +107,7 @@ pub async fn of_orders<C: ConnectionTrait>(
     db: &C,
     orders: &[sales_order::Model],
 ) -> AppResult<HashMap<i64, Vec<ScheduleLine>>> {
-    let (own, terms) = plans(db, orders.iter()).await?;
+    let dues = Dues::load(db, orders.iter()).await?;
     let totals = taxes::of_orders(db, orders).await?;
     let billed = invoice_line::Entity::find()
         .filter(invoice_line::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
@@ -123,7 +126,7 @@ pub async fn of_orders<C: ConnectionTrait>(
         .map(|o| {
             let total = totals.get(&o.id).map_or(Decimal::ZERO, |t| t.total);
             let (mut paid, _) = payments::paid_and_billed(o, &billed, &docs);
-            let lines = installments(total, &plan(o, &own, &terms))
+            let lines = installments(total, &dues.of(o))
                 .into_iter()
                 .enumerate()
                 .map(|(i, (due, pct, amount))| {

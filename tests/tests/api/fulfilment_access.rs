@@ -177,7 +177,7 @@ async fn every_caller_against_every_fulfilment_operation() {
         "FORBIDDEN",
         "FORBIDDEN",
     ];
-    type Op<'a> = (&'a str, &'a str, Value, [&'a str; 10]);
+    type Op<'a> = MatrixRow<'a, &'a str, 10>;
     #[rustfmt::skip]
     let ops: Vec<Op> = vec![
         // caller:          admin  manager ana   boris  wareh  purch  buyer  t_read t_write t_catalog
@@ -212,18 +212,7 @@ async fn every_caller_against_every_fulfilment_operation() {
         ("assignBackorders(draft receipt)", "mutation($r: ID!) { assignBackorders(input: {receiptId: $r}) { assignments { id } } }", json!({"r": draft_receipt}),
             ["INVALID_STATE", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "INVALID_STATE", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
     ];
-    let mut mismatches = vec![];
-    for (name, query, vars, expected) in &ops {
-        for (i, caller) in CALLERS.iter().enumerate() {
-            let got = outcome(&app.gql(Some(&tokens[i]), query, vars.clone()).await);
-            if got != expected[i] {
-                mismatches.push(format!(
-                    "{name} as {caller}: expected {}, got {got}",
-                    expected[i]
-                ));
-            }
-        }
-    }
+    let mismatches = matrix_mismatches(&app, &CALLERS, &tokens, &ops).await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 
     // Lists leave out what a caller may not see: backorders (ACME 50 + 5, GLOBEX 10) and

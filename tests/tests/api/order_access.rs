@@ -2,7 +2,7 @@
 //! and mutation of quotes and sales orders (R-ACC-3…8). "ok" means it succeeded; otherwise the
 //! error code. A rep never reaches another rep's customer's order by any path.
 use api_tests::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn every_caller_against_every_order_operation() {
@@ -51,7 +51,7 @@ async fn every_caller_against_every_order_operation() {
     tokens.push(token("ORDERS_WRITE").await);
     tokens.push(token("CATALOG_READ").await);
 
-    type Op<'a> = (&'a str, String, Value, [&'a str; 10]);
+    type Op<'a> = MatrixRow<'a, String, 10>;
     let ops: Vec<Op> = vec![
         // caller:              admin  manager ana   boris  wareh  purch  buyer  t_read t_write t_catalog
         ("salesOrders", "{ salesOrders { totalCount } }".into(), json!({}),
@@ -80,18 +80,7 @@ async fn every_caller_against_every_order_operation() {
         ("paymentTerms", "{ paymentTerms { code } }".into(), json!({}),
             ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "FORBIDDEN"]),
     ];
-    let mut mismatches = vec![];
-    for (name, query, vars, expected) in &ops {
-        for (i, caller) in CALLERS.iter().enumerate() {
-            let got = outcome(&app.gql(Some(&tokens[i]), query, vars.clone()).await);
-            if got != expected[i] {
-                mismatches.push(format!(
-                    "{name} as {caller}: expected {}, got {got}",
-                    expected[i]
-                ));
-            }
-        }
-    }
+    let mismatches = matrix_mismatches(&app, &CALLERS, &tokens, &ops).await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 
     // Nested fields: costs only for staff; a rep sees an order by its order rep but not the
