@@ -303,7 +303,7 @@ pub async fn balance(
         .iter()
         .map(|inv| {
             let due = overdue_of(
-                crate::domain::payments::settled(inv),
+                crate::domain::settlement::settled(inv),
                 plans.get(&inv.id).map_or(&[][..], |v| v),
                 today,
             );

@@ -15,7 +15,8 @@
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{Page, PageArgs, numbering, order_rows, page, payments, pricing, rows, taxes};
+use crate::domain::settlement::{self, installment_rows, installments};
+use crate::domain::{Page, PageArgs, numbering, order_rows, page, pricing, rows, taxes};
 use crate::error::{AppError, AppResult};
 use chrono::{Days, NaiveDate, Utc};
 use entity::{
@@ -107,40 +108,6 @@ pub fn part_of(full_net: Decimal, ordered: Decimal, before: Decimal, now: Decima
     }
     let upto = |q: Decimal| pricing::round_money(full_net * q / ordered);
     upto(before + now) - upto(before)
-}
-
-/// Financial status from what settles a document (payments and credits) against its total
-/// (R-PAY-5: always the sum of what is allocated).
-pub fn status_of(total: Decimal, settled: Decimal) -> FinancialStatus {
-    if settled.is_zero() && !total.is_zero() {
-        FinancialStatus::Unpaid
-    } else if settled < total {
-        FinancialStatus::PartiallyPaid
-    } else if settled == total {
-        FinancialStatus::Paid
-    } else {
-        FinancialStatus::Overpaid
-    }
-}
-
-/// Due dates of an invoice of `total`: each installment's share, the last one taking the
-/// rounding remainder so that they sum exactly to the total (R-PAY-1).
-pub fn installments(
-    total: Decimal,
-    plan: &[(NaiveDate, Decimal)],
-) -> Vec<(NaiveDate, Decimal, Decimal)> {
-    let mut out = Vec::with_capacity(plan.len());
-    let mut left = total;
-    for (i, (due, pct)) in plan.iter().enumerate() {
-        let amount = if i + 1 == plan.len() {
-            left
-        } else {
-            pricing::round_money(total * pct / Decimal::ONE_HUNDRED)
-        };
-        left -= amount;
-        out.push((*due, *pct, amount));
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,12 +513,12 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
     ));
     let saved = am.update(&*tx).await?;
     // Advances paid on its orders (proformas, schedule lines) settle it now (R-PAY-2).
-    payments::lock_invoices_of(&tx, &order_ids_of(&lines)).await?;
+    settlement::lock_invoices_of(&tx, &order_ids_of(&lines)).await?;
     let locked = lock_orders(&tx, p, &order_ids_of(&lines)).await?;
     for o in locked {
-        let o = payments::apply_advances(&tx, o).await?;
+        let o = settlement::apply_advances(&tx, o).await?;
         let payload = json!({"invoiceId": saved.id, "number": number_of(&saved)});
-        payments::refresh_order(&tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
+        settlement::refresh_order(&tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
     }
     tx.commit().await?;
     let saved = invoice::Entity::find_by_id(saved.id)
@@ -759,7 +726,7 @@ pub async fn credit(
     set_freight_invoiced(&tx, &freight_back, false).await?;
     let mut orig = original.clone();
     orig.credited_amount = Dec(original.credited_amount.0 - totals.total);
-    let orig = payments::save_settlement(&tx, orig).await?;
+    let orig = settlement::save_settlement(&tx, orig).await?;
     note.number = Some(numbering::next(&tx, note.company_id, &series, DocType::CreditNote).await?);
     let note = note.into_active_model().reset_all().update(&*tx).await?;
     for mut o in orders {
@@ -769,7 +736,7 @@ pub async fn credit(
         }
         let payload =
             json!({"invoiceId": orig.id, "creditNoteId": note.id, "number": number_of(&note)});
-        payments::refresh_order(&tx, o, vec![(OrderEvent::CreditNotePosted, Some(payload))])
+        settlement::refresh_order(&tx, o, vec![(OrderEvent::CreditNotePosted, Some(payload))])
             .await?;
     }
     tx.commit().await?;
@@ -908,21 +875,6 @@ pub async fn installments_by_invoices(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
     installment_rows(db, ids).await
-}
-
-/// Due dates of these invoices, in due order.
-pub(crate) async fn installment_rows<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
-    rows::children::<invoice_installment::Entity, _>(
-        db,
-        invoice_installment::Column::InvoiceId,
-        ids,
-        invoice_installment::Column::Position,
-        |l| l.invoice_id,
-    )
-    .await
 }
 
 pub fn number_of(inv: &invoice::Model) -> Option<String> {
@@ -1091,16 +1043,6 @@ pub(crate) async fn lines_of<C: ConnectionTrait>(
         .order_by_asc(invoice_line::Column::Position)
         .all(db)
         .await?)
-}
-
-/// Distinct invoices of these lines.
-pub(crate) fn invoice_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
-    lines
-        .iter()
-        .map(|l| l.invoice_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 pub(crate) fn order_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
@@ -1333,28 +1275,5 @@ mod tests {
             .collect();
         assert_eq!(parts, vec![d("3.33"), d("3.34"), d("3.33")]);
         assert_eq!(parts.iter().sum::<Decimal>(), d("10.00"));
-    }
-
-    #[test]
-    fn due_dates_sum_exactly_to_the_total_r_pay_1() {
-        let day = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
-        let plan = [
-            (day(1), d("33.33")),
-            (day(2), d("33.33")),
-            (day(3), d("33.34")),
-        ];
-        let lines = installments(d("100.01"), &plan);
-        let amounts: Vec<Decimal> = lines.iter().map(|l| l.2).collect();
-        assert_eq!(amounts, vec![d("33.33"), d("33.33"), d("33.35")]);
-        assert_eq!(amounts.iter().sum::<Decimal>(), d("100.01"));
-    }
-
-    #[test]
-    fn financial_status_is_what_settles_against_the_total_r_pay_5() {
-        assert_eq!(status_of(d("100"), d("0")), FinancialStatus::Unpaid);
-        assert_eq!(status_of(d("100"), d("30")), FinancialStatus::PartiallyPaid);
-        assert_eq!(status_of(d("100"), d("100.00")), FinancialStatus::Paid);
-        assert_eq!(status_of(d("100"), d("100.01")), FinancialStatus::Overpaid);
-        assert_eq!(status_of(d("0"), d("0")), FinancialStatus::Paid);
     }
 }

@@ -28,6 +28,7 @@ pub mod rows;
 pub mod sales_reps;
 pub mod sales_setup;
 pub mod schedules;
+pub mod settlement;
 pub mod shipments;
 pub mod stock;
 pub mod suppliers;

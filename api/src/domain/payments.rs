@@ -7,16 +7,18 @@
 //! shipped, billed in full and paid is CLOSED. A reversed payment takes back every allocation.
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
-use crate::domain::invoices::{self, status_of};
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{Page, PageArgs, companies, customers, order_rows, page, pricing, rows};
+use crate::domain::settlement::{
+    apply_advances, lock_all, lock_invoices_of, open_balance, refresh_order, save_settlement,
+    status_of,
+};
+use crate::domain::{Page, PageArgs, companies, customers, page, pricing, rows};
 use crate::domain::{sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
     Dec, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, PaymentStatus, invoice,
-    invoice_installment, invoice_line, item, payment, payment_allocation, proforma, sales_order,
-    sales_order_line,
+    invoice_line, payment, payment_allocation, proforma, sales_order,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -53,29 +55,6 @@ pub struct NewPayment {
     pub reference: Option<String>,
     /// None: the oldest due invoices first (R-PAY-5).
     pub allocations: Option<Vec<Allocation>>,
-}
-
-/// What is still open on an invoice: total less payments, credit notes and advances.
-pub fn open_balance(inv: &invoice::Model) -> Decimal {
-    inv.total_amount.0 - settled(inv)
-}
-
-/// What settles an invoice: payments, credit notes and advances on its orders.
-pub fn settled(inv: &invoice::Model) -> Decimal {
-    inv.paid_amount.0 + inv.credited_amount.0 + inv.advance_amount.0
-}
-
-/// The earliest due date not covered by what settled the invoice (installments are settled in
-/// due order); None once everything is settled.
-pub fn first_open_due(settled: Decimal, plan: &[invoice_installment::Model]) -> Option<NaiveDate> {
-    let mut left = settled;
-    for i in plan {
-        if left < i.amount.0 {
-            return Some(i.due_date);
-        }
-        left -= i.amount.0;
-    }
-    None
 }
 
 /// Spreads `amount` over open balances in the order given, never beyond a balance (R-PAY-5).
@@ -539,201 +518,6 @@ async fn settle(
     Ok(())
 }
 
-/// Saves an invoice's settlement: its status and next due date from what settles it.
-pub(crate) async fn save_settlement(
-    tx: &DatabaseTransaction,
-    inv: invoice::Model,
-) -> AppResult<invoice::Model> {
-    let plan = invoices::installment_rows(tx, &[inv.id]).await?;
-    let mut am = inv.clone().into_active_model();
-    am.financial_status = Set(status_of(inv.total_amount.0, settled(&inv)));
-    am.next_due_date = Set(if inv.status == InvoiceStatus::Posted {
-        first_open_due(settled(&inv), plan.get(&inv.id).map_or(&[][..], |v| v))
-    } else {
-        None
-    });
-    am.version = Set(inv.version + 1);
-    am.updated_at = Set(Utc::now());
-    Ok(am.reset_all().update(tx).await?)
-}
-
-/// Lets the order's advances not yet used settle its posted invoices, oldest first, never
-/// beyond an invoice's open balance (the rest waits for the next invoice). The order must be
-/// locked; the returned model carries the new `advance_applied` (saved by the caller).
-pub(crate) async fn apply_advances(
-    tx: &DatabaseTransaction,
-    mut order: sales_order::Model,
-) -> AppResult<sales_order::Model> {
-    let mut left = order.advance_amount.0 - order.advance_applied.0;
-    if left <= Decimal::ZERO {
-        return Ok(order);
-    }
-    for mut inv in lock_invoices_of(tx, &[order.id]).await? {
-        let take = left.min(open_balance(&inv));
-        if take <= Decimal::ZERO {
-            continue;
-        }
-        inv.advance_amount = Dec(inv.advance_amount.0 + take);
-        save_settlement(tx, inv).await?;
-        order.advance_applied = Dec(order.advance_applied.0 + take);
-        left -= take;
-        if left.is_zero() {
-            break;
-        }
-    }
-    Ok(order)
-}
-
-/// What was paid for an order — its advances and its share of its posted invoices' payments —
-/// and what its posted invoices and credit notes bill it (with tax). `billed` are the invoice
-/// lines of the order, `docs` their posted documents.
-pub fn paid_and_billed(
-    order: &sales_order::Model,
-    billed: &[invoice_line::Model],
-    docs: &HashMap<i64, invoice::Model>,
-) -> (Decimal, Decimal) {
-    let mut part: HashMap<i64, Decimal> = HashMap::new();
-    for l in billed.iter().filter(|l| l.order_id == order.id) {
-        if docs.contains_key(&l.invoice_id) {
-            *part.entry(l.invoice_id).or_default() += l.net_amount.0 + l.tax_amount.0;
-        }
-    }
-    let paid = order.advance_amount.0
-        + part
-            .iter()
-            .filter_map(|(id, share)| {
-                let inv = &docs[id];
-                (inv.kind == InvoiceKind::Invoice && !inv.total_amount.is_zero())
-                    .then(|| pricing::round_money(inv.paid_amount.0 * share / inv.total_amount.0))
-            })
-            .sum::<Decimal>();
-    (paid, part.values().sum())
-}
-
-/// Locks the posted invoices billing these orders, in id order (callers lock them before the
-/// orders, as every path that changes both does).
-pub(crate) async fn lock_invoices_of(
-    tx: &DatabaseTransaction,
-    order_ids: &[i64],
-) -> AppResult<Vec<invoice::Model>> {
-    if order_ids.is_empty() {
-        return Ok(vec![]);
-    }
-    lock_all(
-        tx,
-        invoice::Entity::find()
-            .filter(
-                invoice::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(invoice_line::Column::InvoiceId)
-                        .from(invoice_line::Entity)
-                        .and_where(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
-                        .to_owned(),
-                ),
-            )
-            .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Posted)),
-    )
-    .await
-}
-
-/// Recomputes an order's financial status (R-PAY-5, R-ORD-17): what was paid for it —
-/// its advances and its share of its posted invoices' payments — against what it owes — its
-/// total with tax, or, once shipped and billed in full, what its invoices and credit notes
-/// bill. Closes it when shipped, billed in full and paid; reopens it when that stops being
-/// true. Saves it with `events` (and FINANCIAL_STATUS_CHANGED when the status moved). The
-/// order must be locked.
-pub(crate) async fn refresh_order(
-    tx: &DatabaseTransaction,
-    mut order: sales_order::Model,
-    mut events: Vec<(OrderEvent, Option<serde_json::Value>)>,
-) -> AppResult<sales_order::Model> {
-    let billed = invoice_line::Entity::find()
-        .filter(invoice_line::Column::OrderId.eq(order.id))
-        .all(tx)
-        .await?;
-    let docs: HashMap<i64, invoice::Model> = invoice::Entity::find()
-        .filter(invoice::Column::Id.is_in(invoices::invoice_ids_of(&billed)))
-        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
-        .all(tx)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let (paid, billed_total) = paid_and_billed(&order, &billed, &docs);
-    let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
-    let complete = shipped && billed_in_full(tx, &order).await?;
-    let owed = if complete {
-        billed_total
-    } else {
-        crate::domain::taxes::of_orders(tx, std::slice::from_ref(&order))
-            .await?
-            .get(&order.id)
-            .map_or(Decimal::ZERO, |t| t.total)
-    };
-    let status = if paid.is_zero() {
-        FinancialStatus::Unpaid
-    } else {
-        status_of(owed, paid)
-    };
-    // Shipped, billed and paid closes the order; a reversed payment or a credit note that
-    // undoes that reopens it (R-PAY-5: a reversal restores every status it changed).
-    let settled = complete && matches!(status, FinancialStatus::Paid | FinancialStatus::Overpaid);
-    let main = match (order.status, settled) {
-        (DocStatus::Shipped, true) => DocStatus::Closed,
-        (DocStatus::Closed, false) => DocStatus::Shipped,
-        (s, _) => s,
-    };
-    if status != order.financial_status {
-        events.push((
-            OrderEvent::FinancialStatusChanged,
-            Some(json!({"from": order.financial_status.to_value(), "to": status.to_value()})),
-        ));
-    }
-    order.financial_status = status;
-    order_rows::save_progress(tx, order, main, events).await
-}
-
-use sea_orm::ActiveEnum;
-
-/// Whether every line of the order is billed in full and its freight too.
-async fn billed_in_full(tx: &DatabaseTransaction, order: &sales_order::Model) -> AppResult<bool> {
-    if !order.freight_amount.is_zero() && !order.freight_invoiced {
-        return Ok(false);
-    }
-    let lines = sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.eq(order.id))
-        .all(tx)
-        .await?;
-    let factors: HashMap<i64, Decimal> = item::Entity::find()
-        .select_only()
-        .column(item::Column::Id)
-        .column(item::Column::SalesUnitFactor)
-        .filter(item::Column::Id.is_in(lines.iter().map(|l| l.item_id)))
-        .into_tuple::<(i64, Dec)>()
-        .all(tx)
-        .await?
-        .into_iter()
-        .map(|(id, f)| (id, f.0))
-        .collect();
-    Ok(lines.iter().all(|l| {
-        let ordered = (l.quantity.0 + l.bonus_quantity.0)
-            * factors.get(&l.item_id).copied().unwrap_or(Decimal::ONE);
-        l.invoiced_quantity.0 >= ordered
-    }))
-}
-
-async fn lock_all(
-    tx: &DatabaseTransaction,
-    q: sea_orm::Select<invoice::Entity>,
-) -> AppResult<Vec<invoice::Model>> {
-    let mut q = q.order_by_asc(invoice::Column::Id);
-    if tx.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    Ok(q.all(tx).await?)
-}
-
 pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<payment::Model> {
     visibility::require(p, Permission::ReadInvoices)?;
     payment::Entity::find_by_id(id)
@@ -881,58 +665,5 @@ mod tests {
             vec![(7, d("30")), (3, d("50")), (9, d("100"))],
             "never beyond a balance: the rest stays unallocated"
         );
-    }
-
-    #[test]
-    fn installments_are_settled_in_due_order() {
-        let day = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
-        let inst = |pos, due, amount: &str| invoice_installment::Model {
-            id: pos,
-            invoice_id: 1,
-            position: pos,
-            due_date: due,
-            percent: Dec::ZERO,
-            amount: Dec(d(amount)),
-        };
-        let plan = [inst(1, day(1), "30"), inst(2, day(31), "70")];
-        let mut inv = invoice::Model {
-            id: 1,
-            company_id: 1,
-            kind: InvoiceKind::Invoice,
-            status: InvoiceStatus::Posted,
-            customer_id: 1,
-            order_customer_id: 1,
-            sales_rep_id: None,
-            credit_of_id: None,
-            series: None,
-            number: None,
-            currency: "EUR".into(),
-            invoice_date: day(1),
-            next_due_date: Some(day(1)),
-            tax_regime: entity::TaxRegime::Standard,
-            legal_note: None,
-            tax_base: Dec::ZERO,
-            tax_amount: Dec::ZERO,
-            total_amount: Dec(d("100")),
-            company_tax_base: Dec::ZERO,
-            company_tax_amount: Dec::ZERO,
-            company_total_amount: Dec(d("100")),
-            paid_amount: Dec(d("29.99")),
-            company_paid_amount: Dec::ZERO,
-            credited_amount: Dec::ZERO,
-            advance_amount: Dec::ZERO,
-            financial_status: FinancialStatus::PartiallyPaid,
-            version: 1,
-            created_by: String::new(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            posted_by: None,
-            posted_at: None,
-        };
-        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(1)));
-        inv.paid_amount = Dec(d("30"));
-        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(31)));
-        assert_eq!(open_balance(&inv), d("70"));
-        assert_eq!(first_open_due(d("100"), &plan), None, "settled");
     }
 }

@@ -7,7 +7,7 @@
 //! counted from the order date (its payment schedule). An installment that fell due before
 //! `from` is not expected inside the period — it is overdue.
 use crate::auth::{Permission, Principal, visibility};
-use crate::domain::invoices::{self, installments};
+use crate::domain::settlement::{self, installments};
 use crate::domain::{Page, PageArgs, page, pricing};
 use crate::error::{AppError, AppResult};
 use chrono::{Datelike, Days, NaiveDate};
@@ -125,12 +125,12 @@ pub async fn expected_receipts(
     }
     let open = q.all(db).await?;
     let plans =
-        invoices::installment_rows(db, &open.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
+        settlement::installment_rows(db, &open.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
     for inv in &open {
         if inv.total_amount.is_zero() {
             continue;
         }
-        let mut settled = crate::domain::payments::settled(inv);
+        let mut settled = settlement::settled(inv);
         for i in plans.get(&inv.id).map_or(&[][..], |v| v) {
             let covered = settled.min(i.amount.0).max(Decimal::ZERO);
             settled -= covered;

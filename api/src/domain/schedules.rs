@@ -3,8 +3,8 @@
 //! tax, the last taking the rounding remainder. What was paid for the order settles them in due
 //! order. The schedule is derived, never stored: it follows the order while it changes, and a
 //! payment against a line is an advance on the order (see `payments`).
-use crate::domain::invoices::{installments, status_of};
-use crate::domain::{payments, taxes};
+use crate::domain::settlement::{self, installments, status_of};
+use crate::domain::taxes;
 use crate::error::AppResult;
 use chrono::{Days, NaiveDate};
 use entity::{
@@ -114,7 +114,7 @@ pub async fn of_orders<C: ConnectionTrait>(
         .all(db)
         .await?;
     let docs: HashMap<i64, invoice::Model> = invoice::Entity::find()
-        .filter(invoice::Column::Id.is_in(crate::domain::invoices::invoice_ids_of(&billed)))
+        .filter(invoice::Column::Id.is_in(settlement::invoice_ids_of(&billed)))
         .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
         .all(db)
         .await?
@@ -125,7 +125,7 @@ pub async fn of_orders<C: ConnectionTrait>(
         .iter()
         .map(|o| {
             let total = totals.get(&o.id).map_or(Decimal::ZERO, |t| t.total);
-            let (mut paid, _) = payments::paid_and_billed(o, &billed, &docs);
+            let (mut paid, _) = settlement::paid_and_billed(o, &billed, &docs);
             let lines = installments(total, &dues.of(o))
                 .into_iter()
                 .enumerate()

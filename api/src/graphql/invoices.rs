@@ -1,6 +1,6 @@
 //! Invoices and credit notes (R-INV-1, R-TAX-1). Resolvers call `domain::invoices`.
 use crate::domain::invoices::{self, CreditLine, ListFilter, Source};
-use crate::domain::{PageArgs, payments, taxes};
+use crate::domain::{PageArgs, settlement, taxes};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::customers::Customer;
 use crate::graphql::items::Item;
@@ -156,7 +156,7 @@ impl Invoice {
             company_total_with_tax: i.company_total_amount.into(),
             paid: i.paid_amount.into(),
             credited: i.credited_amount.into(),
-            balance: canonical(payments::open_balance(i)),
+            balance: canonical(settlement::open_balance(i)),
         }
     }
     /// Base and tax per rate, lowest rate first.

@@ -82,7 +82,7 @@ impl OverduePayment {
             .await?
             .unwrap_or_default();
         Ok(canonical(credit::overdue_of(
-            crate::domain::payments::settled(&self.invoice),
+            crate::domain::settlement::settled(&self.invoice),
             &plan,
             self.today,
         )))

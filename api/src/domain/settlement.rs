@@ -1,0 +1,380 @@
+//! Settlement: what settles invoices and orders, shared by invoicing, payments and schedules
+//! (R-PAY-1, R-PAY-2, R-PAY-5, R-ORD-17). An invoice is settled by its payments, credit notes
+//! and the advances on its orders; an order by its advances and its share of its posted
+//! invoices' payments. Every status here is recomputed from those sums in the transaction that
+//! changes them. Locks: invoices before orders, in id order, on every path.
+use crate::domain::outbox::OrderEvent;
+use crate::domain::{order_rows, pricing, rows, taxes};
+use crate::error::AppResult;
+use chrono::{NaiveDate, Utc};
+use entity::{
+    Dec, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, invoice, invoice_installment,
+    invoice_line, item, sales_order, sales_order_line,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Financial status from what settles a document (payments and credits) against its total
+/// (R-PAY-5: always the sum of what is allocated).
+pub fn status_of(total: Decimal, settled: Decimal) -> FinancialStatus {
+    if settled.is_zero() && !total.is_zero() {
+        FinancialStatus::Unpaid
+    } else if settled < total {
+        FinancialStatus::PartiallyPaid
+    } else if settled == total {
+        FinancialStatus::Paid
+    } else {
+        FinancialStatus::Overpaid
+    }
+}
+
+/// Due dates of an invoice of `total`: each installment's share, the last one taking the
+/// rounding remainder so that they sum exactly to the total (R-PAY-1).
+pub fn installments(
+    total: Decimal,
+    plan: &[(NaiveDate, Decimal)],
+) -> Vec<(NaiveDate, Decimal, Decimal)> {
+    let mut out = Vec::with_capacity(plan.len());
+    let mut left = total;
+    for (i, (due, pct)) in plan.iter().enumerate() {
+        let amount = if i + 1 == plan.len() {
+            left
+        } else {
+            pricing::round_money(total * pct / Decimal::ONE_HUNDRED)
+        };
+        left -= amount;
+        out.push((*due, *pct, amount));
+    }
+    out
+}
+
+/// Due dates of these invoices, in due order.
+pub(crate) async fn installment_rows<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<invoice_installment::Model>>> {
+    rows::children::<invoice_installment::Entity, _>(
+        db,
+        invoice_installment::Column::InvoiceId,
+        ids,
+        invoice_installment::Column::Position,
+        |l| l.invoice_id,
+    )
+    .await
+}
+
+/// Distinct invoices of these lines.
+pub(crate) fn invoice_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|l| l.invoice_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// What is still open on an invoice: total less payments, credit notes and advances.
+pub fn open_balance(inv: &invoice::Model) -> Decimal {
+    inv.total_amount.0 - settled(inv)
+}
+
+/// What settles an invoice: payments, credit notes and advances on its orders.
+pub fn settled(inv: &invoice::Model) -> Decimal {
+    inv.paid_amount.0 + inv.credited_amount.0 + inv.advance_amount.0
+}
+
+/// The earliest due date not covered by what settled the invoice (installments are settled in
+/// due order); None once everything is settled.
+pub fn first_open_due(settled: Decimal, plan: &[invoice_installment::Model]) -> Option<NaiveDate> {
+    let mut left = settled;
+    for i in plan {
+        if left < i.amount.0 {
+            return Some(i.due_date);
+        }
+        left -= i.amount.0;
+    }
+    None
+}
+
+/// Saves an invoice's settlement: its status and next due date from what settles it.
+pub(crate) async fn save_settlement(
+    tx: &DatabaseTransaction,
+    inv: invoice::Model,
+) -> AppResult<invoice::Model> {
+    let plan = installment_rows(tx, &[inv.id]).await?;
+    let mut am = inv.clone().into_active_model();
+    am.financial_status = Set(status_of(inv.total_amount.0, settled(&inv)));
+    am.next_due_date = Set(if inv.status == InvoiceStatus::Posted {
+        first_open_due(settled(&inv), plan.get(&inv.id).map_or(&[][..], |v| v))
+    } else {
+        None
+    });
+    am.version = Set(inv.version + 1);
+    am.updated_at = Set(Utc::now());
+    Ok(am.reset_all().update(tx).await?)
+}
+
+/// Lets the order's advances not yet used settle its posted invoices, oldest first, never
+/// beyond an invoice's open balance (the rest waits for the next invoice). The order must be
+/// locked; the returned model carries the new `advance_applied` (saved by the caller).
+pub(crate) async fn apply_advances(
+    tx: &DatabaseTransaction,
+    mut order: sales_order::Model,
+) -> AppResult<sales_order::Model> {
+    let mut left = order.advance_amount.0 - order.advance_applied.0;
+    if left <= Decimal::ZERO {
+        return Ok(order);
+    }
+    for mut inv in lock_invoices_of(tx, &[order.id]).await? {
+        let take = left.min(open_balance(&inv));
+        if take <= Decimal::ZERO {
+            continue;
+        }
+        inv.advance_amount = Dec(inv.advance_amount.0 + take);
+        save_settlement(tx, inv).await?;
+        order.advance_applied = Dec(order.advance_applied.0 + take);
+        left -= take;
+        if left.is_zero() {
+            break;
+        }
+    }
+    Ok(order)
+}
+
+/// Locks the posted invoices billing these orders, in id order (callers lock them before the
+/// orders, as every path that changes both does).
+pub(crate) async fn lock_invoices_of(
+    tx: &DatabaseTransaction,
+    order_ids: &[i64],
+) -> AppResult<Vec<invoice::Model>> {
+    if order_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    lock_all(
+        tx,
+        invoice::Entity::find()
+            .filter(
+                invoice::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(invoice_line::Column::InvoiceId)
+                        .from(invoice_line::Entity)
+                        .and_where(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
+                        .to_owned(),
+                ),
+            )
+            .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Posted)),
+    )
+    .await
+}
+
+/// What was paid for an order — its advances and its share of its posted invoices' payments —
+/// and what its posted invoices and credit notes bill it (with tax). `billed` are the invoice
+/// lines of the order, `docs` their posted documents.
+pub fn paid_and_billed(
+    order: &sales_order::Model,
+    billed: &[invoice_line::Model],
+    docs: &HashMap<i64, invoice::Model>,
+) -> (Decimal, Decimal) {
+    let mut part: HashMap<i64, Decimal> = HashMap::new();
+    for l in billed.iter().filter(|l| l.order_id == order.id) {
+        if docs.contains_key(&l.invoice_id) {
+            *part.entry(l.invoice_id).or_default() += l.net_amount.0 + l.tax_amount.0;
+        }
+    }
+    let paid = order.advance_amount.0
+        + part
+            .iter()
+            .filter_map(|(id, share)| {
+                let inv = &docs[id];
+                (inv.kind == InvoiceKind::Invoice && !inv.total_amount.is_zero())
+                    .then(|| pricing::round_money(inv.paid_amount.0 * share / inv.total_amount.0))
+            })
+            .sum::<Decimal>();
+    (paid, part.values().sum())
+}
+
+/// Recomputes an order's financial status (R-PAY-5, R-ORD-17): what was paid for it —
+/// its advances and its share of its posted invoices' payments — against what it owes — its
+/// total with tax, or, once shipped and billed in full, what its invoices and credit notes
+/// bill. Closes it when shipped, billed in full and paid; reopens it when that stops being
+/// true. Saves it with `events` (and FINANCIAL_STATUS_CHANGED when the status moved). The
+/// order must be locked.
+pub(crate) async fn refresh_order(
+    tx: &DatabaseTransaction,
+    mut order: sales_order::Model,
+    mut events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+) -> AppResult<sales_order::Model> {
+    let billed = invoice_line::Entity::find()
+        .filter(invoice_line::Column::OrderId.eq(order.id))
+        .all(tx)
+        .await?;
+    let docs: HashMap<i64, invoice::Model> = invoice::Entity::find()
+        .filter(invoice::Column::Id.is_in(invoice_ids_of(&billed)))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let (paid, billed_total) = paid_and_billed(&order, &billed, &docs);
+    let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
+    let complete = shipped && billed_in_full(tx, &order).await?;
+    let owed = if complete {
+        billed_total
+    } else {
+        taxes::of_orders(tx, std::slice::from_ref(&order))
+            .await?
+            .get(&order.id)
+            .map_or(Decimal::ZERO, |t| t.total)
+    };
+    let status = if paid.is_zero() {
+        FinancialStatus::Unpaid
+    } else {
+        status_of(owed, paid)
+    };
+    // Shipped, billed and paid closes the order; a reversed payment or a credit note that
+    // undoes that reopens it (R-PAY-5: a reversal restores every status it changed).
+    let settled = complete && matches!(status, FinancialStatus::Paid | FinancialStatus::Overpaid);
+    let main = match (order.status, settled) {
+        (DocStatus::Shipped, true) => DocStatus::Closed,
+        (DocStatus::Closed, false) => DocStatus::Shipped,
+        (s, _) => s,
+    };
+    if status != order.financial_status {
+        events.push((
+            OrderEvent::FinancialStatusChanged,
+            Some(json!({"from": order.financial_status.to_value(), "to": status.to_value()})),
+        ));
+    }
+    order.financial_status = status;
+    order_rows::save_progress(tx, order, main, events).await
+}
+
+/// Whether every line of the order is billed in full and its freight too.
+async fn billed_in_full(tx: &DatabaseTransaction, order: &sales_order::Model) -> AppResult<bool> {
+    if !order.freight_amount.is_zero() && !order.freight_invoiced {
+        return Ok(false);
+    }
+    let lines = sales_order_line::Entity::find()
+        .filter(sales_order_line::Column::OrderId.eq(order.id))
+        .all(tx)
+        .await?;
+    let factors: HashMap<i64, Decimal> = item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .column(item::Column::SalesUnitFactor)
+        .filter(item::Column::Id.is_in(lines.iter().map(|l| l.item_id)))
+        .into_tuple::<(i64, Dec)>()
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|(id, f)| (id, f.0))
+        .collect();
+    Ok(lines.iter().all(|l| {
+        let ordered = (l.quantity.0 + l.bonus_quantity.0)
+            * factors.get(&l.item_id).copied().unwrap_or(Decimal::ONE);
+        l.invoiced_quantity.0 >= ordered
+    }))
+}
+
+pub(crate) async fn lock_all(
+    tx: &DatabaseTransaction,
+    q: sea_orm::Select<invoice::Entity>,
+) -> AppResult<Vec<invoice::Model>> {
+    let mut q = q.order_by_asc(invoice::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.all(tx).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_dates_sum_exactly_to_the_total_r_pay_1() {
+        let day = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
+        let plan = [
+            (day(1), d("33.33")),
+            (day(2), d("33.33")),
+            (day(3), d("33.34")),
+        ];
+        let lines = installments(d("100.01"), &plan);
+        let amounts: Vec<Decimal> = lines.iter().map(|l| l.2).collect();
+        assert_eq!(amounts, vec![d("33.33"), d("33.33"), d("33.35")]);
+        assert_eq!(amounts.iter().sum::<Decimal>(), d("100.01"));
+    }
+
+    #[test]
+    fn financial_status_is_what_settles_against_the_total_r_pay_5() {
+        assert_eq!(status_of(d("100"), d("0")), FinancialStatus::Unpaid);
+        assert_eq!(status_of(d("100"), d("30")), FinancialStatus::PartiallyPaid);
+        assert_eq!(status_of(d("100"), d("100.00")), FinancialStatus::Paid);
+        assert_eq!(status_of(d("100"), d("100.01")), FinancialStatus::Overpaid);
+        assert_eq!(status_of(d("0"), d("0")), FinancialStatus::Paid);
+    }
+
+    #[test]
+    fn installments_are_settled_in_due_order() {
+        let day = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
+        let inst = |pos, due, amount: &str| invoice_installment::Model {
+            id: pos,
+            invoice_id: 1,
+            position: pos,
+            due_date: due,
+            percent: Dec::ZERO,
+            amount: Dec(d(amount)),
+        };
+        let plan = [inst(1, day(1), "30"), inst(2, day(31), "70")];
+        let mut inv = invoice::Model {
+            id: 1,
+            company_id: 1,
+            kind: InvoiceKind::Invoice,
+            status: InvoiceStatus::Posted,
+            customer_id: 1,
+            order_customer_id: 1,
+            sales_rep_id: None,
+            credit_of_id: None,
+            series: None,
+            number: None,
+            currency: "EUR".into(),
+            invoice_date: day(1),
+            next_due_date: Some(day(1)),
+            tax_regime: entity::TaxRegime::Standard,
+            legal_note: None,
+            tax_base: Dec::ZERO,
+            tax_amount: Dec::ZERO,
+            total_amount: Dec(d("100")),
+            company_tax_base: Dec::ZERO,
+            company_tax_amount: Dec::ZERO,
+            company_total_amount: Dec(d("100")),
+            paid_amount: Dec(d("29.99")),
+            company_paid_amount: Dec::ZERO,
+            credited_amount: Dec::ZERO,
+            advance_amount: Dec::ZERO,
+            financial_status: FinancialStatus::PartiallyPaid,
+            version: 1,
+            created_by: String::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            posted_by: None,
+            posted_at: None,
+        };
+        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(1)));
+        inv.paid_amount = Dec(d("30"));
+        assert_eq!(first_open_due(inv.paid_amount.0, &plan), Some(day(31)));
+        assert_eq!(open_balance(&inv), d("70"));
+        assert_eq!(first_open_due(d("100"), &plan), None, "settled");
+    }
+}
