@@ -401,7 +401,7 @@ pub async fn update(
 ) -> AppResult<invoice::Model> {
     visibility::require(p, Permission::ManageInvoices)?;
     let tx = db::write_tx(db).await?;
-    let inv = lock(&tx, p, id).await?;
+    let (inv, _) = lock(&tx, p, id).await?;
     pending(&inv, "changed")?;
     let mut am = inv.into_active_model();
     am.invoice_date = Set(invoice_date);
@@ -416,10 +416,9 @@ pub async fn update(
 pub async fn cancel(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
     visibility::require(p, Permission::ManageInvoices)?;
     let tx = db::write_tx(db).await?;
-    let inv = lock(&tx, p, id).await?;
+    let (inv, orders) = lock(&tx, p, id).await?;
     pending(&inv, "cancelled")?;
     let lines = lines_of(&*tx, inv.id).await?;
-    let orders = lock_orders(&tx, p, &order_ids_of(&lines)).await?;
     give_back(
         &tx,
         &lines
@@ -465,15 +464,8 @@ pub async fn cancel(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResul
 pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
     visibility::require(p, Permission::ManageInvoices)?;
     let tx = db::write_tx(db).await?;
-    let inv = lock(&tx, p, id).await?;
+    let (inv, orders) = lock(&tx, p, id).await?;
     pending(&inv, "posted")?;
-    let lines = lines_of(&*tx, inv.id).await?;
-    let order_ids = order_ids_of(&lines);
-    let orders = sales_order::Entity::find()
-        .filter(sales_order::Column::Id.is_in(order_ids))
-        .order_by_asc(sales_order::Column::Id)
-        .all(&*tx)
-        .await?;
     let first = orders
         .first()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} bills no order", inv.id)))?;
@@ -513,9 +505,7 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
     ));
     let saved = am.update(&*tx).await?;
     // Advances paid on its orders (proformas, schedule lines) settle it now (R-PAY-2).
-    settlement::lock_invoices_of(&tx, &order_ids_of(&lines)).await?;
-    let locked = lock_orders(&tx, p, &order_ids_of(&lines)).await?;
-    for o in locked {
+    for o in orders {
         let o = settlement::apply_advances(&tx, o).await?;
         let payload = json!({"invoiceId": saved.id, "number": number_of(&saved)});
         settlement::refresh_order(&tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
@@ -553,7 +543,7 @@ pub async fn credit(
         return Err(AppError::validation("lines", "name 1 to 1000 lines"));
     }
     let tx = db::write_tx(db).await?;
-    let original = lock(&tx, p, invoice_id).await?;
+    let (original, orders) = lock(&tx, p, invoice_id).await?;
     if original.kind != InvoiceKind::Invoice || original.status != InvoiceStatus::Posted {
         return Err(AppError::InvalidState(
             "only a POSTED invoice can be credited (R-INV-1)".into(),
@@ -662,7 +652,6 @@ pub async fn credit(
             "nothing left to credit on this invoice".into(),
         ));
     }
-    let orders = lock_orders(&tx, p, &order_ids_of(&billed)).await?;
     let totals = Totals::of(drafts.iter().map(|d| {
         (
             d.net_amount.as_ref().0,
@@ -1010,17 +999,24 @@ async fn lock_orders(
     Ok(q.all(tx).await?)
 }
 
-/// Loads and locks an invoice the caller sees.
+/// Locks an invoice the caller sees, after the orders it bills (the lock order of
+/// `settlement`); returns both.
 pub(crate) async fn lock(
     tx: &DatabaseTransaction,
     p: &Principal,
     id: i64,
-) -> AppResult<invoice::Model> {
-    let mut q = invoice::Entity::find_by_id(id).filter(visibility::invoices(p));
-    if tx.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    q.one(tx).await?.ok_or(AppError::NotFound("invoice"))
+) -> AppResult<(invoice::Model, Vec<sales_order::Model>)> {
+    invoice::Entity::find_by_id(id)
+        .filter(visibility::invoices(p))
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound("invoice"))?;
+    let (orders, invoices) = settlement::lock_for_settlement(tx, p.company_id, &[], &[id]).await?;
+    let inv = invoices
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or(AppError::NotFound("invoice"))?;
+    Ok((inv, orders))
 }
 
 fn pending(inv: &invoice::Model, what: &str) -> AppResult<()> {
@@ -1043,15 +1039,6 @@ pub(crate) async fn lines_of<C: ConnectionTrait>(
         .order_by_asc(invoice_line::Column::Position)
         .all(db)
         .await?)
-}
-
-pub(crate) fn order_ids_of(lines: &[invoice_line::Model]) -> Vec<i64> {
-    lines
-        .iter()
-        .map(|l| l.order_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 async fn items_of<C: ConnectionTrait>(

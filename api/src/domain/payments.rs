@@ -9,8 +9,8 @@ use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::settlement::{
-    apply_advances, lock_all, lock_invoices_of, open_balance, refresh_order, save_settlement,
-    status_of,
+    apply_advances, lock_all, lock_for_settlement, lock_invoices_of, open_balance, refresh_order,
+    save_settlement, status_of,
 };
 use crate::domain::{Page, PageArgs, companies, customers, page, pricing, rows};
 use crate::domain::{sales_setup, validate};
@@ -118,18 +118,36 @@ pub async fn record(
             .order_by_asc(invoice::Column::Id)
     };
     let plan: Vec<(Target, Decimal)> = match &input.allocations {
-        Some(list) => check_allocations(&tx, p, &customer, &currency, amount, list).await?,
+        Some(list) => {
+            // The orders first, then their invoices (the lock order of `settlement`).
+            let (named, advance_orders) = lock_set(&*tx, list).await?;
+            lock_for_settlement(&tx, p.company_id, &advance_orders, &named).await?;
+            check_allocations(&tx, p, &customer, &currency, amount, list).await?
+        }
         None => {
-            let open = lock_all(
-                &tx,
-                open_invoices()
-                    .filter(invoice::Column::Currency.eq(currency.clone()))
-                    .filter(
-                        invoice::Column::FinancialStatus
-                            .is_in([FinancialStatus::Unpaid, FinancialStatus::PartiallyPaid]),
-                    ),
-            )
-            .await?;
+            let candidates: Vec<i64> = open_invoices()
+                .filter(invoice::Column::Currency.eq(currency.clone()))
+                .filter(
+                    invoice::Column::FinancialStatus
+                        .is_in([FinancialStatus::Unpaid, FinancialStatus::PartiallyPaid]),
+                )
+                .all(&*tx)
+                .await?
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            // The orders first, then their invoices; then what is still open once locked.
+            let (_, locked) = lock_for_settlement(&tx, p.company_id, &[], &candidates).await?;
+            let open: Vec<invoice::Model> = locked
+                .into_iter()
+                .filter(|i| candidates.contains(&i.id))
+                .filter(|i| {
+                    matches!(
+                        i.financial_status,
+                        FinancialStatus::Unpaid | FinancialStatus::PartiallyPaid
+                    )
+                })
+                .collect();
             let mut queue: Vec<(Option<NaiveDate>, i64, Decimal)> = open
                 .iter()
                 .map(|inv| (inv.next_due_date, inv.id, open_balance(inv)))
@@ -233,12 +251,13 @@ pub async fn reverse(
         .order_by_asc(payment_allocation::Column::Id)
         .all(&*tx)
         .await?;
-    let ids: Vec<i64> = allocations.iter().filter_map(|a| a.invoice_id).collect();
-    lock_all(
-        &tx,
-        invoice::Entity::find().filter(invoice::Column::Id.is_in(ids)),
-    )
-    .await?;
+    let named: Vec<i64> = allocations.iter().filter_map(|a| a.invoice_id).collect();
+    let advance_orders: Vec<i64> = allocations
+        .iter()
+        .filter(|a| a.invoice_id.is_none())
+        .filter_map(|a| a.order_id)
+        .collect();
+    lock_for_settlement(&tx, p.company_id, &advance_orders, &named).await?;
     let mut am = pay.into_active_model();
     am.status = Set(PaymentStatus::Reversed);
     am.reversal_reason = Set(Some(reason));
@@ -393,6 +412,31 @@ async fn check_allocations(
     Ok(plan)
 }
 
+/// What an allocation list will lock: the invoices it names and the orders it pays ahead
+/// (schedule lines, and proformas' orders, read without a lock: a proforma's order never
+/// changes).
+async fn lock_set<C: ConnectionTrait>(
+    db: &C,
+    list: &[Allocation],
+) -> AppResult<(Vec<i64>, Vec<i64>)> {
+    let named: Vec<i64> = list
+        .iter()
+        .filter_map(|a| match a.target {
+            Target::Invoice(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let plan: Vec<(Target, Decimal)> = list.iter().map(|a| (a.target, a.amount)).collect();
+    let mut orders: Vec<i64> = proformas_of(db, &plan).await?.into_values().collect();
+    orders.extend(list.iter().filter_map(|a| match a.target {
+        Target::ScheduleLine { order_id, .. } => Some(order_id),
+        _ => None,
+    }));
+    orders.sort_unstable();
+    orders.dedup();
+    Ok((named, orders))
+}
+
 /// The orders of the proformas named in `plan`.
 async fn proformas_of<C: ConnectionTrait>(
     db: &C,
@@ -487,7 +531,13 @@ async fn settle(
         .collect();
     order_ids.extend(advances.keys().copied());
     // Invoices before orders, as every path that changes both locks them.
-    lock_invoices_of(tx, &advances.keys().copied().collect::<Vec<_>>()).await?;
+    lock_invoices_of(
+        tx,
+        pay.company_id,
+        &advances.keys().copied().collect::<Vec<_>>(),
+        &[],
+    )
+    .await?;
     let mut q = sales_order::Entity::find()
         .filter(sales_order::Column::Id.is_in(order_ids))
         .order_by_asc(sales_order::Column::Id);

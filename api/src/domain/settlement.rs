@@ -2,7 +2,12 @@
 //! (R-PAY-1, R-PAY-2, R-PAY-5, R-ORD-17). An invoice is settled by its payments, credit notes
 //! and the advances on its orders; an order by its advances and its share of its posted
 //! invoices' payments. Every status here is recomputed from those sums in the transaction that
-//! changes them. Locks: invoices before orders, in id order, on every path.
+//! changes them.
+//!
+//! Locks: **orders before invoices**, each set in id order, on every path. An invoice is only
+//! ever locked by a transaction that already holds the orders it bills, so once a transaction
+//! holds an order, no other can post, pay or credit that order's invoices under it, and no two
+//! transactions can wait on each other in a circle.
 use crate::domain::outbox::OrderEvent;
 use crate::domain::{order_rows, pricing, rows, taxes};
 use crate::error::AppResult;
@@ -130,7 +135,7 @@ pub(crate) async fn apply_advances(
     if left <= Decimal::ZERO {
         return Ok(order);
     }
-    for mut inv in lock_invoices_of(tx, &[order.id]).await? {
+    for mut inv in lock_invoices_of(tx, order.company_id, &[order.id], &[]).await? {
         let take = left.min(open_balance(&inv));
         if take <= Decimal::ZERO {
             continue;
@@ -146,31 +151,96 @@ pub(crate) async fn apply_advances(
     Ok(order)
 }
 
-/// Locks the posted invoices billing these orders, in id order (callers lock them before the
-/// orders, as every path that changes both does).
+/// Locks, in one statement and in id order, the posted invoices billing these orders and the
+/// invoices `also`. The caller holds the orders already (see the module's lock order).
 pub(crate) async fn lock_invoices_of(
     tx: &DatabaseTransaction,
+    company_id: i64,
     order_ids: &[i64],
+    also: &[i64],
 ) -> AppResult<Vec<invoice::Model>> {
-    if order_ids.is_empty() {
+    if order_ids.is_empty() && also.is_empty() {
         return Ok(vec![]);
     }
+    let billing = sea_orm::Condition::all()
+        .add(
+            invoice::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(invoice_line::Column::InvoiceId)
+                    .from(invoice_line::Entity)
+                    .and_where(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
+                    .to_owned(),
+            ),
+        )
+        .add(invoice::Column::Kind.eq(InvoiceKind::Invoice))
+        .add(invoice::Column::Status.eq(InvoiceStatus::Posted));
     lock_all(
         tx,
         invoice::Entity::find()
+            .filter(invoice::Column::CompanyId.eq(company_id))
             .filter(
-                invoice::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(invoice_line::Column::InvoiceId)
-                        .from(invoice_line::Entity)
-                        .and_where(invoice_line::Column::OrderId.is_in(order_ids.to_vec()))
-                        .to_owned(),
-                ),
-            )
-            .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Posted)),
+                sea_orm::Condition::any()
+                    .add(billing)
+                    .add(invoice::Column::Id.is_in(also.to_vec())),
+            ),
     )
     .await
+}
+
+/// The orders these invoices bill.
+pub(crate) async fn orders_of_invoices<C: ConnectionTrait>(
+    db: &C,
+    invoice_ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    if invoice_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: BTreeSet<i64> = invoice_line::Entity::find()
+        .select_only()
+        .column(invoice_line::Column::OrderId)
+        .filter(invoice_line::Column::InvoiceId.is_in(invoice_ids.to_vec()))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ids.into_iter().collect())
+}
+
+/// Locks the company's orders `ids` in id order (the first step of every settling path).
+pub(crate) async fn lock_orders(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<sales_order::Model>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut q = sales_order::Entity::find()
+        .filter(sales_order::Column::CompanyId.eq(company_id))
+        .filter(sales_order::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(sales_order::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.all(tx).await?)
+}
+
+/// Locks what settling touches, in the module's order: the orders `order_ids` and those the
+/// invoices `invoice_ids` bill, then those invoices and the orders' posted invoices.
+pub(crate) async fn lock_for_settlement(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+    order_ids: &[i64],
+    invoice_ids: &[i64],
+) -> AppResult<(Vec<sales_order::Model>, Vec<invoice::Model>)> {
+    let mut orders: Vec<i64> = order_ids.to_vec();
+    orders.extend(orders_of_invoices(tx, invoice_ids).await?);
+    orders.sort_unstable();
+    orders.dedup();
+    let locked = lock_orders(tx, company_id, &orders).await?;
+    let invoices = lock_invoices_of(tx, company_id, &orders, invoice_ids).await?;
+    Ok((locked, invoices))
 }
 
 /// What was paid for an order — its advances and its share of its posted invoices' payments —
@@ -214,17 +284,20 @@ pub(crate) async fn refresh_order(
         .filter(invoice_line::Column::OrderId.eq(order.id))
         .all(tx)
         .await?;
-    let docs: HashMap<i64, invoice::Model> = invoice::Entity::find()
+    let all: Vec<invoice::Model> = invoice::Entity::find()
         .filter(invoice::Column::Id.is_in(invoice_ids_of(&billed)))
-        .filter(invoice::Column::Status.eq(InvoiceStatus::Posted))
         .all(tx)
-        .await?
+        .await?;
+    // A PENDING invoice bills the order but owes nothing yet: the order is not complete.
+    let pending = all.iter().any(|i| i.status == InvoiceStatus::Pending);
+    let docs: HashMap<i64, invoice::Model> = all
         .into_iter()
+        .filter(|i| i.status == InvoiceStatus::Posted)
         .map(|i| (i.id, i))
         .collect();
     let (paid, billed_total) = paid_and_billed(&order, &billed, &docs);
     let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
-    let complete = shipped && billed_in_full(tx, &order).await?;
+    let complete = shipped && !pending && billed_in_full(tx, &order).await?;
     let owed = if complete {
         billed_total
     } else {

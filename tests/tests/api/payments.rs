@@ -400,3 +400,121 @@ async fn advances_are_checked_and_not_reversed_once_an_invoice_took_them() {
         "nothing changed"
     );
 }
+
+/// Concurrency (both backends): twenty clients pay one invoice at once — named and unnamed —
+/// and two invoices of one order are posted while advances on that order arrive. No payment is
+/// lost, no advance counts twice, numbers stay gapless, and nothing deadlocks.
+#[tokio::test]
+async fn concurrent_payments_postings_and_advances_lose_nothing() {
+    let b = books().await;
+    let (order, line) = b.w.order(&b.w.admin, &b.w.acme, 100).await;
+    b.w.confirm(&b.w.admin, &order, false).await.data();
+    let ship = |q: &'static str| {
+        let (b, order, line) = (&b, order.clone(), line.clone());
+        async move {
+            let r = b
+                .gql(
+                    &b.w.warehouse,
+                    "mutation($o: ID!, $l: ID!, $q: Decimal!) { shipSalesOrder(input: {orderId: $o, lines: [{lineId: $l, quantity: $q}]}) { shipment { id } } }",
+                    json!({"o": order, "l": line, "q": q}),
+                )
+                .await;
+            r.data()["shipSalesOrder"]["shipment"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (s1, s2) = (ship("50").await, ship("50").await);
+    let mut invoices = Vec::new();
+    for s in [&s1, &s2] {
+        let r = b
+            .invoice_as(&b.accounting, json!({"shipmentIds": [s]}))
+            .await;
+        invoices.push(
+            r.data()["createInvoice"]["invoice"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Both postings and five advances of 1.00 on the order's first installment, all at once.
+    let line1 = format!("{order}:1");
+    let posts = invoices.iter().map(|i| b.post(i));
+    let advances = (0..5).map(|_| {
+        b.pay(
+            &b.w.acme,
+            "1",
+            Some(json!([{"scheduleLineId": line1, "amount": "1"}])),
+        )
+    });
+    let (posted, paid) = tokio::join!(
+        futures_util::future::join_all(posts),
+        futures_util::future::join_all(advances)
+    );
+    for r in posted.iter().chain(paid.iter()) {
+        assert!(r.is_ok(), "{:?}", r.0);
+    }
+    let mut numbers: Vec<String> = posted
+        .iter()
+        .map(|r| {
+            r.data()["postInvoice"]["invoice"]["number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, vec!["A-1", "A-2"]);
+    // Twenty payments on the first invoice: ten naming it (1.00), ten oldest-due-first (0.50).
+    let named = (0..10).map(|_| {
+        b.pay(
+            &b.w.acme,
+            "1",
+            Some(json!([{"invoiceId": invoices[0], "amount": "1"}])),
+        )
+    });
+    let unnamed = (0..10).map(|_| b.pay(&b.w.acme, "0.50", None));
+    let (a, c) = tokio::join!(
+        futures_util::future::join_all(named),
+        futures_util::future::join_all(unnamed)
+    );
+    for r in a.iter().chain(c.iter()) {
+        assert!(r.is_ok(), "{:?}", r.0);
+    }
+    // Every cent is somewhere: on the invoices (payments + advances) or still unapplied.
+    let settled: rust_decimal::Decimal =
+        futures_util::future::join_all(invoices.iter().map(|i| b.invoice(i)))
+            .await
+            .iter()
+            .map(|i| dec(&i["amounts"]["totalWithTax"]) - dec(&i["amounts"]["balance"]))
+            .sum();
+    let r = b
+        .gql(
+            &b.accounting,
+            "query($i: ID!) { salesOrder(id: $i) { advancePaid } payments { totalCount } }",
+            json!({"i": order}),
+        )
+        .await;
+    assert_eq!(
+        dec(&r.data()["salesOrder"]["advancePaid"]),
+        d("5"),
+        "five advances, none lost"
+    );
+    assert_eq!(r.data()["payments"]["totalCount"], 25);
+    let [_, _, receivable, unallocated, _] = b.balance(&b.w.acme).await;
+    let totals: rust_decimal::Decimal =
+        futures_util::future::join_all(invoices.iter().map(|i| b.invoice(i)))
+            .await
+            .iter()
+            .map(|i| dec(&i["amounts"]["totalWithTax"]))
+            .sum();
+    // Each invoice's balances are large enough to take every advance and payment.
+    assert_eq!(settled, d("20.00"), "5 advances + 10 × 1.00 + 10 × 0.50");
+    assert_eq!(
+        unallocated,
+        d("0"),
+        "every advance settles a posted invoice"
+    );
+    assert_eq!(receivable, totals - d("20.00"));
+}
