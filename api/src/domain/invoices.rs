@@ -319,13 +319,7 @@ pub async fn create(
 
     let date = invoice_date.unwrap_or_else(|| Utc::now().date_naive());
     let created = Utc::now();
-    let totals = Totals::of(drafts.iter().map(|d| {
-        (
-            d.net_amount.as_ref().0,
-            d.tax_amount.as_ref().0,
-            d.exchange_rate.as_ref().0,
-        )
-    }));
+    let totals = totals_of(&drafts);
     let inv = invoice::ActiveModel {
         company_id: Set(p.company_id),
         kind: Set(InvoiceKind::Invoice),
@@ -352,7 +346,7 @@ pub async fn create(
         updated_at: Set(created),
         posted_by: Set(None),
         posted_at: Set(None),
-        ..totals.active()
+        ..amounts(&totals)
     }
     .insert(&*tx)
     .await?;
@@ -652,13 +646,7 @@ pub async fn credit(
             "nothing left to credit on this invoice".into(),
         ));
     }
-    let totals = Totals::of(drafts.iter().map(|d| {
-        (
-            d.net_amount.as_ref().0,
-            d.tax_amount.as_ref().0,
-            d.exchange_rate.as_ref().0,
-        )
-    }));
+    let totals = totals_of(&drafts);
     let now = Utc::now();
     let series = original.series.clone().unwrap_or_default();
     let mut note = invoice::ActiveModel {
@@ -687,7 +675,7 @@ pub async fn credit(
         updated_at: Set(now),
         posted_by: Set(Some(p.key())),
         posted_at: Set(Some(now)),
-        ..totals.active()
+        ..amounts(&totals)
     }
     .insert(&*tx)
     .await?;
@@ -873,39 +861,32 @@ pub fn number_of(inv: &invoice::Model) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// Document totals from (net, tax, order rate) lines, in both currencies (R-ORD-7).
-#[derive(Default)]
-pub(crate) struct Totals {
-    pub base: Decimal,
-    pub tax: Decimal,
-    pub total: Decimal,
-    pub company_base: Decimal,
-    pub company_tax: Decimal,
+/// A document's figures from its lines, each at its order's rate (R-TAX-1, R-ORD-7): the same
+/// sums as an order's `taxes::document_tax`.
+fn totals_of(lines: &[invoice_line::ActiveModel]) -> taxes::DocumentTax {
+    let taxed: Vec<(Decimal, Decimal, Decimal)> = lines
+        .iter()
+        .map(|d| {
+            (
+                d.net_amount.as_ref().0,
+                d.tax_rate.as_ref().0,
+                d.tax_amount.as_ref().0,
+            )
+        })
+        .collect();
+    taxes::document_tax(&taxed, |i| lines[i].exchange_rate.as_ref().0)
 }
 
-impl Totals {
-    fn of(lines: impl Iterator<Item = (Decimal, Decimal, Decimal)>) -> Totals {
-        let mut t = Totals::default();
-        for (net, tax, rate) in lines {
-            t.base += net;
-            t.tax += tax;
-            t.company_base += pricing::round_money(net * rate);
-            t.company_tax += pricing::round_money(tax * rate);
-        }
-        t.total = t.base + t.tax;
-        t
-    }
-
-    fn active(&self) -> invoice::ActiveModel {
-        invoice::ActiveModel {
-            tax_base: Set(Dec(self.base)),
-            tax_amount: Set(Dec(self.tax)),
-            total_amount: Set(Dec(self.total)),
-            company_tax_base: Set(Dec(self.company_base)),
-            company_tax_amount: Set(Dec(self.company_tax)),
-            company_total_amount: Set(Dec(self.company_base + self.company_tax)),
-            ..Default::default()
-        }
+/// An invoice's amount columns from its figures.
+fn amounts(t: &taxes::DocumentTax) -> invoice::ActiveModel {
+    invoice::ActiveModel {
+        tax_base: Set(Dec(t.base)),
+        tax_amount: Set(Dec(t.tax)),
+        total_amount: Set(Dec(t.total)),
+        company_tax_base: Set(Dec(t.company_base)),
+        company_tax_amount: Set(Dec(t.company_tax)),
+        company_total_amount: Set(Dec(t.company_total)),
+        ..Default::default()
     }
 }
 
