@@ -141,7 +141,7 @@ pub enum FreightCalc {
 
 /// Document types numbered by a series (R-ORD-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
 pub enum DocType {
     #[sea_orm(string_value = "QUOTE")]
     Quote,
@@ -159,6 +159,10 @@ pub enum DocType {
     CreditNote,
     #[sea_orm(string_value = "PROFORMA")]
     Proforma,
+    #[sea_orm(string_value = "SALES_AGREEMENT")]
+    SalesAgreement,
+    #[sea_orm(string_value = "PURCHASE_AGREEMENT")]
+    PurchaseAgreement,
 }
 
 /// Where a line's price came from (R-ORD-6).
@@ -286,4 +290,42 @@ pub enum OrderDocumentKind {
     Contract,
     #[sea_orm(string_value = "OTHER")]
     Other,
+}
+
+/// R-AGR-1: with a customer or with a supplier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AgreementKind {
+    #[sea_orm(string_value = "SALES")]
+    Sales,
+    #[sea_orm(string_value = "PURCHASE")]
+    Purchase,
+}
+
+/// R-AGR-3: `ON_HOLD` (default) → `EFFECTIVE` → `CLOSED`; EFFECTIVE may go back on hold,
+/// CLOSED is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AgreementStatus {
+    #[sea_orm(string_value = "ON_HOLD")]
+    OnHold,
+    #[sea_orm(string_value = "EFFECTIVE")]
+    Effective,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}
+
+/// R-AGR-1: what a commitment line commits to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum CommitmentType {
+    /// A quantity of one item, at the line's price and discount.
+    #[sea_orm(string_value = "PRODUCT_QUANTITY")]
+    ProductQuantity,
+    /// A value of one item, at the line's price and discount.
+    #[sea_orm(string_value = "PRODUCT_VALUE")]
+    ProductValue,
+    /// A value over any items, with the line's discount on their trade price.
+    #[sea_orm(string_value = "VALUE")]
+    Value,
 }

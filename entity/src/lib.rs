@@ -5,6 +5,8 @@ mod enums;
 pub use dec::Dec;
 pub use enums::*;
 
+pub mod agreement;
+pub mod agreement_line;
 pub mod api_token;
 pub mod backorder;
 pub mod backorder_assignment;

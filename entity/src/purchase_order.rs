@@ -19,6 +19,8 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The agreement the order was placed from (`createPurchaseOrderFromAgreement`, R-AGR-3).
+    pub agreement_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,15 @@ pub struct Model {
     pub quantity: Dec,
     pub received_quantity: Dec,
     pub unit_cost: Dec,
+    /// Where the cost came from: AGREEMENT, LIST (the item's cost) or MANUAL.
+    pub price_source: crate::PriceSource,
+    /// The agreement line it was placed against (R-AGR-2) and what it contributes to that
+    /// line's released and fulfilled figures right now (moved by the difference on change).
+    pub agreement_line_id: Option<i64>,
+    pub agreement_released_quantity: Dec,
+    pub agreement_released_value: Dec,
+    pub agreement_fulfilled_quantity: Dec,
+    pub agreement_fulfilled_value: Dec,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -64,6 +64,8 @@ pub struct Model {
     pub advance_applied: Dec,
     /// Free reference to the production order serving it (R-PAY-4).
     pub production_reference: Option<String>,
+    /// The agreement the order was placed from (`createSalesOrderFromAgreement`, R-AGR-3).
+    pub agreement_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

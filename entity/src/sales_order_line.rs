@@ -26,6 +26,13 @@ pub struct Model {
     pub lot: Option<String>,
     /// Stock units billed so far (R-INV-1: never above what shipped).
     pub invoiced_quantity: Dec,
+    /// The agreement line it was placed against (R-AGR-2) and what it contributes to that
+    /// line's released and fulfilled figures right now (moved by the difference on change).
+    pub agreement_line_id: Option<i64>,
+    pub agreement_released_quantity: Dec,
+    pub agreement_released_value: Dec,
+    pub agreement_fulfilled_quantity: Dec,
+    pub agreement_fulfilled_value: Dec,
     pub created_at: DateTimeUtc,
 }
 

@@ -8,6 +8,7 @@ mod m20261123_000003_fulfilment;
 mod m20261123_000004_events;
 mod m20261201_000005_codes_ignore_case;
 mod m20261202_000006_invoicing;
+mod m20261203_000007_agreements;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_events::Migration),
             Box::new(m20261201_000005_codes_ignore_case::Migration),
             Box::new(m20261202_000006_invoicing::Migration),
+            Box::new(m20261203_000007_agreements::Migration),
         ]
     }
 }

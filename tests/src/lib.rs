@@ -1,6 +1,7 @@
 //! Black-box test harness: starts the real server on port 0 with a database of its own and
 //! talks GraphQL over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set
 //! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
+pub mod agreements;
 pub mod billing;
 pub mod demo;
 pub mod fulfil;

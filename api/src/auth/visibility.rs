@@ -6,8 +6,8 @@
 use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{
-    Role, backorder, customer, invoice, item, payment, proforma, sales_order, sales_rep, shipment,
-    stock_level, supplier, user, warehouse,
+    AgreementKind, Role, agreement, backorder, customer, invoice, item, payment, proforma,
+    sales_order, sales_rep, shipment, stock_level, supplier, user, warehouse,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -69,6 +69,14 @@ pub enum Permission {
     ManageInvoices,
     /// Record and reverse payments (R-ACC-6: accounting; tokens with `payments:write`).
     RecordPayments,
+    /// Sales agreements, filtered by [`agreements`] (R-AGR-1: reps and buyers their
+    /// customers').
+    ReadSalesAgreements,
+    /// Create, change and set the status of sales agreements of customers the caller sees.
+    ManageSalesAgreements,
+    /// Purchase agreements (R-AGR-1): purchasing's.
+    ReadPurchaseAgreements,
+    ManagePurchaseAgreements,
 }
 
 impl Permission {
@@ -114,6 +122,13 @@ impl Permission {
             Permission::ReceiveGoods => &[Admin, Warehouse, Purchasing],
             Permission::ReadInvoices => &[Admin, SalesManager, SalesRep, Customer, Accounting],
             Permission::ManageInvoices | Permission::RecordPayments => &[Admin, Accounting],
+            Permission::ReadSalesAgreements => {
+                &[Admin, SalesManager, SalesRep, Customer, Accounting]
+            }
+            Permission::ManageSalesAgreements => &[Admin, SalesManager, SalesRep],
+            Permission::ReadPurchaseAgreements | Permission::ManagePurchaseAgreements => {
+                &[Admin, Purchasing]
+            }
         }
     }
 
@@ -122,11 +137,14 @@ impl Permission {
         match self {
             Permission::ReadCatalog => &[Scope::CatalogRead, Scope::InventoryRead],
             Permission::ReadInventory => &[Scope::InventoryRead],
+            // Whoever reads documents of customers reads the customers they are for.
             Permission::ReadCustomers => &[
                 Scope::OrdersRead,
                 Scope::OrdersWrite,
                 Scope::InvoicesRead,
                 Scope::PaymentsWrite,
+                Scope::AgreementsRead,
+                Scope::AgreementsWrite,
             ],
             Permission::ReadOrders | Permission::ReadSalesSetup => {
                 &[Scope::OrdersRead, Scope::OrdersWrite]
@@ -134,6 +152,12 @@ impl Permission {
             Permission::WriteOrders => &[Scope::OrdersWrite],
             Permission::ReadInvoices => &[Scope::InvoicesRead, Scope::PaymentsWrite],
             Permission::RecordPayments => &[Scope::PaymentsWrite],
+            Permission::ReadSalesAgreements | Permission::ReadPurchaseAgreements => {
+                &[Scope::AgreementsRead, Scope::AgreementsWrite]
+            }
+            Permission::ManageSalesAgreements | Permission::ManagePurchaseAgreements => {
+                &[Scope::AgreementsWrite]
+            }
             _ => &[],
         }
     }
@@ -322,6 +346,59 @@ pub fn payments(p: &Principal) -> Condition {
         .add(payment::Column::CustomerId.in_subquery(visible_customer_ids(p)))
 }
 
+/// Agreements the principal sees (R-AGR-1): sales agreements of the customers it sees, for
+/// whoever reads sales agreements (a rep only their own customers', not those of orders they
+/// merely took; a buyer or bound token its customer's); purchase agreements for purchasing
+/// readers that are not bound to a customer.
+pub fn agreements(p: &Principal) -> Condition {
+    let mut sides = Condition::any();
+    if can(p, Permission::ReadSalesAgreements) {
+        sides = sides.add(
+            Condition::all()
+                .add(agreement::Column::Kind.eq(AgreementKind::Sales))
+                .add(agreement::Column::CustomerId.in_subquery(visible_customer_ids(p))),
+        );
+    }
+    if can(p, Permission::ReadPurchaseAgreements) && p.customer_id.is_none() {
+        sides = sides.add(agreement::Column::Kind.eq(AgreementKind::Purchase));
+    }
+    if sides.is_empty() {
+        return nothing();
+    }
+    Condition::all()
+        .add(agreement::Column::CompanyId.eq(p.company_id))
+        .add(sides)
+}
+
+/// The permission that reads (or, with `write`, changes) agreements of `kind`.
+pub fn agreement_permission(kind: AgreementKind, write: bool) -> Permission {
+    match (kind, write) {
+        (AgreementKind::Sales, false) => Permission::ReadSalesAgreements,
+        (AgreementKind::Sales, true) => Permission::ManageSalesAgreements,
+        (AgreementKind::Purchase, false) => Permission::ReadPurchaseAgreements,
+        (AgreementKind::Purchase, true) => Permission::ManagePurchaseAgreements,
+    }
+}
+
+/// FORBIDDEN unless the principal may read (or, with `write`, change) agreements of `kind`;
+/// purchase agreements are never for a caller bound to a customer.
+pub fn require_agreements(p: &Principal, kind: AgreementKind, write: bool) -> AppResult<()> {
+    require(p, agreement_permission(kind, write))?;
+    if kind == AgreementKind::Purchase && p.customer_id.is_some() {
+        return Err(AppError::forbidden(
+            "purchase agreements are not for a customer's callers".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// FORBIDDEN unless the principal reads agreements of either kind (a lookup by id, before
+/// the kind is known).
+pub fn require_any_agreements(p: &Principal) -> AppResult<()> {
+    require_agreements(p, AgreementKind::Sales, false)
+        .or_else(|_| require_agreements(p, AgreementKind::Purchase, false))
+}
+
 /// Sales reps the principal sees: reps see themselves, managers their associated reps.
 pub fn sales_reps(p: &Principal) -> Condition {
     let company = Condition::all().add(sales_rep::Column::CompanyId.eq(p.company_id));
@@ -458,6 +535,30 @@ pub fn order_events(p: &Principal) -> AppResult<Audience> {
             reps: p.visible_rep_ids.clone(),
         },
         Some(Role::Customer) => Audience::Nobody,
+        _ => Audience::Company(company_id),
+    })
+}
+
+/// Events of agreements of `kind` (R-AGR-1): sales agreements like their customer's orders
+/// (a rep hears those of their customers, a buyer its own), purchase agreements for
+/// purchasing readers not bound to a customer. API tokens also need `events:read`.
+pub fn agreement_events(p: &Principal, kind: AgreementKind) -> AppResult<Audience> {
+    require_agreements(p, kind, false)?;
+    require_events(p, agreement_permission(kind, false))?;
+    let company_id = p.company_id;
+    if let Some(customer_id) = p.customer_id {
+        // A purchase agreement was refused above.
+        return Ok(Audience::Customer {
+            company_id,
+            customer_id,
+        });
+    }
+    Ok(match (kind, p.role) {
+        (AgreementKind::Sales, Some(Role::SalesRep) | Some(Role::SalesManager)) => Audience::Reps {
+            company_id,
+            reps: p.visible_rep_ids.clone(),
+        },
+        (_, Some(Role::Customer)) => Audience::Nobody,
         _ => Audience::Company(company_id),
     })
 }

@@ -1,5 +1,6 @@
 //! Business rules, one module per area. No GraphQL types here: resolvers convert their inputs
 //! into these plain structs and call these functions.
+pub mod agreements;
 pub mod api_tokens;
 pub mod backorders;
 pub mod companies;

@@ -2,14 +2,17 @@
 //! and shipments: lock an order the caller sees, record one of its events, save a fulfilment
 //! step. They sit below all of those areas, so none of them needs another in a circle.
 use crate::auth::{Principal, visibility};
+use crate::domain::agreements::tracking;
 use crate::domain::outbox::{self, OrderEvent};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{DocKind, DocStatus, customer, sales_order};
+use entity::{AgreementKind, DocKind, DocStatus, customer, item, sales_order, sales_order_line};
+use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, QueryFilter, QuerySelect,
 };
+use std::collections::HashMap;
 
 /// NOT_FOUND for a document of this kind (R-ACC-8: what the caller may not see is absent).
 pub fn not_found(kind: DocKind) -> AppError {
@@ -83,4 +86,53 @@ pub async fn save_progress(
         record_event(tx, &saved, OrderEvent::StatusChanged, None).await?;
     }
     Ok(saved)
+}
+
+/// Moves the agreement lines the order's `lines` were placed against to what they contribute
+/// now (R-AGR-1; see `agreements::tracking`): called by every change of an order's lines,
+/// status or shipped quantities. `factors` are the items' sales→stock factors when the caller
+/// has them; otherwise they are read, for the linked lines only. `customer_rep_id` is the
+/// order customer's rep when the caller knows it (`None`: read it). No statement when no line
+/// is on an agreement.
+pub async fn track_agreements<C: ConnectionTrait>(
+    tx: &C,
+    order: &sales_order::Model,
+    lines: &[sales_order_line::Model],
+    factors: Option<&HashMap<i64, Decimal>>,
+    customer_rep_id: Option<Option<i64>>,
+) -> AppResult<()> {
+    let linked: Vec<&sales_order_line::Model> = lines
+        .iter()
+        .filter(|l| l.agreement_line_id.is_some())
+        .collect();
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let read;
+    let factors = match factors {
+        Some(f) => f,
+        None => {
+            read = item::Entity::find()
+                .filter(item::Column::Id.is_in(linked.iter().map(|l| l.item_id)))
+                .all(tx)
+                .await?
+                .into_iter()
+                .map(|i| (i.id, i.sales_unit_factor.0))
+                .collect::<HashMap<i64, Decimal>>();
+            &read
+        }
+    };
+    let rep = match customer_rep_id {
+        Some(rep) => rep,
+        None => customer::Entity::find_by_id(order.customer_id)
+            .one(tx)
+            .await?
+            .and_then(|c| c.sales_rep_id),
+    };
+    let open = tracking::sales_open(order);
+    let moves = linked.into_iter().filter_map(|l| {
+        let factor = factors.get(&l.item_id).copied().unwrap_or(Decimal::ONE);
+        tracking::sales_move(l, factor, open)
+    });
+    tracking::apply(tx, AgreementKind::Sales, moves, rep).await
 }

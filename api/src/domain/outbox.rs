@@ -3,7 +3,7 @@
 //! event"). The row carries what visibility needs: company, customer, customer's rep, order rep.
 use crate::error::AppResult;
 use chrono::Utc;
-use entity::{outbox, sales_order, stock_level};
+use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
 
 /// The kind of a stock slot's event (R-STK-1); every other kind is an [`OrderEvent`]. The
@@ -159,6 +159,88 @@ pub async fn record<C: ConnectionTrait>(
     }
     .insert(db)
     .await?)
+}
+
+/// What happens to an agreement (R-AGR-1…3). Stored as `SALES_AGREEMENT_…` or
+/// `PURCHASE_AGREEMENT_…`, so that each side's subscription selects its own by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgreementEvent {
+    Created,
+    /// Validity, notes or lines changed.
+    Updated,
+    StatusChanged,
+    /// Shipments (receipts) moved released quantity to fulfilled on some of its lines.
+    LineFulfilled,
+}
+
+impl AgreementEvent {
+    pub const ALL: [AgreementEvent; 4] = [
+        AgreementEvent::Created,
+        AgreementEvent::Updated,
+        AgreementEvent::StatusChanged,
+        AgreementEvent::LineFulfilled,
+    ];
+
+    /// The kind without its side, as GraphQL names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AgreementEvent::Created => "CREATED",
+            AgreementEvent::Updated => "UPDATED",
+            AgreementEvent::StatusChanged => "STATUS_CHANGED",
+            AgreementEvent::LineFulfilled => "LINE_FULFILLED",
+        }
+    }
+
+    pub fn prefix(side: AgreementKind) -> &'static str {
+        match side {
+            AgreementKind::Sales => "SALES_AGREEMENT_",
+            AgreementKind::Purchase => "PURCHASE_AGREEMENT_",
+        }
+    }
+
+    /// The stored kind.
+    pub fn stored(self, side: AgreementKind) -> String {
+        format!("{}{}", Self::prefix(side), self.name())
+    }
+
+    /// A stored kind back (either side).
+    pub fn parse(kind: &str) -> Option<AgreementEvent> {
+        let name = kind
+            .strip_prefix(Self::prefix(AgreementKind::Sales))
+            .or_else(|| kind.strip_prefix(Self::prefix(AgreementKind::Purchase)))?;
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// An agreement event; it carries the agreement's customer and that customer's rep, so that
+/// subscriptions filter it like the customer's orders (R-ACC-3).
+pub async fn record_agreement<C: ConnectionTrait>(
+    db: &C,
+    a: &agreement::Model,
+    customer_rep_id: Option<i64>,
+    kind: AgreementEvent,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    let mut payload = serde_json::json!({
+        "agreementId": a.id,
+        "number": format!("{}-{}", a.series, a.number),
+    });
+    if let (Some(p), Some(d)) = (payload.as_object_mut(), details.as_object()) {
+        p.extend(d.clone());
+    }
+    outbox::ActiveModel {
+        company_id: Set(a.company_id),
+        kind: Set(kind.stored(a.kind)),
+        customer_id: Set(a.customer_id),
+        customer_rep_id: Set(customer_rep_id),
+        status: Set(Some(a.status.to_value())),
+        payload: Set(Some(payload.to_string())),
+        occurred_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// A stock slot's on-hand or reserved changed (availability, R-STK-1): one row per slot move,

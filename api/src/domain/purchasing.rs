@@ -3,12 +3,17 @@
 //! line that buys it (and through it to its sales order, R-ORD-16, R-PAY-4).
 use crate::auth::{Permission, Principal, visibility};
 use crate::db::{self, WriteTx};
-use crate::domain::{Page, PageArgs, numbering, page, rows, sales_setup, validate};
+use crate::domain::agreements::terms::{Capacity, Offer, Offers};
+use crate::domain::agreements::tracking;
+use crate::domain::orders::Warning;
+use crate::domain::{
+    Page, PageArgs, agreements, numbering, page, pricing, rows, sales_setup, validate,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
-    BackorderStatus, Dec, DocType, ItemKind, PurchaseOrderStatus, backorder, item, purchase_order,
-    purchase_order_line, supplier, warehouse,
+    AgreementKind, BackorderStatus, Dec, DocType, ItemKind, PriceSource, PurchaseOrderStatus,
+    backorder, item, purchase_order, purchase_order_line, supplier, warehouse,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -32,6 +37,9 @@ pub struct NewPurchaseOrder {
     pub expected_date: Option<NaiveDate>,
     pub notes: Option<String>,
     pub lines: Vec<PoLineInput>,
+    /// Set by [`create_from_agreement`]: the agreement, and per line its commitment line.
+    pub agreement_id: Option<i64>,
+    pub pinned: Option<Vec<Offer>>,
 }
 
 #[derive(Default)]
@@ -46,7 +54,7 @@ pub async fn create(
     db: &DatabaseConnection,
     p: &Principal,
     input: NewPurchaseOrder,
-) -> AppResult<purchase_order::Model> {
+) -> AppResult<(purchase_order::Model, Vec<Warning>)> {
     visibility::require(p, Permission::ManagePurchasing)?;
     if input.lines.is_empty() {
         return Err(AppError::validation(
@@ -67,18 +75,235 @@ pub async fn create(
             &f("quantity"),
             validate::decimal(&f("quantity"), l.quantity)?,
         )?;
-        let cost = match l.unit_cost {
-            Some(c) => {
-                validate::non_negative(&f("unitCost"), validate::decimal(&f("unitCost"), c)?)?
-            }
-            None => it.cost.0,
+        let (cost, manual) = match l.unit_cost {
+            Some(c) => (
+                validate::non_negative(&f("unitCost"), validate::decimal(&f("unitCost"), c)?)?,
+                true,
+            ),
+            None => (it.cost.0, false),
         };
-        lines.push((it.id, quantity, cost));
+        if manual && input.pinned.is_some() {
+            return Err(AppError::validation(
+                f("unitCost"),
+                "a line ordered from an agreement takes the agreement's price and discount",
+            ));
+        }
+        lines.push(PlannedLine {
+            item_id: it.id,
+            quantity,
+            cost,
+            manual,
+            pinned: input
+                .pinned
+                .as_ref()
+                .and_then(|pinned| pinned.get(i).copied()),
+        });
     }
     let notes = validate::text("notes", input.notes, 2000)?;
-    let po = insert(&tx, p, &sup, wh, input.expected_date, notes, lines).await?;
+    if let Some(id) = input.agreement_id {
+        agreements::still_effective(&tx, id).await?;
+    }
+    let target = Target {
+        warehouse_id: wh,
+        expected_date: input.expected_date,
+        notes,
+        agreement_id: input.agreement_id,
+        split: true,
+    };
+    let (po, _, warnings) = insert(&tx, p, &sup, target, lines).await?;
     tx.commit().await?;
-    Ok(po.0)
+    Ok((po, warnings))
+}
+
+/// `createPurchaseOrderFromAgreement` (R-AGR-3): a purchase order to the agreement's supplier
+/// at the agreement's prices, refused unless the agreement is EFFECTIVE (INVALID_STATE) and the
+/// delivery date lies in its validity (VALIDATION). Beyond a line's remaining commitment the
+/// excess is ordered at the item's cost, with the warning `AGREEMENT_EXCEEDED`.
+pub async fn create_from_agreement(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: agreements::FromAgreement,
+) -> AppResult<(purchase_order::Model, Vec<Warning>)> {
+    visibility::require(p, Permission::ManagePurchasing)?;
+    let (a, lines) = agreements::for_order(
+        db,
+        p,
+        input.agreement_id,
+        AgreementKind::Purchase,
+        input.date,
+        "deliveryDate",
+    )
+    .await?;
+    let (items, pinned) = agreements::pin_lines(&lines, &input.lines)?;
+    let supplier_id = a.supplier_id.ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "purchase agreement {} has no supplier",
+            a.id
+        ))
+    })?;
+    create(
+        db,
+        p,
+        NewPurchaseOrder {
+            supplier_id,
+            warehouse_id: input.warehouse_id,
+            expected_date: Some(input.date),
+            notes: input.notes,
+            lines: items
+                .into_iter()
+                .zip(&input.lines)
+                .map(|(item_id, l)| PoLineInput {
+                    item_id,
+                    quantity: l.quantity,
+                    unit_cost: None,
+                })
+                .collect(),
+            agreement_id: Some(a.id),
+            pinned: Some(pinned),
+        },
+    )
+    .await
+}
+
+/// A purchase line before pricing: its trade cost (the item's, or typed by hand) and, when
+/// ordered from an agreement, the commitment line that prices it.
+struct PlannedLine {
+    item_id: i64,
+    quantity: Decimal,
+    cost: Decimal,
+    manual: bool,
+    pinned: Option<Offer>,
+}
+
+/// A priced purchase line ready to insert.
+struct PricedLine {
+    item_id: i64,
+    quantity: Decimal,
+    cost: Decimal,
+    source: PriceSource,
+    agreement_line_id: Option<i64>,
+    trade_cost: Decimal,
+    trade_source: PriceSource,
+}
+
+/// Where a new purchase order goes and how its lines meet agreements.
+struct Target {
+    warehouse_id: i64,
+    expected_date: Option<NaiveDate>,
+    notes: Option<String>,
+    agreement_id: Option<i64>,
+    /// Split a line at its commitment's remaining (hand-made orders); generated orders keep
+    /// one line per item and take the agreement price only when the whole line fits.
+    split: bool,
+}
+
+/// R-AGR-2: a line not priced by hand takes the effective purchase agreement's price less its
+/// discount (or the item's cost less the discount of a VALUE line), source AGREEMENT; what a
+/// commitment no longer holds is priced at the item's cost (R-AGR-3).
+async fn price_lines(
+    tx: &WriteTx,
+    p: &Principal,
+    sup: &supplier::Model,
+    lines: Vec<PlannedLine>,
+    split: bool,
+) -> AppResult<(Vec<PricedLine>, Vec<Warning>)> {
+    let wanted: Vec<i64> = lines
+        .iter()
+        .filter(|l| !l.manual && l.pinned.is_none())
+        .map(|l| l.item_id)
+        .collect();
+    let offers = if wanted.is_empty() {
+        Offers::default()
+    } else {
+        agreements::terms::effective(
+            &**tx,
+            p.company_id,
+            AgreementKind::Purchase,
+            sup.id,
+            &sup.currency,
+            Utc::now().date_naive(),
+            &wanted,
+        )
+        .await?
+    };
+    let priced: Vec<PricedLine> = lines
+        .into_iter()
+        .map(|l| {
+            let trade_source = if l.manual {
+                PriceSource::Manual
+            } else {
+                PriceSource::List
+            };
+            let offer = l
+                .pinned
+                .or_else(|| (!l.manual).then(|| offers.for_item(l.item_id)).flatten());
+            let (cost, source, agreement_line_id) = match offer {
+                Some(o) => (
+                    pricing::round_price(agreements::net_unit(
+                        o.unit_price.unwrap_or(l.cost),
+                        o.discount_percent,
+                    )),
+                    PriceSource::Agreement,
+                    Some(o.agreement_line_id),
+                ),
+                None => (l.cost, trade_source, None),
+            };
+            PricedLine {
+                item_id: l.item_id,
+                quantity: l.quantity,
+                cost,
+                source,
+                agreement_line_id,
+                trade_cost: l.cost,
+                trade_source,
+            }
+        })
+        .collect();
+    let ids: Vec<i64> = priced.iter().filter_map(|l| l.agreement_line_id).collect();
+    if ids.is_empty() {
+        return Ok((priced, vec![]));
+    }
+    let locked = agreements::terms::lock_lines(&**tx, &ids).await?;
+    let mut capacity = Capacity::of(&locked);
+    let mut out = Vec::with_capacity(priced.len());
+    let mut warnings = Vec::new();
+    for l in priced {
+        let Some(agreement_line) = l.agreement_line_id else {
+            out.push(l);
+            continue;
+        };
+        let held = capacity.take(agreement_line, l.quantity, l.cost, Decimal::ZERO);
+        if held == l.quantity {
+            out.push(l);
+            continue;
+        }
+        let held = if split { held } else { Decimal::ZERO };
+        warnings.push(Warning {
+            code: "AGREEMENT_EXCEEDED",
+            message: format!(
+                "{} of {} units exceed what agreement line {} has left; they are ordered at the \
+                 item's cost (R-AGR-3)",
+                (l.quantity - held).normalize(),
+                l.quantity.normalize(),
+                locked.get(&agreement_line).map_or(0, |a| a.position),
+            ),
+        });
+        let beyond = PricedLine {
+            quantity: l.quantity - held,
+            cost: l.trade_cost,
+            source: l.trade_source,
+            agreement_line_id: None,
+            ..l
+        };
+        if held > Decimal::ZERO {
+            out.push(PricedLine {
+                quantity: held,
+                ..l
+            });
+        }
+        out.push(beyond);
+    }
+    Ok((out, warnings))
 }
 
 async fn own_supplier<C: ConnectionTrait>(
@@ -146,16 +371,27 @@ async fn purchasable<C: ConnectionTrait>(
     Ok(items)
 }
 
-/// Inserts a numbered DRAFT purchase order with its lines; the number is taken last.
+/// Inserts a numbered DRAFT purchase order with its lines priced (agreements included); what
+/// the lines release on agreements is tracked; the number is taken last.
 async fn insert(
     tx: &WriteTx,
     p: &Principal,
     sup: &supplier::Model,
-    warehouse_id: i64,
-    expected_date: Option<NaiveDate>,
-    notes: Option<String>,
-    lines: Vec<(i64, Decimal, Decimal)>,
-) -> AppResult<(purchase_order::Model, Vec<purchase_order_line::Model>)> {
+    target: Target,
+    lines: Vec<PlannedLine>,
+) -> AppResult<(
+    purchase_order::Model,
+    Vec<purchase_order_line::Model>,
+    Vec<Warning>,
+)> {
+    let Target {
+        warehouse_id,
+        expected_date,
+        notes,
+        agreement_id,
+        split,
+    } = target;
+    let (lines, warnings) = price_lines(tx, p, sup, lines, split).await?;
     let now = Utc::now();
     let series = sales_setup::settings(&**tx, p.company_id)
         .await?
@@ -175,30 +411,48 @@ async fn insert(
         created_by: Set(p.key()),
         created_at: Set(now),
         updated_at: Set(now),
+        agreement_id: Set(agreement_id),
         ..Default::default()
     }
     .insert(&**tx)
     .await?;
-    purchase_order_line::Entity::insert_many(lines.into_iter().enumerate().map(
-        |(i, (item_id, quantity, cost))| purchase_order_line::ActiveModel {
+    purchase_order_line::Entity::insert_many(lines.into_iter().enumerate().map(|(i, l)| {
+        purchase_order_line::ActiveModel {
             company_id: Set(p.company_id),
             purchase_order_id: Set(po.id),
             position: Set(i as i64 + 1),
-            item_id: Set(item_id),
-            quantity: Set(Dec(quantity)),
+            item_id: Set(l.item_id),
+            quantity: Set(Dec(l.quantity)),
             received_quantity: Set(Dec::ZERO),
-            unit_cost: Set(Dec(cost)),
+            unit_cost: Set(Dec(l.cost)),
+            price_source: Set(l.source),
+            agreement_line_id: Set(l.agreement_line_id),
             ..Default::default()
-        },
-    ))
+        }
+    }))
     .exec_without_returning(&**tx)
     .await?;
     let inserted = lines_of(&**tx, po.id).await?;
+    track(tx, &po, &inserted).await?;
     let number = numbering::next(tx, p.company_id, &series, DocType::PurchaseOrder).await?;
     let mut am = po.into_active_model();
     am.number = Set(number);
     po = am.update(&**tx).await?;
-    Ok((po, inserted))
+    Ok((po, inserted, warnings))
+}
+
+/// Moves the purchase agreement lines `lines` were placed against to what they contribute
+/// now (R-AGR-1): released while the order is not cancelled, fulfilled as received.
+pub(crate) async fn track<C: ConnectionTrait>(
+    tx: &C,
+    po: &purchase_order::Model,
+    lines: &[purchase_order_line::Model],
+) -> AppResult<()> {
+    let open = tracking::purchase_open(po);
+    let moves = lines
+        .iter()
+        .filter_map(|l| tracking::purchase_move(l, open));
+    tracking::apply(tx, AgreementKind::Purchase, moves, None).await
 }
 
 pub(crate) async fn lines_of<C: ConnectionTrait>(
@@ -242,8 +496,14 @@ async fn transition(
     }
     if to == PurchaseOrderStatus::Cancelled {
         // Its backorders wait for another purchase order (R-BO-3) and no longer lock their
-        // sales orders (R-ORD-16).
-        let line_ids: Vec<i64> = lines_of(&*tx, po.id).await?.iter().map(|l| l.id).collect();
+        // sales orders (R-ORD-16); what it released on agreements goes back (R-AGR-1).
+        let lines = lines_of(&*tx, po.id).await?;
+        let cancelled = purchase_order::Model {
+            status: to,
+            ..po.clone()
+        };
+        track(&*tx, &cancelled, &lines).await?;
+        let line_ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
         backorder::Entity::update_many()
             .col_expr(
                 backorder::Column::PurchaseOrderLineId,
@@ -375,11 +635,24 @@ pub async fn create_for_backorders(
     let mut created = Vec::with_capacity(plan.len());
     for (sup_id, per_item) in plan {
         let sup = own_supplier(&*tx, p, sup_id).await?;
-        let lines: Vec<(i64, Decimal, Decimal)> = per_item
+        let lines: Vec<PlannedLine> = per_item
             .iter()
-            .map(|(item_id, (q, _))| (*item_id, *q, items[item_id].cost.0))
+            .map(|(item_id, (q, _))| PlannedLine {
+                item_id: *item_id,
+                quantity: *q,
+                cost: items[item_id].cost.0,
+                manual: false,
+                pinned: None,
+            })
             .collect();
-        let (po, po_lines) = insert(&tx, p, &sup, wh, None, None, lines).await?;
+        let target = Target {
+            warehouse_id: wh,
+            expected_date: None,
+            notes: None,
+            agreement_id: None,
+            split: false,
+        };
+        let (po, po_lines, _) = insert(&tx, p, &sup, target, lines).await?;
         for l in &po_lines {
             let ids = per_item[&l.item_id].1.clone();
             backorder::Entity::update_many()

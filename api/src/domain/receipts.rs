@@ -279,6 +279,7 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResu
         *received.entry(l.purchase_order_line_id).or_default() += l.quantity.0;
     }
     let mut complete = true;
+    let mut received_lines = Vec::with_capacity(received.len());
     for pl in purchasing::lines_of(&*tx, po.id).await? {
         let now_received =
             pl.received_quantity.0 + received.get(&pl.id).copied().unwrap_or_default();
@@ -286,9 +287,11 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResu
         if received.contains_key(&pl.id) {
             let mut am = pl.into_active_model();
             am.received_quantity = Set(Dec(now_received));
-            am.update(&*tx).await?;
+            received_lines.push(am.update(&*tx).await?);
         }
     }
+    // What arrived moves from released to fulfilled on its agreement lines (R-AGR-1).
+    purchasing::track(&*tx, &po, &received_lines).await?;
     let version = po.version;
     let mut am: purchase_order::ActiveModel = po.into_active_model();
     am.status = Set(if complete {

@@ -228,12 +228,13 @@ pub async fn ship(
     .exec_without_returning(&*tx)
     .await?;
     let mut progress = Vec::with_capacity(states.len());
+    let mut shipped_lines = Vec::with_capacity(shipped_per_line.len());
     for s in &states {
         let mut pr = s.progress;
         if let Some(q) = shipped_per_line.get(&s.line.id) {
             let mut am: sales_order_line::ActiveModel = s.line.clone().into_active_model();
             am.shipped_quantity = Set(Dec(s.line.shipped_quantity.0 + q));
-            am.update(&*tx).await?;
+            shipped_lines.push(am.update(&*tx).await?);
             pr.shipped += q;
             pr.reserved = (pr.reserved - q).max(Decimal::ZERO);
         }
@@ -245,6 +246,8 @@ pub async fn ship(
         "number": format!("{}-{}", note.series, note.number),
         "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
     });
+    // What shipped moves from released to fulfilled on its agreement lines (R-AGR-1).
+    order_rows::track_agreements(&*tx, &order, &shipped_lines, None, None).await?;
     order_rows::save_progress(
         &tx,
         order,

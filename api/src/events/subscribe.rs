@@ -4,9 +4,10 @@ use super::Event;
 use super::hub::{self, Hub};
 use crate::auth::Principal;
 use crate::auth::visibility::{self, Audience, EventOwner};
-use crate::domain::outbox::{self, OrderEvent};
+use crate::domain::outbox::{self, AgreementEvent, OrderEvent};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
+use entity::AgreementKind;
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
@@ -25,6 +26,10 @@ pub enum Topic {
     Backorders,
     /// Availability changes of stock slots (R-STK-1).
     Stock,
+    /// Sales agreements created, changed, fulfilled (R-AGR-1…3).
+    SalesAgreements,
+    /// The same for purchase agreements.
+    PurchaseAgreements,
 }
 
 impl Topic {
@@ -33,6 +38,12 @@ impl Topic {
             Topic::Orders => e.order_id.is_some(),
             Topic::Backorders => OrderEvent::parse(&e.kind).is_some_and(OrderEvent::is_backorder),
             Topic::Stock => e.kind == outbox::STOCK_CHANGED,
+            Topic::SalesAgreements => e
+                .kind
+                .starts_with(AgreementEvent::prefix(AgreementKind::Sales)),
+            Topic::PurchaseAgreements => e
+                .kind
+                .starts_with(AgreementEvent::prefix(AgreementKind::Purchase)),
         }
     }
 }
@@ -44,7 +55,10 @@ pub struct Filter {
     pub customer_id: Option<i64>,
     pub item_id: Option<i64>,
     pub warehouse_id: Option<i64>,
-    pub kinds: Option<Vec<OrderEvent>>,
+    /// Agreement events carry their agreement in the payload.
+    pub agreement_id: Option<i64>,
+    /// Stored kinds (`OrderEvent::as_str`, `AgreementEvent::stored`).
+    pub kinds: Option<Vec<String>>,
 }
 
 impl Filter {
@@ -54,10 +68,11 @@ impl Filter {
             && eq(self.customer_id, e.customer_id)
             && eq(self.item_id, e.item_id)
             && eq(self.warehouse_id, e.warehouse_id)
-            && self
-                .kinds
-                .as_ref()
-                .is_none_or(|k| k.iter().any(|k| k.as_str() == e.kind))
+            && eq(
+                self.agreement_id,
+                e.payload.as_ref().and_then(|p| p["agreementId"].as_i64()),
+            )
+            && self.kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
     }
 }
 
@@ -81,6 +96,8 @@ fn audience_for(p: &Principal, topic: Topic) -> AppResult<Audience> {
     match topic {
         Topic::Orders | Topic::Backorders => visibility::order_events(p),
         Topic::Stock => visibility::stock_events(p),
+        Topic::SalesAgreements => visibility::agreement_events(p, AgreementKind::Sales),
+        Topic::PurchaseAgreements => visibility::agreement_events(p, AgreementKind::Purchase),
     }
 }
 
@@ -346,7 +363,7 @@ mod tests {
         assert!(!Topic::Stock.holds(&e));
         assert!(!Topic::Backorders.holds(&event(2, "SHIPPED")));
         let f = Filter {
-            kinds: Some(vec![OrderEvent::Shipped]),
+            kinds: Some(vec![OrderEvent::Shipped.as_str().to_owned()]),
             ..Default::default()
         };
         assert!(!f.matches(&e));

@@ -223,7 +223,7 @@ pub struct EventSubscription;
 pub struct Bearer(pub String);
 
 /// Opens the subscription, mapping each event into its GraphQL type.
-async fn open<T: Send + 'static>(
+pub(crate) async fn open<T: Send + 'static>(
     ctx: &Context<'_>,
     topic: Topic,
     filter: Filter,
@@ -257,7 +257,7 @@ async fn open<T: Send + 'static>(
     Ok(stream.map(move |r| r.map(wrap).map_err(Into::into)))
 }
 
-#[Subscription(name = "Subscription")]
+#[Subscription]
 impl EventSubscription {
     /// Every change to the orders the caller sees (R-ORD-17), live; with `after`, first the
     /// ones after that event id (no gap, no duplicate).
@@ -271,7 +271,11 @@ impl EventSubscription {
         let filter = Filter {
             order_id: parse_opt_id(f.order_id.as_ref(), "filter.orderId")?,
             customer_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
-            kinds: f.kinds.map(|ks| ks.into_iter().map(Kind::from).collect()),
+            kinds: f.kinds.map(|ks| {
+                ks.into_iter()
+                    .map(|k| Kind::from(k).as_str().to_owned())
+                    .collect()
+            }),
             ..Default::default()
         };
         open(ctx, Topic::Orders, filter, after, OrderEvent).await

@@ -3,19 +3,19 @@
 use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
-    backorders, customers, documents, invoices, items, orders, payments, proformas, purchasing,
-    receipts, reservations, sales_reps, sales_setup, schedules, shipments, stock, suppliers, taxes,
-    warehouses,
+    agreements, backorders, customers, documents, invoices, items, orders, payments, proformas,
+    purchasing, receipts, reservations, sales_reps, sales_setup, schedules, shipments, stock,
+    suppliers, taxes, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    backorder, backorder_assignment, bank_account, carrier, customer, customer_address,
-    delivery_date_change, freight_rate, invoice, invoice_installment, invoice_line, item,
-    item_description, kit_component, order_confirmation, order_document, order_installment, outbox,
-    payment, payment_allocation, payment_method, payment_term_installment,
-    payment_term_restriction, payment_terms, proforma, purchase_order, purchase_order_line,
-    receipt_line, reservation, sales_order, sales_order_line, sales_rep, shipment, shipment_line,
-    stock_level, supplier, tax_code, warehouse,
+    agreement, agreement_line, backorder, backorder_assignment, bank_account, carrier, customer,
+    customer_address, delivery_date_change, freight_rate, invoice, invoice_installment,
+    invoice_line, item, item_description, kit_component, order_confirmation, order_document,
+    order_installment, outbox, payment, payment_allocation, payment_method,
+    payment_term_installment, payment_term_restriction, payment_terms, proforma, purchase_order,
+    purchase_order_line, receipt_line, reservation, sales_order, sales_order_line, sales_rep,
+    shipment, shipment_line, stock_level, supplier, tax_code, warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -140,6 +140,18 @@ loader!(PurchaseOrdersBySalesOrder => Vec<purchase_order::Model>, |s, keys| purc
 loader!(PaymentsByOrder => Vec<payment::Model>, |s, keys| payments::by_orders(&s.db, &s.principal, keys));
 loader!(AllocationsByInvoice => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_invoices(&s.db, keys));
 
+loader!(
+    /// Agreements by id, filtered by `visibility::agreements`.
+    AgreementById => agreement::Model,
+    |s, keys| agreements::visible_by_ids(&s.db, &s.principal, keys)
+);
+loader!(
+    /// Agreement lines by id whose agreement the caller sees.
+    AgreementLineById => agreement_line::Model,
+    |s, keys| agreements::visible_lines_by_ids(&s.db, &s.principal, keys)
+);
+loader!(LinesByAgreement => Vec<agreement_line::Model>, |s, keys| agreements::lines_by_agreements(&s.db, keys));
+
 /// All loaders of one request.
 pub struct Loaders {
     pub customer: DataLoader<CustomerById>,
@@ -191,6 +203,9 @@ pub struct Loaders {
     pub order_tax: DataLoader<TaxByOrder>,
     pub serving_purchase_orders: DataLoader<PurchaseOrdersBySalesOrder>,
     pub order_payments: DataLoader<PaymentsByOrder>,
+    pub agreement: DataLoader<AgreementById>,
+    pub agreement_line: DataLoader<AgreementLineById>,
+    pub agreement_lines: DataLoader<LinesByAgreement>,
 }
 
 impl Loaders {
@@ -257,7 +272,10 @@ impl Loaders {
             schedule: dl(ScheduleByOrder(scope.clone()), activity, delay),
             order_tax: dl(TaxByOrder(scope.clone()), activity, delay),
             serving_purchase_orders: dl(PurchaseOrdersBySalesOrder(scope.clone()), activity, delay),
-            order_payments: dl(PaymentsByOrder(scope), activity, delay),
+            order_payments: dl(PaymentsByOrder(scope.clone()), activity, delay),
+            agreement: dl(AgreementById(scope.clone()), activity, delay),
+            agreement_line: dl(AgreementLineById(scope.clone()), activity, delay),
+            agreement_lines: dl(LinesByAgreement(scope), activity, delay),
         }
     }
 }

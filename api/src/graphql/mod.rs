@@ -1,4 +1,5 @@
 //! The GraphQL schema: one module per business area (same names as `domain/`), resolvers thin.
+pub mod agreements;
 pub mod api_tokens;
 pub mod backorders;
 pub mod companies;
@@ -33,7 +34,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::GraphqlLimits;
 use crate::error::{AppError, AppResult};
-use async_graphql::{Context, ID, InputObject, MergedObject, Result, Schema};
+use async_graphql::{Context, ID, InputObject, MergedObject, MergedSubscription, Result, Schema};
 use items::Item;
 use orders::SalesOrder;
 use scalars::Decimal;
@@ -63,6 +64,7 @@ pub struct Query(
     credit::CreditQuery,
     reports::ReportQuery,
     proformas::ProformaQuery,
+    agreements::AgreementQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -90,9 +92,15 @@ pub struct Mutation(
     payments::PaymentMutation,
     proformas::ProformaMutation,
     documents::DocumentMutation,
+    agreements::AgreementMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, events::EventSubscription>;
+/// Every subscription: orders, backorders and stock (`events`), agreements.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct Subscription(events::EventSubscription, agreements::AgreementSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Process-wide state the resolvers reach through the context.
 pub struct Services {
@@ -112,7 +120,7 @@ pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
     let mut builder = Schema::build_with_ignore_name_conflicts(
         Query::default(),
         Mutation::default(),
-        events::EventSubscription,
+        Subscription::default(),
         NAME_SHARED_BY_TWO_TYPES,
     )
     .data(services)
@@ -134,7 +142,7 @@ pub fn sdl() -> String {
     Schema::build_with_ignore_name_conflicts(
         Query::default(),
         Mutation::default(),
-        events::EventSubscription,
+        Subscription::default(),
         NAME_SHARED_BY_TWO_TYPES,
     )
     .finish()

@@ -1,8 +1,10 @@
 //! Purchase orders (R-BO-3, R-BO-4): entered by hand or generated for confirmed backorders, one
 //! per supplier. Resolvers call `domain::purchasing`.
 use crate::domain::{PageArgs, purchasing};
+use crate::graphql::agreements::{Agreement, AgreementLine, load_agreement, load_agreement_line};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::items::Item;
+use crate::graphql::orders::{PriceSource, Warning, warnings};
 use crate::graphql::scalars::{Date, Decimal};
 use crate::graphql::suppliers::Supplier;
 use crate::graphql::warehouses::Warehouse;
@@ -63,6 +65,10 @@ impl PurchaseOrder {
     async fn version(&self) -> i64 {
         self.0.version
     }
+    /// The purchase agreement it was placed from (R-AGR-3).
+    async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
+        load_agreement(ctx, self.0.agreement_id).await
+    }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<PurchaseOrderLine>> {
         let rows = loaders::get(ctx)?
             .purchase_order_lines
@@ -104,14 +110,25 @@ impl PurchaseOrderLine {
     async fn received_quantity(&self) -> Decimal {
         self.0.received_quantity.into()
     }
+    /// Net of any agreement discount.
     async fn unit_cost(&self) -> Decimal {
         self.0.unit_cost.into()
+    }
+    /// AGREEMENT (R-AGR-2), LIST (the item's cost) or MANUAL.
+    async fn price_source(&self) -> PriceSource {
+        self.0.price_source.into()
+    }
+    /// The purchase agreement line it was ordered against.
+    async fn agreement_line(&self, ctx: &Context<'_>) -> Result<Option<AgreementLine>> {
+        load_agreement_line(ctx, self.0.agreement_line_id).await
     }
 }
 
 #[derive(SimpleObject)]
 pub struct PurchaseOrderPayload {
     pub purchase_order: PurchaseOrder,
+    /// `AGREEMENT_EXCEEDED` when a line went beyond its agreement's remaining commitment.
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(SimpleObject)]
@@ -212,11 +229,13 @@ impl PurchasingMutation {
             expected_date: input.expected_date.map(Into::into),
             notes: input.notes,
             lines,
+            agreement_id: None,
+            pinned: None,
         };
+        let (po, w) = purchasing::create(db(ctx), principal(ctx)?, input).await?;
         Ok(PurchaseOrderPayload {
-            purchase_order: PurchaseOrder(
-                purchasing::create(db(ctx), principal(ctx)?, input).await?,
-            ),
+            purchase_order: PurchaseOrder(po),
+            warnings: warnings(w),
         })
     }
 
@@ -228,6 +247,7 @@ impl PurchasingMutation {
         let id = parse_id(&input.id, "id")?;
         Ok(PurchaseOrderPayload {
             purchase_order: PurchaseOrder(purchasing::confirm(db(ctx), principal(ctx)?, id).await?),
+            warnings: vec![],
         })
     }
 
@@ -240,6 +260,7 @@ impl PurchasingMutation {
         let id = parse_id(&input.id, "id")?;
         Ok(PurchaseOrderPayload {
             purchase_order: PurchaseOrder(purchasing::cancel(db(ctx), principal(ctx)?, id).await?),
+            warnings: vec![],
         })
     }
 

@@ -24,6 +24,8 @@ pub enum DocumentType {
     Receipt,
     CreditNote,
     Proforma,
+    SalesAgreement,
+    PurchaseAgreement,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

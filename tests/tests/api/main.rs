@@ -3,6 +3,8 @@
 //! database of its own (SQLite, or PostgreSQL with `TEST_DATABASE_URL`; Redis with
 //! `TEST_REDIS_URL`).
 mod access;
+mod agreements;
+mod agreements_access;
 mod auth;
 mod docs;
 mod errors;

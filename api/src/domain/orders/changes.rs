@@ -8,6 +8,7 @@ use super::save::{context, finish, save_status};
 use super::{DateChangeReason, HeaderInput, LineChange, LineInput, Saved, editable};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
+use crate::domain::agreements::tracking;
 use crate::domain::order_rows::lock;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::{companies, reservations, sales_setup, validate};
@@ -54,21 +55,28 @@ pub async fn update(
         false,
     )
     .await?;
+    let mut warnings = vec![];
     let pending = match replace_lines {
-        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &settings, lines, "lines").await?),
+        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &settings, lines, None).await?),
         None => None,
     };
     if let Some(pending) = pending {
+        // The replaced lines give back what they released on agreements (R-AGR-1).
+        let old = lines_by_orders(&tx, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        tracking::withdraw_sales(&*tx, &old).await?;
         sales_order_line::Entity::delete_many()
             .filter(sales_order_line::Column::OrderId.eq(id))
             .exec(&tx)
             .await?;
-        insert_lines(&tx, &draft, pending, 1).await?;
+        warnings = insert_lines(&tx, &draft, pending, 1).await?;
     }
     if let Some(inst) = &header.installments {
         replace_installments(&tx, id, inst).await?;
     }
-    let saved = finish(
+    let mut saved = finish(
         &tx,
         p,
         &c,
@@ -79,6 +87,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    saved.warnings.extend(warnings);
     Ok(saved)
 }
 
@@ -94,7 +103,7 @@ pub async fn add_line(
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
     let (c, settings) = context(&tx, &order).await?;
-    let pending = resolve_lines(&tx, p, &c, &order, &settings, vec![line], "lines").await?;
+    let pending = resolve_lines(&tx, p, &c, &order, &settings, vec![line], None).await?;
     let last = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.eq(order_id))
         .order_by_desc(sales_order_line::Column::Position)
@@ -102,8 +111,8 @@ pub async fn add_line(
         .await?
         .map(|l| l.position)
         .unwrap_or(0);
-    insert_lines(&tx, &order, pending, last + 1).await?;
-    let saved = finish(
+    let warnings = insert_lines(&tx, &order, pending, last + 1).await?;
+    let mut saved = finish(
         &tx,
         p,
         &c,
@@ -114,6 +123,7 @@ pub async fn add_line(
     )
     .await?;
     tx.commit().await?;
+    saved.warnings.extend(warnings);
     Ok(saved)
 }
 
@@ -325,17 +335,15 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
     let (c, settings) = context(&tx, &order).await?;
     // R-RES-3 / R-ORD-16: the line's stock goes back; a line already served by a purchase
     // order or an assignment stays (reduce it instead).
-    let family: Vec<i64> = sales_order_line::Entity::find()
+    let family_lines = sales_order_line::Entity::find()
         .filter(
             Condition::any()
                 .add(sales_order_line::Column::Id.eq(line.id))
                 .add(sales_order_line::Column::ParentLineId.eq(line.id)),
         )
         .all(&tx)
-        .await?
-        .into_iter()
-        .map(|l| l.id)
-        .collect();
+        .await?;
+    let family: Vec<i64> = family_lines.iter().map(|l| l.id).collect();
     let linked = backorder::Entity::find()
         .filter(backorder::Column::OrderLineId.is_in(family.clone()))
         .filter(
@@ -356,6 +364,7 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
         ));
     }
     reservations::release_all(&tx, &order, Some(&family)).await?;
+    tracking::withdraw_sales(&*tx, &family_lines).await?;
     backorder::Entity::delete_many()
         .filter(backorder::Column::OrderLineId.is_in(family))
         .exec(&tx)

@@ -1,19 +1,20 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
 //! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
 use super::save::finish;
-use super::{HeaderInput, LineInput, NewDocument, Saved, placeholder_number};
+use super::{HeaderInput, LineInput, NewDocument, Saved, Warning, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
+use crate::domain::agreements::terms::{Capacity, Offer, Offers};
 use crate::domain::outbox::OrderEvent;
 use crate::domain::pricing::Terms;
-use crate::domain::{companies, pricing, rows, sales_setup, validate};
+use crate::domain::{agreements, companies, pricing, rows, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
-    AddressKind, Dec, DocKind, DocStatus, FinancialStatus, FreightTerms, ItemKind, PriceSource,
-    bank_account, carrier, company_settings, customer, customer_address, customer_price, item,
-    item_barcode, item_description, order_installment, payment_method, payment_terms, sales_order,
-    sales_order_line, sales_rep,
+    AddressKind, AgreementKind, Dec, DocKind, DocStatus, FinancialStatus, FreightTerms, ItemKind,
+    PriceSource, bank_account, carrier, company_settings, customer, customer_address,
+    customer_price, item, item_barcode, item_description, order_installment, payment_method,
+    payment_terms, sales_order, sales_order_line, sales_rep,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -48,18 +49,31 @@ pub async fn create(
         true,
     )
     .await?;
-    let pending = resolve_lines(db, p, &customer, &draft, &settings, input.lines, "lines").await?;
+    let pending = resolve_lines(
+        db,
+        p,
+        &customer,
+        &draft,
+        &settings,
+        input.lines,
+        input.pinned.as_deref(),
+    )
+    .await?;
 
     let tx = db::write_tx(db).await?;
+    if let Some(id) = input.agreement_id {
+        agreements::still_effective(&*tx, id).await?;
+    }
     draft.number = placeholder_number();
+    draft.agreement_id = input.agreement_id;
     let mut am = draft.clone().into_active_model().reset_all();
     am.id = sea_orm::ActiveValue::NotSet;
     let order = am.insert(&tx).await?;
-    insert_lines(&tx, &order, pending, 1).await?;
+    let warnings = insert_lines(&tx, &order, pending, 1).await?;
     if let Some(inst) = &input.header.installments {
         replace_installments(&tx, order.id, inst).await?;
     }
-    let saved = finish(
+    let mut saved = finish(
         &tx,
         p,
         &customer,
@@ -70,7 +84,55 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    saved.warnings.extend(warnings);
     Ok(saved)
+}
+
+/// `createSalesOrderFromAgreement` (R-AGR-3): an order for the agreement's customer, in its
+/// currency, requested for `input.date`, each line priced by the commitment line it names.
+/// Refused unless the agreement is EFFECTIVE (INVALID_STATE) and the date lies within its
+/// validity (VALIDATION). Beyond a line's remaining commitment the excess is ordered at the
+/// trade price, with the warning `AGREEMENT_EXCEEDED`.
+pub async fn create_from_agreement(
+    db: &DatabaseConnection,
+    p: &Principal,
+    input: agreements::FromAgreement,
+) -> AppResult<Saved> {
+    visibility::require(p, Permission::WriteOrders)?;
+    let (a, lines) = agreements::for_order(
+        db,
+        p,
+        input.agreement_id,
+        AgreementKind::Sales,
+        input.date,
+        "requestedReceiptDate",
+    )
+    .await?;
+    let (items, pinned) = agreements::pin_lines(&lines, &input.lines)?;
+    let customer_id = a.customer_id.ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("sales agreement {} has no customer", a.id))
+    })?;
+    let doc = NewDocument {
+        customer_id,
+        header: HeaderInput {
+            currency: Some(a.currency.clone()),
+            delivery_date: Some(input.date),
+            notes: input.notes,
+            ..Default::default()
+        },
+        lines: items
+            .into_iter()
+            .zip(&input.lines)
+            .map(|(item_id, l)| LineInput {
+                item_id: Some(item_id),
+                quantity: l.quantity,
+                ..Default::default()
+            })
+            .collect(),
+        agreement_id: Some(a.id),
+        pinned: Some(pinned),
+    };
+    create(db, p, DocKind::Order, doc).await
 }
 
 /// The header a new document gets from its customer (R-ORD-1, R-ORD-11).
@@ -199,6 +261,7 @@ pub(super) async fn defaults(
         created_at: now,
         updated_at: now,
         freight_invoiced: false,
+        agreement_id: None,
         advance_amount: Dec::ZERO,
         advance_applied: Dec::ZERO,
         production_reference: None,
@@ -423,8 +486,21 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The trade terms of a line (R-ORD-6), which the part of it beyond its agreement's remaining
+/// commitment takes (R-AGR-3).
+#[derive(Clone, Copy)]
+pub(super) struct Trade {
+    unit_price: Decimal,
+    discount_percent: Decimal,
+    source: PriceSource,
+}
+
 /// A line ready to insert, with its kit components (R-ITEM-1).
+#[derive(Clone)]
 pub(super) struct PendingLine {
+    /// The agreement line that prices it (R-AGR-2).
+    agreement_line_id: Option<i64>,
+    trade: Trade,
     item: item::Model,
     description: String,
     quantity: Decimal,
@@ -449,8 +525,9 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     order: &sales_order::Model,
     settings: &company_settings::Model,
     inputs: Vec<LineInput>,
-    field: &str,
+    pinned: Option<&[Offer]>,
 ) -> AppResult<Vec<PendingLine>> {
+    let field = "lines";
     if inputs.is_empty() {
         return Ok(vec![]);
     }
@@ -535,6 +612,23 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             )
         })
         .collect();
+    // Orders from an agreement name their agreement lines; any other order takes the effective
+    // agreements of its customer on its date (R-AGR-2).
+    let offers = match pinned {
+        Some(_) => Offers::default(),
+        None => {
+            agreements::terms::effective(
+                db,
+                p.company_id,
+                AgreementKind::Sales,
+                c.id,
+                &order.currency,
+                order.order_date,
+                &all_ids,
+            )
+            .await?
+        }
+    };
     let descriptions: HashMap<i64, String> = item_description::Entity::find()
         .filter(item_description::Column::ItemId.is_in(all_ids))
         .filter(item_description::Column::Language.eq(order.language.clone()))
@@ -642,16 +736,32 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                 .sum(),
             (_, None) => item.cost.0,
         };
-        let resolved = pricing::resolve(
-            agreement_terms(c, &item, order.order_date),
-            customer_terms.get(&item.id).copied(),
-            item.list_price.0,
-        );
-        let (mut unit_price, mut discount, mut source) = (
-            pricing::to_order_currency(resolved.unit_price, rate),
-            resolved.discount_percent,
-            resolved.source,
-        );
+        let trade = {
+            let r = pricing::resolve(
+                None,
+                customer_terms.get(&item.id).copied(),
+                item.list_price.0,
+            );
+            Trade {
+                unit_price: pricing::to_order_currency(r.unit_price, rate),
+                discount_percent: r.discount_percent,
+                source: r.source,
+            }
+        };
+        let offer = match pinned {
+            Some(pinned) => pinned.get(n).copied(),
+            None => offers.for_item(item.id),
+        };
+        // Agreement prices are in the agreement's currency, which is the order's (R-AGR-2).
+        let (mut unit_price, mut discount, mut source, mut agreement_line_id) = match offer {
+            Some(o) => (
+                o.unit_price.unwrap_or(trade.unit_price),
+                o.discount_percent,
+                PriceSource::Agreement,
+                Some(o.agreement_line_id),
+            ),
+            None => (trade.unit_price, trade.discount_percent, trade.source, None),
+        };
         if let Some(price) = l.unit_price {
             needs_override(p, "unitPrice")?;
             unit_price = validate::non_negative(
@@ -659,10 +769,18 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                 validate::decimal(&f("unitPrice"), price)?,
             )?;
             source = PriceSource::Manual;
+            agreement_line_id = None;
         }
         if let Some(d) = l.discount_percent {
             needs_override(p, "discountPercent")?;
             discount = sales_setup::percent(&f("discountPercent"), d)?;
+            agreement_line_id = None;
+        }
+        if pinned.is_some() && agreement_line_id.is_none() {
+            return Err(AppError::validation(
+                f("unitPrice"),
+                "a line ordered from an agreement takes the agreement's price and discount",
+            ));
         }
         let delivery_date = l.delivery_date.or(order.delivery_date);
         let lot = l
@@ -682,6 +800,12 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             .map(|k| {
                 let ci = items[&k.component_item_id].clone();
                 PendingLine {
+                    agreement_line_id: None,
+                    trade: Trade {
+                        unit_price: Decimal::ZERO,
+                        discount_percent: Decimal::ZERO,
+                        source: PriceSource::KitComponent,
+                    },
                     description: describe(&ci),
                     quantity: quantity * k.quantity.0,
                     bonus: bonus * k.quantity.0,
@@ -697,6 +821,8 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             })
             .collect();
         out.push(PendingLine {
+            agreement_line_id,
+            trade,
             item,
             description,
             quantity,
@@ -715,28 +841,101 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Agreement prices replace trade prices (R-AGR-2). Agreements arrive with the intercompany
-/// issue; until then no agreement is ever effective, and resolution falls through to the
-/// customer price and the list price (R-ORD-6).
-pub(super) fn agreement_terms(
-    _customer: &customer::Model,
-    _item: &item::Model,
-    _on: NaiveDate,
-) -> Option<Terms> {
-    None
+/// Splits order lines at what their agreement lines still hold (R-AGR-3): the part within
+/// the remaining commitment keeps the agreement's terms, the excess becomes a line of its own
+/// at the trade price, with the warning `AGREEMENT_EXCEEDED`. The agreement lines stay locked
+/// until the transaction ends, so concurrent orders apportion one after the other. Quotes
+/// release nothing and are not split.
+async fn apportion(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    lines: Vec<PendingLine>,
+    first_position: i64,
+) -> AppResult<(Vec<PendingLine>, Vec<Warning>)> {
+    let ids: Vec<i64> = lines.iter().filter_map(|l| l.agreement_line_id).collect();
+    if ids.is_empty() || order.kind != DocKind::Order {
+        return Ok((lines, vec![]));
+    }
+    let locked = agreements::terms::lock_lines(tx, &ids).await?;
+    let mut capacity = Capacity::of(&locked);
+    let mut out = Vec::with_capacity(lines.len());
+    let mut warnings = Vec::new();
+    for l in lines {
+        let Some(agreement_line) = l.agreement_line_id else {
+            out.push(l);
+            continue;
+        };
+        let held = capacity.take(agreement_line, l.quantity, l.unit_price, l.discount_percent);
+        if held == l.quantity {
+            out.push(l);
+            continue;
+        }
+        let excess = l.quantity - held;
+        let position = first_position + out.len() as i64 + i64::from(held > Decimal::ZERO);
+        warnings.push(Warning {
+            code: "AGREEMENT_EXCEEDED",
+            message: format!(
+                "{} of {} {} exceed what agreement line {} has left; line {position} orders them \
+                 at the trade price (R-AGR-3)",
+                excess.normalize(),
+                l.quantity.normalize(),
+                l.item.sku,
+                locked.get(&agreement_line).map_or(0, |a| a.position),
+            ),
+        });
+        let mut beyond = l.part(excess);
+        beyond.agreement_line_id = None;
+        beyond.unit_price = l.trade.unit_price;
+        beyond.discount_percent = l.trade.discount_percent;
+        beyond.source = l.trade.source;
+        if held > Decimal::ZERO {
+            beyond.bonus = Decimal::ZERO;
+            out.push(l.part(held));
+        }
+        out.push(beyond);
+    }
+    Ok((out, warnings))
+}
+
+impl PendingLine {
+    /// This line for `quantity` of its quantity, kit components in proportion.
+    fn part(&self, quantity: Decimal) -> PendingLine {
+        let share = |q: Decimal| {
+            if self.quantity.is_zero() {
+                q
+            } else {
+                q * quantity / self.quantity
+            }
+        };
+        PendingLine {
+            quantity,
+            components: self
+                .components
+                .iter()
+                .map(|c| PendingLine {
+                    quantity: share(c.quantity),
+                    bonus: share(c.bonus),
+                    ..c.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Inserts lines from `first_position` on: all top-level lines in one statement, then all kit
-/// components in one more, pointing at their kit line (found by its position).
+/// components in one more, pointing at their kit line (found by its position). Lines on an
+/// agreement are first [`apportion`]ed; the warnings say what went beyond a commitment.
 pub(super) async fn insert_lines(
     tx: &DatabaseTransaction,
     order: &sales_order::Model,
     lines: Vec<PendingLine>,
     first_position: i64,
-) -> AppResult<()> {
+) -> AppResult<Vec<Warning>> {
     if lines.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
+    let (lines, warnings) = apportion(tx, order, lines, first_position).await?;
     let now = Utc::now();
     let row = |l: &PendingLine, position: i64, parent: Option<i64>| sales_order_line::ActiveModel {
         company_id: Set(order.company_id),
@@ -750,6 +949,7 @@ pub(super) async fn insert_lines(
         unit_price: Set(Dec(l.unit_price)),
         discount_percent: Set(Dec(l.discount_percent)),
         price_source: Set(l.source),
+        agreement_line_id: Set(l.agreement_line_id),
         cost: Set(Dec(l.cost)),
         delivery_date: Set(l.delivery_date),
         promised_date: Set(l.delivery_date),
@@ -767,7 +967,7 @@ pub(super) async fn insert_lines(
         .exec(tx)
         .await?;
     if lines.iter().all(|l| l.components.is_empty()) {
-        return Ok(());
+        return Ok(warnings);
     }
     let kit_positions: Vec<i64> = positioned
         .iter()
@@ -790,7 +990,7 @@ pub(super) async fn insert_lines(
     sales_order_line::Entity::insert_many(components)
         .exec(tx)
         .await?;
-    Ok(())
+    Ok(warnings)
 }
 
 pub(super) async fn replace_installments(

@@ -6,6 +6,7 @@ use super::save::{context, finish, save_status};
 use super::{Saved, kind_name, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
+use crate::domain::agreements::tracking;
 use crate::domain::order_rows::lock;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::{outbox, reservations};
@@ -214,6 +215,12 @@ pub async fn delete(
     let c = customer::Entity::find_by_id(order.customer_id)
         .one(&*tx)
         .await?;
+    // What its lines released on agreements goes back (R-AGR-1).
+    let doomed = lines_by_orders(&tx, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    tracking::withdraw_sales(&*tx, &doomed).await?;
     sales_order_line::Entity::delete_many()
         .filter(sales_order_line::Column::ParentLineId.is_not_null())
         .filter(sales_order_line::Column::OrderId.eq(id))

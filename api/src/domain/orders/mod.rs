@@ -20,7 +20,7 @@ mod save;
 pub use changes::{
     add_line, change_delivery_date, move_line, remove_line, send_confirmation, update, update_line,
 };
-pub use entry::create;
+pub use entry::{create, create_from_agreement};
 pub(crate) use for_backorders::{CopiedLine, create_for_backorders};
 pub use lifecycle::{
     accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold, reserve_order,
@@ -84,10 +84,15 @@ pub struct HeaderInput {
     pub installments: Option<Vec<(NaiveDate, Decimal)>>,
 }
 
+#[derive(Default)]
 pub struct NewDocument {
     pub customer_id: i64,
     pub header: HeaderInput,
     pub lines: Vec<LineInput>,
+    /// The agreement an order is placed from (R-AGR-3) and, per line, the commitment line
+    /// that prices it; `None`: the effective agreements of the customer apply (R-AGR-2).
+    pub agreement_id: Option<i64>,
+    pub pinned: Option<Vec<crate::domain::agreements::terms::Offer>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::auth::{Principal, visibility};
 use crate::domain::credit::Verdict;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::pricing::LineFigures;
-use crate::domain::{credit, numbering, outbox, pricing, sales_setup, validate};
+use crate::domain::{credit, numbering, order_rows, outbox, pricing, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
@@ -73,6 +73,11 @@ pub(super) async fn finish_with(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
+    let factors: HashMap<i64, Decimal> = items
+        .values()
+        .map(|i| (i.id, i.sales_unit_factor.0))
+        .collect();
+    order_rows::track_agreements(tx, &order, &lines, Some(&factors), Some(c.sales_rep_id)).await?;
     let figures: Vec<LineFigures> = lines
         .iter()
         .map(|l| {
@@ -411,6 +416,7 @@ pub(super) async fn save_status(
         .remove(&saved.id)
         .unwrap_or_default();
     sync_unique_claims(tx, &saved, &lines, false).await?;
+    order_rows::track_agreements(tx, &saved, &lines, None, Some(c.sales_rep_id)).await?;
     outbox::record(tx, &saved, c.sales_rep_id, event, None).await?;
     Ok(Saved {
         order: saved,

@@ -249,7 +249,7 @@ pub(super) fn header_input(h: OrderHeaderInput) -> Result<orders::HeaderInput> {
     })
 }
 
-pub(super) fn order_payload(saved: orders::Saved) -> SalesOrderPayload {
+pub(crate) fn order_payload(saved: orders::Saved) -> SalesOrderPayload {
     SalesOrderPayload {
         sales_order: SalesOrder(saved.order),
         warnings: warnings(saved.warnings),

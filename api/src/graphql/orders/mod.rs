@@ -137,6 +137,7 @@ impl OrderMutation {
             customer_id: parse_id(&input.customer_id, "customerId")?,
             header: header_input(input.header)?,
             lines: line_inputs(input.lines)?,
+            ..Default::default()
         };
         Ok(order_payload(
             orders::create(db(ctx), principal(ctx)?, DocKind::Order, doc).await?,
@@ -310,6 +311,7 @@ impl OrderMutation {
             customer_id: parse_id(&input.customer_id, "customerId")?,
             header: header_input(input.header)?,
             lines: line_inputs(input.lines)?,
+            ..Default::default()
         };
         Ok(quote_payload(
             orders::create(db(ctx), principal(ctx)?, DocKind::Quote, doc).await?,

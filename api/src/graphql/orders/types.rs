@@ -1,5 +1,6 @@
 //! Output types of quotes and sales orders: statuses, amounts, lines, histories.
 use super::*;
+use crate::graphql::agreements::{Agreement, AgreementLine, load_agreement, load_agreement_line};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum OrderStatus {
@@ -183,6 +184,10 @@ impl SalesOrderLine {
     }
     async fn price_source(&self) -> PriceSource {
         self.0.price_source.into()
+    }
+    /// The agreement line that priced it (R-AGR-2), when the caller sees its agreement.
+    async fn agreement_line(&self, ctx: &Context<'_>) -> Result<Option<AgreementLine>> {
+        load_agreement_line(ctx, self.0.agreement_line_id).await
     }
     /// Unit cost (company currency); internal, hidden from buyers and partners.
     async fn cost(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
@@ -399,6 +404,10 @@ macro_rules! document_object {
             }
             async fn volume_overridden(&self) -> bool {
                 self.0.volume_overridden
+            }
+            /// The agreement it was placed from (R-AGR-3), when the caller sees it.
+            async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
+                load_agreement(ctx, self.0.agreement_id).await
             }
             /// In position order; kit components follow their kit (R-ORD-14, R-ITEM-1).
             async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<SalesOrderLine>> {

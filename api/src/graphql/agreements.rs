@@ -1,0 +1,766 @@
+//! Sales and purchase agreements (R-AGR-1…3), orders placed from them, their fulfilment and
+//! their events. Resolvers call `domain::agreements` (and `orders` / `purchasing` for orders).
+use crate::domain::agreements::{self, AgreementChange, Filter, NewAgreement, OrderLine};
+use crate::domain::outbox::AgreementEvent as Kind;
+use crate::domain::{PageArgs, orders, purchasing};
+use crate::events::Event;
+use crate::events::subscribe::{Filter as EventFilter, Topic};
+use crate::graphql::connection::{Conn, from_page};
+use crate::graphql::customers::{Customer, load_customer};
+use crate::graphql::events::open;
+use crate::graphql::items::Item;
+use crate::graphql::orders::{SalesOrderPayload, order_payload, warnings};
+use crate::graphql::purchasing::{PurchaseOrder, PurchaseOrderPayload};
+use crate::graphql::scalars::{Date, Decimal};
+use crate::graphql::suppliers::Supplier;
+use crate::graphql::{
+    canonical, db, item, loaders, number, parse_id, parse_opt_id, principal, to_id,
+};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Subscription,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{AgreementKind as Side, CommitmentType as Commitment, agreement, agreement_line};
+use futures_util::Stream;
+use rust_decimal::Decimal as D;
+use std::sync::Arc;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::AgreementKind")]
+pub enum AgreementKind {
+    Sales,
+    Purchase,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::AgreementStatus")]
+pub enum AgreementStatus {
+    OnHold,
+    Effective,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::CommitmentType")]
+pub enum CommitmentType {
+    ProductQuantity,
+    ProductValue,
+    Value,
+}
+
+/// A sales agreement (with a customer) or a purchase agreement (with a supplier).
+pub struct Agreement(pub agreement::Model);
+
+/// An agreement's figures in its currency, summed over its lines.
+#[derive(SimpleObject)]
+pub struct AgreementTotals {
+    /// Σ committed value (a quantity line counts at its net agreement price; a quantity line
+    /// without a price has no value and is left out).
+    pub committed_value: Decimal,
+    pub released_value: Decimal,
+    pub fulfilled_value: Decimal,
+    pub remaining_value: Decimal,
+    /// fulfilled ÷ committed value × 100 (0 when nothing is committed by value).
+    pub fulfilled_percent: Decimal,
+}
+
+fn totals(lines: &[agreement_line::Model]) -> AgreementTotals {
+    let mut t = [D::ZERO; 4];
+    for l in lines {
+        let f = figures(l);
+        t[0] += f.committed_value.unwrap_or_default();
+        t[1] += l.released_value.0;
+        t[2] += l.fulfilled_value.0;
+        t[3] += f.remaining_value.unwrap_or_default();
+    }
+    let percent = if t[0].is_zero() {
+        D::ZERO
+    } else {
+        (t[2] / t[0] * D::ONE_HUNDRED).round_dp(2)
+    };
+    AgreementTotals {
+        committed_value: canonical(t[0]),
+        released_value: canonical(t[1]),
+        fulfilled_value: canonical(t[2]),
+        remaining_value: canonical(t[3]),
+        fulfilled_percent: canonical(percent),
+    }
+}
+
+/// A line's committed and remaining value, where it has one.
+struct Figures {
+    committed_value: Option<D>,
+    remaining_value: Option<D>,
+}
+
+fn figures(l: &agreement_line::Model) -> Figures {
+    let left = agreements::remaining(l);
+    match l.commitment {
+        Commitment::ProductQuantity => {
+            let net = l
+                .unit_price
+                .map(|p| agreements::net_unit(p.0, l.discount_percent.0));
+            Figures {
+                committed_value: net.map(|n| l.quantity.0 * n),
+                remaining_value: net.map(|n| left.quantity * n),
+            }
+        }
+        _ => Figures {
+            committed_value: Some(l.value.0),
+            remaining_value: Some(left.value),
+        },
+    }
+}
+
+async fn lines_of(ctx: &Context<'_>, id: i64) -> Result<Vec<agreement_line::Model>> {
+    Ok(loaders::get(ctx)?
+        .agreement_lines
+        .load_one(id)
+        .await?
+        .unwrap_or_default())
+}
+
+#[Object]
+impl Agreement {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn kind(&self) -> AgreementKind {
+        self.0.kind.into()
+    }
+    /// `SERIES-NUMBER`, in the agreement's own series.
+    async fn number(&self) -> String {
+        number(&self.0.series, self.0.number)
+    }
+    async fn status(&self) -> AgreementStatus {
+        self.0.status.into()
+    }
+    /// A sales agreement's customer.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        load_customer(ctx, self.0.customer_id).await
+    }
+    /// A purchase agreement's supplier.
+    async fn supplier(&self, ctx: &Context<'_>) -> Result<Option<Supplier>> {
+        match self.0.supplier_id {
+            Some(id) => Ok(loaders::get(ctx)?
+                .supplier
+                .load_one(id)
+                .await?
+                .map(Supplier)),
+            None => Ok(None),
+        }
+    }
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+    async fn valid_from(&self) -> NaiveDate {
+        self.0.valid_from
+    }
+    async fn valid_to(&self) -> NaiveDate {
+        self.0.valid_to
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// Increases with every change; pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The commitments, by position.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<AgreementLine>> {
+        Ok(lines_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(AgreementLine)
+            .collect())
+    }
+    async fn totals(&self, ctx: &Context<'_>) -> Result<AgreementTotals> {
+        Ok(totals(&lines_of(ctx, self.0.id).await?))
+    }
+}
+
+/// One commitment (R-AGR-1) and what orders placed against it released and fulfilled.
+pub struct AgreementLine(pub agreement_line::Model);
+
+#[Object]
+impl AgreementLine {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    async fn commitment(&self) -> CommitmentType {
+        self.0.commitment.into()
+    }
+    /// None on a VALUE line (any item).
+    async fn item(&self, ctx: &Context<'_>) -> Result<Option<Item>> {
+        match self.0.item_id {
+            Some(id) => item(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// Committed quantity (PRODUCT_QUANTITY): sales units on a sales agreement, stock units on
+    /// a purchase agreement.
+    async fn quantity(&self) -> Option<Decimal> {
+        (self.0.commitment == Commitment::ProductQuantity).then(|| self.0.quantity.into())
+    }
+    /// Committed value (PRODUCT_VALUE, VALUE), agreement currency.
+    async fn value(&self) -> Option<Decimal> {
+        (self.0.commitment != Commitment::ProductQuantity).then(|| self.0.value.into())
+    }
+    /// The agreement price; the trade price applies when null.
+    async fn unit_price(&self) -> Option<Decimal> {
+        self.0.unit_price.map(Into::into)
+    }
+    async fn discount_percent(&self) -> Decimal {
+        self.0.discount_percent.into()
+    }
+    /// On open orders placed against the line, not yet shipped (received).
+    async fn released_quantity(&self) -> Decimal {
+        self.0.released_quantity.into()
+    }
+    async fn released_value(&self) -> Decimal {
+        self.0.released_value.into()
+    }
+    /// Shipped (received) on orders placed against the line.
+    async fn fulfilled_quantity(&self) -> Decimal {
+        self.0.fulfilled_quantity.into()
+    }
+    async fn fulfilled_value(&self) -> Decimal {
+        self.0.fulfilled_value.into()
+    }
+    /// Committed − released − fulfilled quantity (PRODUCT_QUANTITY).
+    async fn remaining_quantity(&self) -> Option<Decimal> {
+        (self.0.commitment == Commitment::ProductQuantity)
+            .then(|| canonical(agreements::remaining(&self.0).quantity))
+    }
+    /// What is still open by value (a quantity line at its net agreement price; null without
+    /// a price).
+    async fn remaining_value(&self) -> Option<Decimal> {
+        figures(&self.0).remaining_value.map(canonical)
+    }
+    /// The agreement, when the caller sees it.
+    async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
+        load_agreement(ctx, Some(self.0.agreement_id)).await
+    }
+}
+
+pub(crate) async fn load_agreement(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> Result<Option<Agreement>> {
+    match id {
+        Some(id) => Ok(loaders::get(ctx)?
+            .agreement
+            .load_one(id)
+            .await?
+            .map(Agreement)),
+        None => Ok(None),
+    }
+}
+
+/// An order line's agreement line, when the caller sees its agreement.
+pub(crate) async fn load_agreement_line(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> Result<Option<AgreementLine>> {
+    match id {
+        Some(id) => Ok(loaders::get(ctx)?
+            .agreement_line
+            .load_one(id)
+            .await?
+            .map(AgreementLine)),
+        None => Ok(None),
+    }
+}
+
+#[derive(InputObject)]
+pub struct AgreementLineInput {
+    pub commitment: CommitmentType,
+    /// Product lines: the item. A VALUE line names none.
+    pub item_id: Option<ID>,
+    /// PRODUCT_QUANTITY: units committed.
+    pub quantity: Option<Decimal>,
+    /// PRODUCT_VALUE, VALUE: value committed (agreement currency).
+    pub value: Option<Decimal>,
+    /// The agreement price (product lines); the trade price applies when omitted.
+    pub unit_price: Option<Decimal>,
+    pub discount_percent: Option<Decimal>,
+}
+
+#[derive(InputObject)]
+pub struct CreateSalesAgreementInput {
+    pub customer_id: ID,
+    pub valid_from: Date,
+    pub valid_to: Date,
+    /// Defaults to the customer's currency.
+    pub currency: Option<String>,
+    pub notes: Option<String>,
+    pub lines: Vec<AgreementLineInput>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePurchaseAgreementInput {
+    pub supplier_id: ID,
+    pub valid_from: Date,
+    pub valid_to: Date,
+    /// Defaults to the supplier's currency.
+    pub currency: Option<String>,
+    pub notes: Option<String>,
+    pub lines: Vec<AgreementLineInput>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAgreementInput {
+    pub id: ID,
+    pub expected_version: Option<i64>,
+    /// ON_HOLD only.
+    pub valid_from: Option<Date>,
+    /// ON_HOLD: any; EFFECTIVE: only later.
+    pub valid_to: Option<Date>,
+    /// ON_HOLD only.
+    pub notes: Option<String>,
+    /// Replaces every line; ON_HOLD only, and only before orders were placed against them.
+    pub lines: Option<Vec<AgreementLineInput>>,
+}
+
+#[derive(InputObject)]
+pub struct SetAgreementStatusInput {
+    pub id: ID,
+    /// ON_HOLD ⇄ EFFECTIVE, either → CLOSED (final).
+    pub status: AgreementStatus,
+}
+
+#[derive(InputObject)]
+pub struct AgreementOrderLineInput {
+    pub agreement_line_id: ID,
+    /// Only for a VALUE line: the item ordered.
+    pub item_id: Option<ID>,
+    /// Sales units (sales agreement) or stock units (purchase agreement).
+    pub quantity: Decimal,
+}
+
+#[derive(InputObject)]
+pub struct CreateSalesOrderFromAgreementInput {
+    pub agreement_id: ID,
+    /// Must lie within the agreement's validity (R-AGR-3); becomes the order's delivery date.
+    pub requested_receipt_date: Date,
+    pub notes: Option<String>,
+    pub lines: Vec<AgreementOrderLineInput>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePurchaseOrderFromAgreementInput {
+    pub agreement_id: ID,
+    /// Must lie within the agreement's validity (R-AGR-3); becomes the expected date.
+    pub delivery_date: Date,
+    pub warehouse_id: Option<ID>,
+    pub notes: Option<String>,
+    pub lines: Vec<AgreementOrderLineInput>,
+}
+
+#[derive(InputObject, Default)]
+pub struct SalesAgreementFilter {
+    pub customer_id: Option<ID>,
+    pub status: Option<AgreementStatus>,
+    /// Valid on this date.
+    pub valid_on: Option<Date>,
+}
+
+#[derive(InputObject, Default)]
+pub struct PurchaseAgreementFilter {
+    pub supplier_id: Option<ID>,
+    pub status: Option<AgreementStatus>,
+    pub valid_on: Option<Date>,
+}
+
+#[derive(SimpleObject)]
+pub struct AgreementPayload {
+    pub agreement: Agreement,
+}
+
+/// `agreementFulfilment`: an agreement's lines with their figures and its totals.
+#[derive(SimpleObject)]
+pub struct AgreementFulfilment {
+    pub agreement: Agreement,
+    pub lines: Vec<AgreementLine>,
+    pub totals: AgreementTotals,
+}
+
+fn line_inputs(lines: Vec<AgreementLineInput>) -> Result<Vec<agreements::LineInput>> {
+    if lines.len() > agreements::MAX_LINES {
+        return Err(crate::error::AppError::validation(
+            "lines",
+            format!("an agreement has at most {} lines", agreements::MAX_LINES),
+        )
+        .into());
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(agreements::LineInput {
+                commitment: Some(l.commitment.into()),
+                item_id: parse_opt_id(l.item_id.as_ref(), &format!("lines.{i}.itemId"))?,
+                quantity: l.quantity.map(|d| d.0),
+                value: l.value.map(|d| d.0),
+                unit_price: l.unit_price.map(|d| d.0),
+                discount_percent: l.discount_percent.map(|d| d.0),
+            })
+        })
+        .collect()
+}
+
+fn order_lines(lines: Vec<AgreementOrderLineInput>) -> Result<Vec<OrderLine>> {
+    crate::domain::validate::document_lines("lines", lines.len())?;
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(OrderLine {
+                agreement_line_id: parse_id(
+                    &l.agreement_line_id,
+                    &format!("lines.{i}.agreementLineId"),
+                )?,
+                item_id: parse_opt_id(l.item_id.as_ref(), &format!("lines.{i}.itemId"))?,
+                quantity: l.quantity.0,
+            })
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct AgreementQuery;
+
+#[Object]
+impl AgreementQuery {
+    /// Sales agreements the caller sees (a rep: their customers'; a buyer: its own), newest
+    /// first.
+    async fn sales_agreements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<SalesAgreementFilter>,
+    ) -> Result<Conn<Agreement>> {
+        let f = filter.unwrap_or_default();
+        let filter = Filter {
+            party_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
+            status: f.status.map(Into::into),
+            valid_on: f.valid_on.map(Into::into),
+        };
+        let page = agreements::list(
+            db(ctx),
+            principal(ctx)?,
+            Side::Sales,
+            &filter,
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(page, |a| a.id, Agreement))
+    }
+
+    /// Purchase agreements (purchasing), newest first.
+    async fn purchase_agreements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PurchaseAgreementFilter>,
+    ) -> Result<Conn<Agreement>> {
+        let f = filter.unwrap_or_default();
+        let filter = Filter {
+            party_id: parse_opt_id(f.supplier_id.as_ref(), "filter.supplierId")?,
+            status: f.status.map(Into::into),
+            valid_on: f.valid_on.map(Into::into),
+        };
+        let page = agreements::list(
+            db(ctx),
+            principal(ctx)?,
+            Side::Purchase,
+            &filter,
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(page, |a| a.id, Agreement))
+    }
+
+    async fn agreement(&self, ctx: &Context<'_>, id: ID) -> Result<Agreement> {
+        let id = parse_id(&id, "id")?;
+        Ok(Agreement(
+            agreements::get(db(ctx), principal(ctx)?, id).await?,
+        ))
+    }
+
+    /// Released, fulfilled and remaining per line and in total.
+    async fn agreement_fulfilment(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+    ) -> Result<AgreementFulfilment> {
+        let id = parse_id(&agreement_id, "agreementId")?;
+        let a = agreements::get(db(ctx), principal(ctx)?, id).await?;
+        let lines = lines_of(ctx, a.id).await?;
+        Ok(AgreementFulfilment {
+            totals: totals(&lines),
+            lines: lines.into_iter().map(AgreementLine).collect(),
+            agreement: Agreement(a),
+        })
+    }
+
+    /// EFFECTIVE agreements the caller sees that end within `withinDays` days from today, with
+    /// their remaining commitment (`totals`, `lines`); in id order.
+    async fn agreements_ending(
+        &self,
+        ctx: &Context<'_>,
+        within_days: i32,
+        kind: Option<AgreementKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Agreement>> {
+        let page = agreements::ending(
+            db(ctx),
+            principal(ctx)?,
+            kind.map(Into::into),
+            Utc::now().date_naive(),
+            i64::from(within_days),
+            &PageArgs { first, after },
+        )
+        .await?;
+        Ok(from_page(page, |a| a.id, Agreement))
+    }
+}
+
+#[derive(Default)]
+pub struct AgreementMutation;
+
+#[Object]
+impl AgreementMutation {
+    /// An ON_HOLD sales agreement with a customer the caller sees (R-AGR-1, R-AGR-3).
+    async fn create_sales_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSalesAgreementInput,
+    ) -> Result<AgreementPayload> {
+        let new = NewAgreement {
+            kind: Side::Sales,
+            party_id: parse_id(&input.customer_id, "customerId")?,
+            valid_from: input.valid_from.into(),
+            valid_to: input.valid_to.into(),
+            currency: input.currency,
+            notes: input.notes,
+            lines: line_inputs(input.lines)?,
+        };
+        Ok(AgreementPayload {
+            agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
+        })
+    }
+
+    /// An ON_HOLD purchase agreement with a supplier (R-AGR-1, R-AGR-3).
+    async fn create_purchase_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseAgreementInput,
+    ) -> Result<AgreementPayload> {
+        let new = NewAgreement {
+            kind: Side::Purchase,
+            party_id: parse_id(&input.supplier_id, "supplierId")?,
+            valid_from: input.valid_from.into(),
+            valid_to: input.valid_to.into(),
+            currency: input.currency,
+            notes: input.notes,
+            lines: line_inputs(input.lines)?,
+        };
+        Ok(AgreementPayload {
+            agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
+        })
+    }
+
+    /// ON_HOLD: validity, notes, lines; EFFECTIVE: a later end date only (R-AGR-3).
+    async fn update_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAgreementInput,
+    ) -> Result<AgreementPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let ch = AgreementChange {
+            valid_from: input.valid_from.map(Into::into),
+            valid_to: input.valid_to.map(Into::into),
+            notes: input.notes,
+            lines: input.lines.map(line_inputs).transpose()?,
+        };
+        Ok(AgreementPayload {
+            agreement: Agreement(
+                agreements::update(db(ctx), principal(ctx)?, id, input.expected_version, ch)
+                    .await?,
+            ),
+        })
+    }
+
+    /// ON_HOLD ⇄ EFFECTIVE, either → CLOSED (R-AGR-3).
+    async fn set_agreement_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAgreementStatusInput,
+    ) -> Result<AgreementPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(AgreementPayload {
+            agreement: Agreement(
+                agreements::set_status(db(ctx), principal(ctx)?, id, input.status.into()).await?,
+            ),
+        })
+    }
+
+    /// A DRAFT sales order at the agreement's prices (R-AGR-2, R-AGR-3): INVALID_STATE unless
+    /// the agreement is EFFECTIVE, VALIDATION when the date lies outside its validity. What a
+    /// commitment no longer holds is ordered at the trade price (warning AGREEMENT_EXCEEDED).
+    async fn create_sales_order_from_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSalesOrderFromAgreementInput,
+    ) -> Result<SalesOrderPayload> {
+        let from = agreements::FromAgreement {
+            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
+            date: input.requested_receipt_date.into(),
+            warehouse_id: None,
+            notes: input.notes,
+            lines: order_lines(input.lines)?,
+        };
+        Ok(order_payload(
+            orders::create_from_agreement(db(ctx), principal(ctx)?, from).await?,
+        ))
+    }
+
+    /// A DRAFT purchase order at the agreement's prices (R-AGR-2, R-AGR-3); as
+    /// `createSalesOrderFromAgreement`, with the delivery date.
+    async fn create_purchase_order_from_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseOrderFromAgreementInput,
+    ) -> Result<PurchaseOrderPayload> {
+        let from = agreements::FromAgreement {
+            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
+            date: input.delivery_date.into(),
+            warehouse_id: parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
+            notes: input.notes,
+            lines: order_lines(input.lines)?,
+        };
+        let (po, w) = purchasing::create_from_agreement(db(ctx), principal(ctx)?, from).await?;
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(po),
+            warnings: warnings(w),
+        })
+    }
+}
+
+/// What happened to an agreement.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outbox::AgreementEvent")]
+pub enum AgreementEventKind {
+    Created,
+    Updated,
+    StatusChanged,
+    LineFulfilled,
+}
+
+#[derive(InputObject, Default)]
+pub struct AgreementEventFilter {
+    pub agreement_id: Option<ID>,
+    /// Sales agreements only.
+    pub customer_id: Option<ID>,
+    pub kinds: Option<Vec<AgreementEventKind>>,
+}
+
+/// An agreement event as delivered.
+pub struct AgreementEvent(pub Arc<Event>);
+
+impl AgreementEvent {
+    fn agreement(&self) -> Option<i64> {
+        self.0
+            .payload
+            .as_ref()
+            .and_then(|p| p["agreementId"].as_i64())
+    }
+}
+
+#[Object]
+impl AgreementEvent {
+    /// Increasing, without gaps across all events: pass the last one seen as `after`.
+    async fn id(&self) -> ID {
+        to_id(self.0.seq)
+    }
+    async fn kind(&self) -> Option<AgreementEventKind> {
+        Kind::parse(&self.0.kind).map(Into::into)
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn agreement_id(&self) -> Option<ID> {
+        self.agreement().map(to_id)
+    }
+    /// The agreement's status right after the event.
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    /// The agreement as it is now (null when out of the caller's sight).
+    #[graphql(name = "agreement")]
+    async fn current_agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
+        load_agreement(ctx, self.agreement()).await
+    }
+    /// Kind-specific details (status from/to, fulfilled lines), as recorded.
+    async fn details(&self) -> Option<Json<serde_json::Value>> {
+        self.0.payload.clone().map(Json)
+    }
+}
+
+fn event_filter(f: Option<AgreementEventFilter>, side: Side) -> Result<EventFilter> {
+    let f = f.unwrap_or_default();
+    Ok(EventFilter {
+        agreement_id: parse_opt_id(f.agreement_id.as_ref(), "filter.agreementId")?,
+        customer_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
+        kinds: f
+            .kinds
+            .map(|ks| ks.into_iter().map(|k| Kind::from(k).stored(side)).collect()),
+        ..Default::default()
+    })
+}
+
+#[derive(Default)]
+pub struct AgreementSubscription;
+
+#[Subscription]
+impl AgreementSubscription {
+    /// Sales agreements created, changed, set to a status or fulfilled, for those who see them
+    /// (like their customer's orders); with `after`, first the ones after that event id.
+    async fn sales_agreement_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AgreementEventFilter>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
+        let filter = event_filter(filter, Side::Sales)?;
+        open(ctx, Topic::SalesAgreements, filter, after, AgreementEvent).await
+    }
+
+    /// The same for purchase agreements (purchasing).
+    async fn purchase_agreement_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AgreementEventFilter>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
+        let filter = event_filter(filter, Side::Purchase)?;
+        open(
+            ctx,
+            Topic::PurchaseAgreements,
+            filter,
+            after,
+            AgreementEvent,
+        )
+        .await
+    }
+}
