@@ -1,29 +1,19 @@
 //! Sales and purchase agreements (R-AGR-1…3), orders placed from them, their fulfilment and
 //! their events. Resolvers call `domain::agreements` (and `orders` / `purchasing` for orders).
+use crate::domain::PageArgs;
 use crate::domain::agreements::{self, AgreementChange, Filter, NewAgreement, OrderLine};
-use crate::domain::outbox::AgreementEvent as Kind;
-use crate::domain::{PageArgs, orders, purchasing};
-use crate::events::Event;
-use crate::events::subscribe::{Filter as EventFilter, Topic};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::customers::{Customer, load_customer};
-use crate::graphql::events::open;
 use crate::graphql::items::Item;
-use crate::graphql::orders::{SalesOrderPayload, order_payload, warnings};
-use crate::graphql::purchasing::{PurchaseOrder, PurchaseOrderPayload};
 use crate::graphql::scalars::{Date, Decimal};
 use crate::graphql::suppliers::Supplier;
 use crate::graphql::{
     canonical, db, item, loaders, number, parse_id, parse_opt_id, principal, to_id,
 };
-use async_graphql::{
-    Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject, Subscription,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{AgreementKind as Side, CommitmentType as Commitment, agreement, agreement_line};
-use futures_util::Stream;
 use rust_decimal::Decimal as D;
-use std::sync::Arc;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::AgreementKind")]
@@ -335,34 +325,6 @@ pub struct SetAgreementStatusInput {
     pub status: AgreementStatus,
 }
 
-#[derive(InputObject)]
-pub struct AgreementOrderLineInput {
-    pub agreement_line_id: ID,
-    /// Only for a VALUE line: the item ordered.
-    pub item_id: Option<ID>,
-    /// Sales units (sales agreement) or stock units (purchase agreement).
-    pub quantity: Decimal,
-}
-
-#[derive(InputObject)]
-pub struct CreateSalesOrderFromAgreementInput {
-    pub agreement_id: ID,
-    /// Must lie within the agreement's validity (R-AGR-3); becomes the order's delivery date.
-    pub requested_receipt_date: Date,
-    pub notes: Option<String>,
-    pub lines: Vec<AgreementOrderLineInput>,
-}
-
-#[derive(InputObject)]
-pub struct CreatePurchaseOrderFromAgreementInput {
-    pub agreement_id: ID,
-    /// Must lie within the agreement's validity (R-AGR-3); becomes the expected date.
-    pub delivery_date: Date,
-    pub warehouse_id: Option<ID>,
-    pub notes: Option<String>,
-    pub lines: Vec<AgreementOrderLineInput>,
-}
-
 #[derive(InputObject, Default)]
 pub struct SalesAgreementFilter {
     pub customer_id: Option<ID>,
@@ -415,7 +377,17 @@ fn line_inputs(lines: Vec<AgreementLineInput>) -> Result<Vec<agreements::LineInp
         .collect()
 }
 
-fn order_lines(lines: Vec<AgreementOrderLineInput>) -> Result<Vec<OrderLine>> {
+#[derive(InputObject)]
+pub struct AgreementOrderLineInput {
+    pub agreement_line_id: ID,
+    /// Only for a VALUE line: the item ordered.
+    pub item_id: Option<ID>,
+    /// Sales units (sales agreement) or stock units (purchase agreement).
+    pub quantity: Decimal,
+}
+
+/// Lines of an order placed from an agreement, for `domain::agreements`.
+pub(crate) fn order_lines(lines: Vec<AgreementOrderLineInput>) -> Result<Vec<OrderLine>> {
     crate::domain::validate::document_lines("lines", lines.len())?;
     lines
         .into_iter()
@@ -613,154 +585,5 @@ impl AgreementMutation {
                 agreements::set_status(db(ctx), principal(ctx)?, id, input.status.into()).await?,
             ),
         })
-    }
-
-    /// A DRAFT sales order at the agreement's prices (R-AGR-2, R-AGR-3): INVALID_STATE unless
-    /// the agreement is EFFECTIVE, VALIDATION when the date lies outside its validity. What a
-    /// commitment no longer holds is ordered at the trade price (warning AGREEMENT_EXCEEDED).
-    async fn create_sales_order_from_agreement(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateSalesOrderFromAgreementInput,
-    ) -> Result<SalesOrderPayload> {
-        let from = agreements::FromAgreement {
-            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
-            date: input.requested_receipt_date.into(),
-            warehouse_id: None,
-            notes: input.notes,
-            lines: order_lines(input.lines)?,
-        };
-        Ok(order_payload(
-            orders::create_from_agreement(db(ctx), principal(ctx)?, from).await?,
-        ))
-    }
-
-    /// A DRAFT purchase order at the agreement's prices (R-AGR-2, R-AGR-3); as
-    /// `createSalesOrderFromAgreement`, with the delivery date.
-    async fn create_purchase_order_from_agreement(
-        &self,
-        ctx: &Context<'_>,
-        input: CreatePurchaseOrderFromAgreementInput,
-    ) -> Result<PurchaseOrderPayload> {
-        let from = agreements::FromAgreement {
-            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
-            date: input.delivery_date.into(),
-            warehouse_id: parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
-            notes: input.notes,
-            lines: order_lines(input.lines)?,
-        };
-        let (po, w) = purchasing::create_from_agreement(db(ctx), principal(ctx)?, from).await?;
-        Ok(PurchaseOrderPayload {
-            purchase_order: PurchaseOrder(po),
-            warnings: warnings(w),
-        })
-    }
-}
-
-/// What happened to an agreement.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::domain::outbox::AgreementEvent")]
-pub enum AgreementEventKind {
-    Created,
-    Updated,
-    StatusChanged,
-    LineFulfilled,
-}
-
-#[derive(InputObject, Default)]
-pub struct AgreementEventFilter {
-    pub agreement_id: Option<ID>,
-    /// Sales agreements only.
-    pub customer_id: Option<ID>,
-    pub kinds: Option<Vec<AgreementEventKind>>,
-}
-
-/// An agreement event as delivered.
-pub struct AgreementEvent(pub Arc<Event>);
-
-impl AgreementEvent {
-    fn agreement(&self) -> Option<i64> {
-        self.0
-            .payload
-            .as_ref()
-            .and_then(|p| p["agreementId"].as_i64())
-    }
-}
-
-#[Object]
-impl AgreementEvent {
-    /// Increasing, without gaps across all events: pass the last one seen as `after`.
-    async fn id(&self) -> ID {
-        to_id(self.0.seq)
-    }
-    async fn kind(&self) -> Option<AgreementEventKind> {
-        Kind::parse(&self.0.kind).map(Into::into)
-    }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
-    }
-    async fn agreement_id(&self) -> Option<ID> {
-        self.agreement().map(to_id)
-    }
-    /// The agreement's status right after the event.
-    async fn status(&self) -> Option<&str> {
-        self.0.status.as_deref()
-    }
-    /// The agreement as it is now (null when out of the caller's sight).
-    #[graphql(name = "agreement")]
-    async fn current_agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
-        load_agreement(ctx, self.agreement()).await
-    }
-    /// Kind-specific details (status from/to, fulfilled lines), as recorded.
-    async fn details(&self) -> Option<Json<serde_json::Value>> {
-        self.0.payload.clone().map(Json)
-    }
-}
-
-fn event_filter(f: Option<AgreementEventFilter>, side: Side) -> Result<EventFilter> {
-    let f = f.unwrap_or_default();
-    Ok(EventFilter {
-        agreement_id: parse_opt_id(f.agreement_id.as_ref(), "filter.agreementId")?,
-        customer_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
-        kinds: f
-            .kinds
-            .map(|ks| ks.into_iter().map(|k| Kind::from(k).stored(side)).collect()),
-        ..Default::default()
-    })
-}
-
-#[derive(Default)]
-pub struct AgreementSubscription;
-
-#[Subscription]
-impl AgreementSubscription {
-    /// Sales agreements created, changed, set to a status or fulfilled, for those who see them
-    /// (like their customer's orders); with `after`, first the ones after that event id.
-    async fn sales_agreement_events(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AgreementEventFilter>,
-        after: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
-        let filter = event_filter(filter, Side::Sales)?;
-        open(ctx, Topic::SalesAgreements, filter, after, AgreementEvent).await
-    }
-
-    /// The same for purchase agreements (purchasing).
-    async fn purchase_agreement_events(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AgreementEventFilter>,
-        after: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
-        let filter = event_filter(filter, Side::Purchase)?;
-        open(
-            ctx,
-            Topic::PurchaseAgreements,
-            filter,
-            after,
-            AgreementEvent,
-        )
-        .await
     }
 }

@@ -2,18 +2,20 @@
 //! turn arguments into an `events::subscribe` call; which events a caller receives is decided
 //! by `auth::visibility` there, and nested orders, items and warehouses come through the same
 //! visibility-filtered loaders as queries.
+use super::agreements::{Agreement, load_agreement};
 use super::items::Item;
 use super::orders::SalesOrder;
 use super::scalars::Decimal;
 use super::warehouses::Warehouse;
 use super::{db, parse_opt_id, principal, services, to_id};
 use super::{item, order, warehouse};
-use crate::domain::outbox::OrderEvent as Kind;
+use crate::domain::outbox::{AgreementEvent as AgreementKind, OrderEvent as Kind};
 use crate::domain::principals;
 use crate::events::Event;
 use crate::events::subscribe::{self, Filter, Recheck, Topic};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
+use entity::AgreementKind as Side;
 use futures_util::{Stream, StreamExt};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -311,6 +313,116 @@ impl EventSubscription {
             ..Default::default()
         };
         open(ctx, Topic::Stock, filter, after, StockEvent).await
+    }
+}
+
+/// What happened to an agreement.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outbox::AgreementEvent")]
+pub enum AgreementEventKind {
+    Created,
+    Updated,
+    StatusChanged,
+    LineFulfilled,
+}
+
+#[derive(InputObject, Default)]
+pub struct AgreementEventFilter {
+    pub agreement_id: Option<ID>,
+    /// Sales agreements only.
+    pub customer_id: Option<ID>,
+    pub kinds: Option<Vec<AgreementEventKind>>,
+}
+
+/// An agreement event as delivered.
+pub struct AgreementEvent(pub Arc<Event>);
+
+impl AgreementEvent {
+    fn agreement(&self) -> Option<i64> {
+        self.0
+            .payload
+            .as_ref()
+            .and_then(|p| p["agreementId"].as_i64())
+    }
+}
+
+#[Object]
+impl AgreementEvent {
+    /// Increasing, without gaps across all events: pass the last one seen as `after`.
+    async fn id(&self) -> ID {
+        to_id(self.0.seq)
+    }
+    async fn kind(&self) -> Option<AgreementEventKind> {
+        AgreementKind::parse(&self.0.kind).map(Into::into)
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn agreement_id(&self) -> Option<ID> {
+        self.agreement().map(to_id)
+    }
+    /// The agreement's status right after the event.
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    /// The agreement as it is now (null when out of the caller's sight).
+    #[graphql(name = "agreement")]
+    async fn current_agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
+        load_agreement(ctx, self.agreement()).await
+    }
+    /// Kind-specific details (status from/to, fulfilled lines), as recorded.
+    async fn details(&self) -> Option<Json<serde_json::Value>> {
+        self.0.payload.clone().map(Json)
+    }
+}
+
+fn agreement_filter(f: Option<AgreementEventFilter>, side: Side) -> Result<Filter> {
+    let f = f.unwrap_or_default();
+    Ok(Filter {
+        agreement_id: parse_opt_id(f.agreement_id.as_ref(), "filter.agreementId")?,
+        customer_id: parse_opt_id(f.customer_id.as_ref(), "filter.customerId")?,
+        kinds: f.kinds.map(|ks| {
+            ks.into_iter()
+                .map(|k| AgreementKind::from(k).stored(side))
+                .collect()
+        }),
+        ..Default::default()
+    })
+}
+
+#[derive(Default)]
+pub struct AgreementSubscription;
+
+#[Subscription]
+impl AgreementSubscription {
+    /// Sales agreements created, changed, set to a status or fulfilled, for those who see them
+    /// (like their customer's orders); with `after`, first the ones after that event id.
+    async fn sales_agreement_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AgreementEventFilter>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
+        let filter = agreement_filter(filter, Side::Sales)?;
+        open(ctx, Topic::SalesAgreements, filter, after, AgreementEvent).await
+    }
+
+    /// The same for purchase agreements (purchasing).
+    async fn purchase_agreement_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AgreementEventFilter>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<AgreementEvent>> + use<>> {
+        let filter = agreement_filter(filter, Side::Purchase)?;
+        open(
+            ctx,
+            Topic::PurchaseAgreements,
+            filter,
+            after,
+            AgreementEvent,
+        )
+        .await
     }
 }
 

@@ -98,7 +98,7 @@ pub struct Mutation(
 /// Every subscription: orders, backorders and stock (`events`), agreements.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct Subscription(events::EventSubscription, agreements::AgreementSubscription);
+pub struct Subscription(events::EventSubscription, events::AgreementSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -1,7 +1,9 @@
 //! Purchase orders (R-BO-3, R-BO-4): entered by hand or generated for confirmed backorders, one
 //! per supplier. Resolvers call `domain::purchasing`.
 use crate::domain::{PageArgs, purchasing};
-use crate::graphql::agreements::{Agreement, AgreementLine, load_agreement, load_agreement_line};
+use crate::graphql::agreements::{
+    Agreement, AgreementLine, AgreementOrderLineInput, load_agreement, load_agreement_line,
+};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::items::Item;
 use crate::graphql::orders::{PriceSource, Warning, warnings};
@@ -156,6 +158,16 @@ pub struct CreatePurchaseOrderInput {
 }
 
 #[derive(InputObject)]
+pub struct CreatePurchaseOrderFromAgreementInput {
+    pub agreement_id: ID,
+    /// Must lie within the agreement's validity (R-AGR-3); becomes the expected date.
+    pub delivery_date: Date,
+    pub warehouse_id: Option<ID>,
+    pub notes: Option<String>,
+    pub lines: Vec<AgreementOrderLineInput>,
+}
+
+#[derive(InputObject)]
 pub struct CreatePurchaseOrdersForBackordersInput {
     pub backorder_ids: Vec<ID>,
     /// Buy everything from this supplier instead of each item's preferred one.
@@ -261,6 +273,27 @@ impl PurchasingMutation {
         Ok(PurchaseOrderPayload {
             purchase_order: PurchaseOrder(purchasing::cancel(db(ctx), principal(ctx)?, id).await?),
             warnings: vec![],
+        })
+    }
+
+    /// A DRAFT purchase order at the agreement's prices (R-AGR-2, R-AGR-3); as
+    /// `createSalesOrderFromAgreement`, with the delivery date.
+    async fn create_purchase_order_from_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseOrderFromAgreementInput,
+    ) -> Result<PurchaseOrderPayload> {
+        let from = crate::domain::agreements::FromAgreement {
+            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
+            date: input.delivery_date.into(),
+            warehouse_id: parse_opt_id(input.warehouse_id.as_ref(), "warehouseId")?,
+            notes: input.notes,
+            lines: crate::graphql::agreements::order_lines(input.lines)?,
+        };
+        let (po, w) = purchasing::create_from_agreement(db(ctx), principal(ctx)?, from).await?;
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(po),
+            warnings: warnings(w),
         })
     }
 

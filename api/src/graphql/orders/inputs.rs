@@ -262,3 +262,12 @@ pub(super) fn quote_payload(saved: orders::Saved) -> QuotePayload {
         warnings: warnings(saved.warnings),
     }
 }
+
+#[derive(InputObject)]
+pub struct CreateSalesOrderFromAgreementInput {
+    pub agreement_id: ID,
+    /// Must lie within the agreement's validity (R-AGR-3); becomes the order's delivery date.
+    pub requested_receipt_date: Date,
+    pub notes: Option<String>,
+    pub lines: Vec<crate::graphql::agreements::AgreementOrderLineInput>,
+}

@@ -302,6 +302,26 @@ impl OrderMutation {
         ))
     }
 
+    /// A DRAFT sales order at the agreement's prices (R-AGR-2, R-AGR-3): INVALID_STATE unless
+    /// the agreement is EFFECTIVE, VALIDATION when the date lies outside its validity. What a
+    /// commitment no longer holds is ordered at the trade price (warning AGREEMENT_EXCEEDED).
+    async fn create_sales_order_from_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSalesOrderFromAgreementInput,
+    ) -> Result<SalesOrderPayload> {
+        let from = crate::domain::agreements::FromAgreement {
+            agreement_id: parse_id(&input.agreement_id, "agreementId")?,
+            date: input.requested_receipt_date.into(),
+            warehouse_id: None,
+            notes: input.notes,
+            lines: crate::graphql::agreements::order_lines(input.lines)?,
+        };
+        Ok(order_payload(
+            orders::create_from_agreement(db(ctx), principal(ctx)?, from).await?,
+        ))
+    }
+
     async fn create_quote(
         &self,
         ctx: &Context<'_>,
