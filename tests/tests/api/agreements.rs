@@ -297,6 +297,9 @@ async fn agreement_prices_beat_customer_and_list_prices_on_sales_and_purchase_or
             Some(lines[1].clone())
         )
     );
+    // Kits and services fulfil nothing of their own: trade terms.
+    let kit = x.app().id_of(&admin, "items", "KIT-FIX").await;
+    assert_eq!(order(x.w.acme.clone(), kit).await, list("19.90"));
     assert_eq!(
         order(x.w.initech.clone(), x.w.bolt.clone()).await,
         list("0.35"),
@@ -710,6 +713,18 @@ async fn bad_agreements_are_refused_with_the_field_named() {
             r.0
         );
     }
+    let kit = x.app().id_of(&x.w.admin, "items", "KIT-FIX").await;
+    let r = make(
+        json!([{"commitment": "PRODUCT_QUANTITY", "itemId": kit, "quantity": "5"}]),
+        "2026-01-01",
+        "2026-12-31",
+    )
+    .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("VALIDATION".into(), Some("lines.0.itemId".into())),
+        "agreements cover stocked items"
+    );
     let many: Vec<Value> = (0..201)
         .map(|_| json!({"commitment": "VALUE", "value": "1"}))
         .collect();
@@ -729,4 +744,42 @@ async fn bad_agreements_are_refused_with_the_field_named() {
         "VALIDATION"
     );
     let _ = LINE;
+}
+
+/// Placing an order from an agreement costs the same statements for 3 lines or 30: the
+/// commitment is apportioned and moved in set-based statements. (Confirming and shipping still
+/// cost statements per line for their stock moves — issue 15 — and are only printed.)
+#[tokio::test]
+async fn agreement_tracking_costs_the_same_statements_for_3_lines_or_30() {
+    let x = deals().await;
+    let admin = x.w.admin.clone();
+    let (agreement, line) = thousand_bolts(&x, "EFFECTIVE").await;
+    let statements = || x.app().state.statements.get();
+    let mut counts = Vec::new();
+    for n in [3, 3, 30] {
+        let lines: Vec<(&str, &str)> = (0..n).map(|_| (line.as_str(), "1")).collect();
+        let mut steps = Vec::new();
+        let before = statements();
+        let order = order_id(&x.order_from(&admin, &agreement, "2026-12-20", &lines).await);
+        steps.push(statements() - before);
+        let before = statements();
+        x.w.confirm(&admin, &order, false).await.data();
+        steps.push(statements() - before);
+        let before = statements();
+        x.gql(
+            &x.w.warehouse,
+            "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+            json!({"i": {"orderId": order}}),
+        )
+        .await
+        .data();
+        steps.push(statements() - before);
+        counts.push(steps);
+    }
+    println!("statements (from agreement, confirm, ship) for 3, 3 and 30 lines: {counts:?}");
+    assert_eq!(counts[1][0], counts[2][0], "statements grow with the lines");
+    assert_eq!(
+        x.figures(&agreement, 0).await,
+        figs(["0", "0", "36", "9", "964"])
+    );
 }

@@ -623,8 +623,8 @@ struct CheckedLine {
     discount_percent: Decimal,
 }
 
-/// R-AGR-1: product lines name an item (sellable on a sales agreement, a purchasable stocked
-/// item on a purchase agreement) at most once per agreement, with a positive quantity or
+/// R-AGR-1: product lines name a stocked item (sellable on a sales agreement, purchasable on
+/// a purchase agreement) at most once per agreement, with a positive quantity or
 /// value; a `VALUE` line names no item, has a positive value, and appears at most once.
 async fn check_lines(
     db: &DatabaseConnection,
@@ -700,15 +700,18 @@ async fn check_lines(
                 let it = items
                     .get(&id)
                     .ok_or_else(|| AppError::validation(f("itemId"), "no such item"))?;
-                let fits = match kind {
-                    AgreementKind::Sales => it.sellable,
-                    AgreementKind::Purchase => it.purchasable && it.kind == ItemKind::Stocked,
-                };
+                // Stocked items only: what a line fulfils is what ships (receives), and kits
+                // and services have no shipped quantity of their own.
+                let fits = it.kind == ItemKind::Stocked
+                    && match kind {
+                        AgreementKind::Sales => it.sellable,
+                        AgreementKind::Purchase => it.purchasable,
+                    };
                 if !fits {
                     return Err(AppError::validation(
                         f("itemId"),
                         format!(
-                            "{} cannot be {} (R-ITEM-2)",
+                            "{} cannot be {} under an agreement: stocked items only (R-ITEM-2)",
                             it.sku,
                             match kind {
                                 AgreementKind::Sales => "sold",

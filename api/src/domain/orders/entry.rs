@@ -749,8 +749,20 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             }
         };
         let offer = match pinned {
+            Some(_) if item.kind != ItemKind::Stocked => {
+                return Err(AppError::validation(
+                    f("itemId"),
+                    format!(
+                        "{} is not a stocked item: agreements cover stocked items",
+                        item.sku
+                    ),
+                ));
+            }
             Some(pinned) => pinned.get(n).copied(),
-            None => offers.for_item(item.id),
+            // A VALUE line covers stocked items: kits and services ship nothing of their
+            // own that could fulfil it.
+            None if item.kind == ItemKind::Stocked => offers.for_item(item.id),
+            None => None,
         };
         // Agreement prices are in the agreement's currency, which is the order's (R-AGR-2).
         let (mut unit_price, mut discount, mut source, mut agreement_line_id) = match offer {
