@@ -1,7 +1,7 @@
 //! `AppError`: one enum whose variants are the machine-readable codes clients see in
 //! `extensions.code` (ARCHITECTURE.md § GraphQL conventions).
 use async_graphql::ErrorExtensions;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 ///
 /// Deliberately not `Display`: async-graphql converts any `Display` error into a code-less
@@ -11,12 +11,19 @@ pub enum AppError {
     Unauthenticated(String),
     Forbidden(String),
     NotFound(&'static str),
-    Validation { field: String, message: String },
+    Validation {
+        field: String,
+        message: String,
+    },
     Conflict(String),
     InsufficientStock(String),
     CreditHold(String),
     InvalidState(String),
     RateLimited,
+    /// A dependency is down or chose this request as the victim of a conflict (the database
+    /// unreachable or restarting, its pool exhausted, a deadlock or serialization failure):
+    /// nothing was changed, and the same request may succeed when retried.
+    Unavailable(anyhow::Error),
     Internal(anyhow::Error),
 }
 
@@ -34,6 +41,7 @@ impl AppError {
             AppError::CreditHold(_) => "CREDIT_HOLD",
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::RateLimited => "RATE_LIMITED",
+            AppError::Unavailable(_) => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -50,6 +58,11 @@ impl AppError {
             | AppError::CreditHold(m)
             | AppError::InvalidState(m) => m.clone(),
             AppError::RateLimited => "too many requests".into(),
+            AppError::Unavailable(_) => {
+                "the database is unavailable or the request met a conflicting one; nothing \
+                 was changed, retry shortly"
+                    .into()
+            }
             AppError::Internal(_) => "internal error".into(),
         }
     }
@@ -74,6 +87,7 @@ impl AppError {
     pub fn context(self, what: impl std::fmt::Display + Send + Sync + 'static) -> Self {
         match self {
             AppError::Internal(cause) => AppError::Internal(cause.context(what)),
+            AppError::Unavailable(cause) => AppError::Unavailable(cause.context(what)),
             other => other,
         }
     }
@@ -90,25 +104,23 @@ impl AppError {
     /// The error with its whole cause, for the CLI and start-up.
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
-            AppError::Internal(cause) => cause,
+            AppError::Internal(cause) | AppError::Unavailable(cause) => cause,
             other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
         }
     }
 }
 
-/// Logs every INTERNAL error of one response once, with its whole cause chain, the request id
-/// and the field path, and gives the client the request id (`extensions.requestId`) to quote.
+/// Logs every INTERNAL (and, as a warning, UNAVAILABLE) error of one response once, with its
+/// whole cause chain, the request id and the field path, and gives the client the request id
+/// (`extensions.requestId`) to quote.
 pub fn log_internal_errors(errors: &mut [async_graphql::ServerError], request_id: &str) {
     // One failed batch (a loader) surfaces as an error on every field it served: its cause is
     // logged once, with the first path and how many fields it failed.
-    let mut seen: Vec<(*const (), usize, String, String)> = Vec::new();
+    let mut seen: Vec<(*const (), usize, String, String, bool)> = Vec::new();
     for err in errors.iter_mut() {
-        let internal = err
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"));
-        if !internal {
+        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        let unavailable = code == Some(async_graphql::Value::from("UNAVAILABLE"));
+        if !unavailable && code != Some(async_graphql::Value::from("INTERNAL")) {
             continue;
         }
         err.extensions
@@ -121,6 +133,9 @@ pub fn log_internal_errors(errors: &mut [async_graphql::ServerError], request_id
         if let Some(entry) = seen.iter_mut().find(|(k, ..)| !k.is_null() && *k == key) {
             entry.1 += 1;
             continue;
+        }
+        if unavailable {
+            metrics::counter!("mercato_unavailable_total").increment(1);
         }
         let path = err
             .path
@@ -135,10 +150,14 @@ pub fn log_internal_errors(errors: &mut [async_graphql::ServerError], request_id
             Some(cause) => format!("{:#}", cause.0),
             None => err.message.clone(),
         };
-        seen.push((key, 1, path, cause));
+        seen.push((key, 1, path, cause, unavailable));
     }
-    for (_, fields, path, error) in seen {
-        tracing::error!(request_id, path, fields, error, "internal error");
+    for (_, fields, path, error, unavailable) in seen {
+        if unavailable {
+            tracing::warn!(request_id, path, fields, error, "unavailable (retryable)");
+        } else {
+            tracing::error!(request_id, path, fields, error, "internal error");
+        }
     }
 }
 
@@ -155,9 +174,53 @@ impl From<DbErr> for AppError {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 AppError::validation("input", "a referenced record does not exist")
             }
+            _ if transient(&e) => AppError::Unavailable(e.into()),
             _ => AppError::Internal(e.into()),
         }
     }
+}
+
+/// Whether a database failure is transient: the database is unreachable, restarting or out of
+/// connections, the pool timed out, or the database chose this transaction as the victim of a
+/// deadlock or serialization conflict. The transaction rolled back, so a retry is safe.
+fn transient(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(err) = runtime else {
+        return false;
+    };
+    match &**err {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => {
+            let sqlite = db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some();
+            db.code().is_some_and(|c| transient_code(&c, sqlite))
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL: serialization failure, deadlock, too many connections, shutting down or
+/// starting up, any connection exception (class 08). SQLite: BUSY and LOCKED (primary codes 5
+/// and 6, with their extended codes).
+fn transient_code(code: &str, sqlite: bool) -> bool {
+    if sqlite {
+        return code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+    }
+    matches!(
+        code,
+        "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+    ) || code.starts_with("08")
 }
 
 impl From<AppError> for async_graphql::Error {
@@ -171,7 +234,9 @@ impl From<AppError> for async_graphql::Error {
         // The cause (SQL, driver messages) travels to the transport for the log, never to the
         // client.
         let cause = match e {
-            AppError::Internal(cause) => Some(std::sync::Arc::new(Cause(cause))),
+            AppError::Internal(cause) | AppError::Unavailable(cause) => {
+                Some(std::sync::Arc::new(Cause(cause)))
+            }
             _ => None,
         };
         let mut err = async_graphql::Error::new(message).extend_with(|_, ext| {
@@ -218,6 +283,39 @@ mod tests {
         assert_eq!(
             format!("{:#}", e.into_anyhow()),
             "saving order 7: Custom Error: disk full"
+        );
+    }
+
+    #[test]
+    fn transient_database_failures_are_unavailable_and_retryable() {
+        for (code, sqlite) in [
+            ("40P01", false),
+            ("40001", false),
+            ("57P01", false),
+            ("08006", false),
+            ("53300", false),
+            ("5", true),
+            ("517", true),
+            ("6", true),
+        ] {
+            assert!(transient_code(code, sqlite), "{code}");
+        }
+        for (code, sqlite) in [
+            ("23505", false),
+            ("42P01", false),
+            ("19", true),
+            ("1", true),
+        ] {
+            assert!(!transient_code(code, sqlite), "{code}");
+        }
+        let e = AppError::from(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout));
+        assert_eq!(e.code(), "UNAVAILABLE");
+        let gql: async_graphql::Error = e.into();
+        assert!(gql.message.contains("retry"));
+        assert!(gql.source.is_some(), "the cause travels to the log");
+        assert_eq!(
+            AppError::from(DbErr::Custom("disk full".into())).code(),
+            "INTERNAL"
         );
     }
 

@@ -9,6 +9,7 @@ mod auth;
 mod docs;
 mod errors;
 mod events;
+mod faults;
 mod fulfilment;
 mod fulfilment_access;
 mod fulfilment_rules;
