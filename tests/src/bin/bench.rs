@@ -47,6 +47,7 @@ async fn main() {
     println!(
         "Mercato benchmark on {backend}: {clients} concurrent clients, {requests} requests per scenario"
     );
+    let idle = rss_mb();
     println!(
         "{:<44} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "SQL/req"
@@ -173,6 +174,31 @@ async fn main() {
         requests.min(200),
     )
     .await;
+    // Memory: the process holds the server and its clients; what matters is whether the load's
+    // memory comes back once the load stops.
+    let loaded = rss_mb();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = rss_mb();
+    println!(
+        "RSS (server and clients, one process): idle {idle:.1} MB, after the load {loaded:.1} MB, 10 s later {after:.1} MB"
+    );
+    println!(
+        "{}",
+        json!({"rss_idle_mb": idle, "rss_loaded_mb": loaded, "rss_after_10s_mb": after})
+    );
+}
+
+/// This process's resident set (VmRSS), MB; 0 where /proc is not there.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Runs `requests` requests from `clients` concurrent clients; request i sends
