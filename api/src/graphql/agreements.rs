@@ -507,6 +507,30 @@ impl AgreementQuery {
     }
 }
 
+/// Validity from / to, currency, notes: what both kinds of agreement are created with.
+type Terms = (Date, Date, Option<String>, Option<String>);
+
+async fn create(
+    ctx: &Context<'_>,
+    kind: Side,
+    party_id: i64,
+    (valid_from, valid_to, currency, notes): Terms,
+    lines: Vec<AgreementLineInput>,
+) -> Result<AgreementPayload> {
+    let new = NewAgreement {
+        kind,
+        party_id,
+        valid_from: valid_from.into(),
+        valid_to: valid_to.into(),
+        currency,
+        notes,
+        lines: line_inputs(lines)?,
+    };
+    Ok(AgreementPayload {
+        agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
+    })
+}
+
 #[derive(Default)]
 pub struct AgreementMutation;
 
@@ -518,18 +542,14 @@ impl AgreementMutation {
         ctx: &Context<'_>,
         input: CreateSalesAgreementInput,
     ) -> Result<AgreementPayload> {
-        let new = NewAgreement {
-            kind: Side::Sales,
-            party_id: parse_id(&input.customer_id, "customerId")?,
-            valid_from: input.valid_from.into(),
-            valid_to: input.valid_to.into(),
-            currency: input.currency,
-            notes: input.notes,
-            lines: line_inputs(input.lines)?,
-        };
-        Ok(AgreementPayload {
-            agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
-        })
+        let party = parse_id(&input.customer_id, "customerId")?;
+        let terms = (
+            input.valid_from,
+            input.valid_to,
+            input.currency,
+            input.notes,
+        );
+        create(ctx, Side::Sales, party, terms, input.lines).await
     }
 
     /// An ON_HOLD purchase agreement with a supplier (R-AGR-1, R-AGR-3).
@@ -538,18 +558,14 @@ impl AgreementMutation {
         ctx: &Context<'_>,
         input: CreatePurchaseAgreementInput,
     ) -> Result<AgreementPayload> {
-        let new = NewAgreement {
-            kind: Side::Purchase,
-            party_id: parse_id(&input.supplier_id, "supplierId")?,
-            valid_from: input.valid_from.into(),
-            valid_to: input.valid_to.into(),
-            currency: input.currency,
-            notes: input.notes,
-            lines: line_inputs(input.lines)?,
-        };
-        Ok(AgreementPayload {
-            agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
-        })
+        let party = parse_id(&input.supplier_id, "supplierId")?;
+        let terms = (
+            input.valid_from,
+            input.valid_to,
+            input.currency,
+            input.notes,
+        );
+        create(ctx, Side::Purchase, party, terms, input.lines).await
     }
 
     /// ON_HOLD: validity, notes, lines; EFFECTIVE: a later end date only (R-AGR-3).

@@ -180,15 +180,14 @@ pub async fn update(
     expected_version: Option<i64>,
     ch: AgreementChange,
 ) -> AppResult<agreement::Model> {
-    let kind = kind_of(db, p, id).await?;
-    visibility::require_agreements(p, kind, true)?;
-    let lines = match ch.lines {
-        Some(lines) => Some(check_lines(db, p, kind, lines).await?),
-        None => None,
-    };
+    visibility::require_any_agreements(p)?;
     let notes = validate::text("notes", ch.notes, 2000)?;
     let tx = db::write_tx(db).await?;
-    let a = lock(&tx, p, id).await?;
+    let a = lock_to_change(&tx, p, id).await?;
+    let lines = match ch.lines {
+        Some(lines) => Some(check_lines(&*tx, p, a.kind, lines).await?),
+        None => None,
+    };
     if let Some(v) = expected_version
         && v != a.version
     {
@@ -271,10 +270,9 @@ pub async fn set_status(
     status: AgreementStatus,
 ) -> AppResult<agreement::Model> {
     use AgreementStatus::*;
-    let kind = kind_of(db, p, id).await?;
-    visibility::require_agreements(p, kind, true)?;
+    visibility::require_any_agreements(p)?;
     let tx = db::write_tx(db).await?;
-    let a = lock(&tx, p, id).await?;
+    let a = lock_to_change(&tx, p, id).await?;
     let allowed = matches!(
         (a.status, status),
         (OnHold, Effective) | (Effective, OnHold) | (OnHold, Closed) | (Effective, Closed)
@@ -456,6 +454,14 @@ pub(crate) async fn lock(tx: &WriteTx, p: &Principal, id: i64) -> AppResult<agre
     q.one(&**tx).await?.ok_or(AppError::NotFound("agreement"))
 }
 
+/// [`lock`] for a change: NOT_FOUND when the caller does not see it, FORBIDDEN when it may
+/// read but not change agreements of its kind. One read, under the lock.
+async fn lock_to_change(tx: &WriteTx, p: &Principal, id: i64) -> AppResult<agreement::Model> {
+    let a = lock(tx, p, id).await?;
+    visibility::require_agreements(p, a.kind, true)?;
+    Ok(a)
+}
+
 /// An agreement to place an order from (R-AGR-3): visible, of `kind`, EFFECTIVE (else
 /// INVALID_STATE), and `date` (the requested receipt / delivery date) inside its validity
 /// (else VALIDATION naming `date_field`). Returns it with its lines.
@@ -557,10 +563,6 @@ pub(crate) async fn still_effective<C: ConnectionTrait>(tx: &C, id: i64) -> AppR
     Ok(())
 }
 
-async fn kind_of(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<AgreementKind> {
-    Ok(get(db, p, id).await?.kind)
-}
-
 fn check_validity(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     if to < from {
         return Err(AppError::validation(
@@ -626,8 +628,8 @@ struct CheckedLine {
 /// R-AGR-1: product lines name a stocked item (sellable on a sales agreement, purchasable on
 /// a purchase agreement) at most once per agreement, with a positive quantity or
 /// value; a `VALUE` line names no item, has a positive value, and appears at most once.
-async fn check_lines(
-    db: &DatabaseConnection,
+async fn check_lines<C: ConnectionTrait>(
+    db: &C,
     p: &Principal,
     kind: AgreementKind,
     lines: Vec<LineInput>,
