@@ -32,6 +32,7 @@ pub mod schedules;
 pub mod settlement;
 pub mod shipments;
 pub mod stock;
+pub mod stock_moves;
 pub mod suppliers;
 pub mod taxes;
 pub mod users;

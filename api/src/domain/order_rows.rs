@@ -58,12 +58,36 @@ pub async fn record_event<C: ConnectionTrait>(
     event: OrderEvent,
     payload: Option<serde_json::Value>,
 ) -> AppResult<()> {
-    let rep = customer::Entity::find_by_id(order.customer_id)
-        .one(tx)
-        .await?
-        .and_then(|c| c.sales_rep_id);
+    let rep = customer_rep(tx, order).await?;
     outbox::record(tx, order, rep, event, payload).await?;
     Ok(())
+}
+
+/// Writes several events of an order in one statement, reading the customer's rep once.
+pub async fn record_events<C: ConnectionTrait>(
+    tx: &C,
+    order: &sales_order::Model,
+    events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+) -> AppResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rep = customer_rep(tx, order).await?;
+    outbox::record_many(tx, order, rep, events).await
+}
+
+/// The order customer's sales rep, which events carry for visibility (R-ACC-3).
+pub async fn customer_rep<C: ConnectionTrait>(
+    tx: &C,
+    order: &sales_order::Model,
+) -> AppResult<Option<i64>> {
+    Ok(customer::Entity::find_by_id(order.customer_id)
+        .select_only()
+        .column(customer::Column::SalesRepId)
+        .into_tuple::<Option<i64>>()
+        .one(tx)
+        .await?
+        .flatten())
 }
 
 /// Saves a fulfilment step: the new status when it changed (R-ORD-17, its own
@@ -79,12 +103,11 @@ pub async fn save_progress(
     order.version += 1;
     order.updated_at = Utc::now();
     let saved = order.into_active_model().reset_all().update(tx).await?;
-    for (event, payload) in events {
-        record_event(tx, &saved, event, payload).await?;
-    }
+    let mut events = events;
     if changed {
-        record_event(tx, &saved, OrderEvent::StatusChanged, None).await?;
+        events.push((OrderEvent::StatusChanged, None));
     }
+    record_events(tx, &saved, events).await?;
     Ok(saved)
 }
 

@@ -4,7 +4,7 @@
 use crate::error::AppResult;
 use chrono::Utc;
 use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 /// The kind of a stock slot's event (R-STK-1); every other kind is an [`OrderEvent`]. The
 /// transport (`events::subscribe`) and the GraphQL enum (`graphql::events::OrderEventKind`,
@@ -143,7 +143,39 @@ pub async fn record<C: ConnectionTrait>(
     kind: OrderEvent,
     payload: Option<serde_json::Value>,
 ) -> AppResult<outbox::Model> {
-    Ok(outbox::ActiveModel {
+    Ok(order_row(order, customer_rep_id, kind, payload)
+        .insert(db)
+        .await?)
+}
+
+/// Several events of one order in one statement, in the given order (their ids, and so their
+/// sequence numbers, follow it).
+pub async fn record_many<C: ConnectionTrait>(
+    db: &C,
+    order: &sales_order::Model,
+    customer_rep_id: Option<i64>,
+    events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+) -> AppResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::insert_many(
+        events
+            .into_iter()
+            .map(|(kind, payload)| order_row(order, customer_rep_id, kind, payload)),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+fn order_row(
+    order: &sales_order::Model,
+    customer_rep_id: Option<i64>,
+    kind: OrderEvent,
+    payload: Option<serde_json::Value>,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         company_id: Set(order.company_id),
         kind: Set(kind.as_str().to_owned()),
         order_id: Set(Some(order.id)),
@@ -157,8 +189,6 @@ pub async fn record<C: ConnectionTrait>(
         published_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
 }
 
 /// What happens to an agreement (R-AGR-1…3). Stored as `SALES_AGREEMENT_…` or
@@ -246,6 +276,25 @@ pub async fn record_agreement<C: ConnectionTrait>(
 /// A stock slot's on-hand or reserved changed (availability, R-STK-1): one row per slot move,
 /// written by `stock::move_slot` in the mover's transaction.
 pub async fn record_stock<C: ConnectionTrait>(db: &C, slot: &stock_level::Model) -> AppResult<()> {
+    stock_row(slot).insert(db).await?;
+    Ok(())
+}
+
+/// The STOCK_CHANGED rows of many slots in one statement (set-based stock moves).
+pub async fn record_stocks<'a, C: ConnectionTrait>(
+    db: &C,
+    slots: impl IntoIterator<Item = &'a stock_level::Model>,
+) -> AppResult<()> {
+    let rows: Vec<outbox::ActiveModel> = slots.into_iter().map(stock_row).collect();
+    if !rows.is_empty() {
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn stock_row(slot: &stock_level::Model) -> outbox::ActiveModel {
     let payload = serde_json::json!({
         "stockLevelId": slot.id,
         "location": slot.location,
@@ -262,7 +311,4 @@ pub async fn record_stock<C: ConnectionTrait>(db: &C, slot: &stock_level::Model)
         occurred_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }

@@ -10,7 +10,8 @@ use crate::db;
 use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::quantities::{self, LineProgress, SlotView};
-use crate::domain::{stock, validate};
+use crate::domain::stock_moves::SlotMoves;
+use crate::domain::{rows, stock, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
@@ -23,7 +24,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// `reserveStock`: one slot, one line, a quantity in stock units.
 pub struct ReserveInput {
@@ -52,63 +53,90 @@ pub(crate) struct LineState {
     pub backorders: Vec<backorder::Model>,
 }
 
-/// The stocked lines of an order (kit parents and non-stocked lines move no stock) with their
-/// reservations and backorders, in line order. Four statements.
+/// An order's lines (in line order) and their items: what confirmation, reservation and
+/// shipping start from. Two statements.
+pub(crate) struct OrderLines {
+    pub lines: Vec<sales_order_line::Model>,
+    pub items: HashMap<i64, item::Model>,
+}
+
+impl OrderLines {
+    pub async fn read<C: ConnectionTrait>(c: &C, order_id: i64) -> AppResult<OrderLines> {
+        let lines = sales_order_line::Entity::find()
+            .filter(sales_order_line::Column::OrderId.eq(order_id))
+            .order_by_asc(sales_order_line::Column::Position)
+            .order_by_asc(sales_order_line::Column::Id)
+            .all(c)
+            .await?;
+        let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
+        let items = item::Entity::find()
+            .filter(item::Column::Id.is_in(item_ids))
+            .all(c)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+        Ok(OrderLines { lines, items })
+    }
+
+    /// The stocked lines (kit parents and non-stocked lines move no stock) with their
+    /// reservations and backorders, in line order. Two more statements.
+    pub async fn states<C: ConnectionTrait>(
+        self,
+        c: &C,
+        order_id: i64,
+    ) -> AppResult<Vec<LineState>> {
+        let OrderLines { lines, items } = self;
+        let mut reservations = by_order(c, order_id).await?;
+        let mut backorders: HashMap<i64, Vec<backorder::Model>> = HashMap::new();
+        for b in backorder::Entity::find()
+            .filter(backorder::Column::OrderId.eq(order_id))
+            .order_by_asc(backorder::Column::Id)
+            .all(c)
+            .await?
+        {
+            backorders.entry(b.order_line_id).or_default().push(b);
+        }
+        Ok(lines
+            .into_iter()
+            .filter_map(|line| {
+                let item = items.get(&line.item_id)?.clone();
+                if item.kind != ItemKind::Stocked {
+                    return None;
+                }
+                let reservations = reservations.remove(&line.id).unwrap_or_default();
+                let backorders = backorders.remove(&line.id).unwrap_or_default();
+                let mut progress = LineProgress {
+                    ordered: quantities::stock_quantity(&line, &item),
+                    shipped: line.shipped_quantity.0,
+                    reserved: reservations.iter().map(|r| r.quantity.0).sum(),
+                    ..Default::default()
+                };
+                for b in &backorders {
+                    progress.add_backorder(b);
+                }
+                Some(LineState {
+                    line,
+                    item,
+                    progress,
+                    reservations,
+                    backorders,
+                })
+            })
+            .collect())
+    }
+}
+
+/// The stocked lines of an order with their reservations and backorders, in line order
+/// ([`OrderLines::states`]). Four statements.
 pub(crate) async fn line_states<C: ConnectionTrait>(
     c: &C,
     order_id: i64,
 ) -> AppResult<Vec<LineState>> {
-    let lines = sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.eq(order_id))
-        .order_by_asc(sales_order_line::Column::Position)
-        .order_by_asc(sales_order_line::Column::Id)
-        .all(c)
-        .await?;
-    let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
-    let items: HashMap<i64, item::Model> = item::Entity::find()
-        .filter(item::Column::Id.is_in(item_ids))
-        .all(c)
+    OrderLines::read(c, order_id)
         .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let mut reservations = by_order(c, order_id).await?;
-    let mut backorders: HashMap<i64, Vec<backorder::Model>> = HashMap::new();
-    for b in backorder::Entity::find()
-        .filter(backorder::Column::OrderId.eq(order_id))
-        .order_by_asc(backorder::Column::Id)
-        .all(c)
-        .await?
-    {
-        backorders.entry(b.order_line_id).or_default().push(b);
-    }
-    Ok(lines
-        .into_iter()
-        .filter_map(|line| {
-            let item = items.get(&line.item_id)?.clone();
-            if item.kind != ItemKind::Stocked {
-                return None;
-            }
-            let reservations = reservations.remove(&line.id).unwrap_or_default();
-            let backorders = backorders.remove(&line.id).unwrap_or_default();
-            let mut progress = LineProgress {
-                ordered: quantities::stock_quantity(&line, &item),
-                shipped: line.shipped_quantity.0,
-                reserved: reservations.iter().map(|r| r.quantity.0).sum(),
-                ..Default::default()
-            };
-            for b in &backorders {
-                progress.add_backorder(b);
-            }
-            Some(LineState {
-                line,
-                item,
-                progress,
-                reservations,
-                backorders,
-            })
-        })
-        .collect())
+        .states(c, order_id)
+        .await
 }
 
 async fn by_order<C: ConnectionTrait>(
@@ -240,7 +268,17 @@ async fn insert(
     slot: &stock_level::Model,
     quantity: Decimal,
 ) -> AppResult<reservation::Model> {
-    Ok(reservation::ActiveModel {
+    Ok(row(p, line, slot, quantity, Utc::now()).insert(tx).await?)
+}
+
+fn row(
+    p: &Principal,
+    line: &sales_order_line::Model,
+    slot: &stock_level::Model,
+    quantity: Decimal,
+    now: chrono::DateTime<Utc>,
+) -> reservation::ActiveModel {
+    reservation::ActiveModel {
         company_id: Set(line.company_id),
         order_id: Set(line.order_id),
         order_line_id: Set(line.id),
@@ -251,11 +289,9 @@ async fn insert(
         lot: Set(slot.lot.clone()),
         quantity: Set(Dec(quantity)),
         created_by: Set(p.key()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
-    .insert(tx)
-    .await?)
 }
 
 /// `releaseReservation`: gives a reservation's quantity back to available stock.
@@ -322,6 +358,33 @@ pub(crate) async fn shrink(
     Ok(())
 }
 
+/// [`shrink`] for many reservations at once (a shipment consuming them): the emptied ones
+/// deleted in one statement, the rest lowered in another. `taken` may name a row several times.
+pub(crate) async fn shrink_many(
+    tx: &DatabaseTransaction,
+    taken: &[(&reservation::Model, Decimal)],
+) -> AppResult<()> {
+    let mut left: BTreeMap<i64, Decimal> = BTreeMap::new();
+    for (r, q) in taken {
+        *left.entry(r.id).or_insert(r.quantity.0) -= *q;
+    }
+    let (gone, lowered): (Vec<_>, Vec<_>) =
+        left.into_iter().partition(|(_, q)| *q <= Decimal::ZERO);
+    if !gone.is_empty() {
+        reservation::Entity::delete_many()
+            .filter(reservation::Column::Id.is_in(gone.into_iter().map(|(id, _)| id)))
+            .exec(tx)
+            .await?;
+    }
+    rows::set_each::<reservation::Entity, _, _>(
+        tx,
+        reservation::Column::Id,
+        reservation::Column::Quantity,
+        lowered.into_iter().map(|(id, q)| (id, Dec(q))),
+    )
+    .await
+}
+
 /// Each warehouse's priority (lower first), for planning which slots stock comes from.
 pub(crate) async fn warehouse_priorities(
     tx: &DatabaseTransaction,
@@ -336,49 +399,68 @@ pub(crate) async fn warehouse_priorities(
         .collect())
 }
 
-/// Covers what the order's lines still need (R-BO-1): reserves what is available (warehouses
-/// in priority order, oldest slot first, only the line's lot when it names one) and, when
-/// `create_backorders`, records each shortage as a PENDING backorder; otherwise a shortage is
-/// INSUFFICIENT_STOCK and the caller's transaction rolls everything back. The order row must be
-/// locked by the caller.
+/// What covering an order did: per line, and the events to record with the caller's own.
+pub(crate) struct Covered {
+    pub outcomes: Vec<LineOutcome>,
+    pub events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+}
+
+/// [`cover_lines`] reading the order's lines itself, and recording its events.
 pub(crate) async fn cover(
     tx: &DatabaseTransaction,
     p: &Principal,
     order: &sales_order::Model,
     create_backorders: bool,
 ) -> AppResult<Vec<LineOutcome>> {
-    let states: Vec<LineState> = line_states(tx, order.id)
+    let lines = OrderLines::read(tx, order.id).await?;
+    let covered = cover_lines(tx, p, order, lines, create_backorders).await?;
+    order_rows::record_events(tx, order, covered.events).await?;
+    Ok(covered.outcomes)
+}
+
+/// Covers what the order's lines still need (R-BO-1): reserves what is available (warehouses
+/// in priority order, oldest slot first, only the line's lot when it names one) and, when
+/// `create_backorders`, records each shortage as a PENDING backorder; otherwise a shortage is
+/// INSUFFICIENT_STOCK and the caller's transaction rolls everything back. The order row must be
+/// locked by the caller. Set-based: the same statements for 3 lines or 300 (`stock_moves`).
+pub(crate) async fn cover_lines(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    order: &sales_order::Model,
+    lines: OrderLines,
+    create_backorders: bool,
+) -> AppResult<Covered> {
+    let states: Vec<LineState> = lines
+        .states(tx, order.id)
         .await?
         .into_iter()
         .filter(|s| s.progress.need() > Decimal::ZERO)
         .collect();
     if states.is_empty() {
-        return Ok(vec![]);
+        return Ok(Covered {
+            outcomes: vec![],
+            events: vec![],
+        });
     }
     let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
     item_ids.sort_unstable();
     item_ids.dedup();
     let priorities = warehouse_priorities(tx, order.company_id).await?;
-    let mut slots: HashMap<i64, stock_level::Model> =
-        stock::lock_slots(tx, order.company_id, &item_ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
+    let mut slots = SlotMoves::new(stock::lock_slots(tx, order.company_id, &item_ids).await?);
 
     // Plan every line against the locked snapshot first: a refusal then costs no writes.
     let mut plans = Vec::with_capacity(states.len());
     let mut short = Vec::new();
     for s in &states {
         let views: Vec<SlotView> = slots
-            .values()
+            .slots()
             .filter(|sl| sl.item_id == s.item.id)
             .map(|sl| SlotView {
                 id: sl.id,
                 warehouse_priority: priorities.get(&sl.warehouse_id).copied().unwrap_or(0),
                 warehouse_id: sl.warehouse_id,
                 lot: sl.lot.clone(),
-                available: sl.on_hand.0 - sl.reserved.0 - taken(&plans, sl.id),
+                available: sl.on_hand.0 - sl.reserved.0,
             })
             .collect();
         let need = s.progress.need();
@@ -393,6 +475,13 @@ pub(crate) async fn cover(
                 got.normalize()
             ));
         }
+        for (slot_id, q) in &pieces {
+            if !slots.add(*slot_id, Decimal::ZERO, *q)? {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "planned more than slot {slot_id} has available"
+                )));
+            }
+        }
         plans.push(pieces);
     }
     if !short.is_empty() && !create_backorders {
@@ -401,20 +490,21 @@ pub(crate) async fn cover(
             short.join("; ")
         )));
     }
+    if !slots.apply(tx, p).await? {
+        return Err(AppError::InsufficientStock(
+            "stock moved while the order was being reserved; try again".into(),
+        ));
+    }
 
     let now = Utc::now();
     let mut outcomes = Vec::with_capacity(states.len());
+    let mut new_reservations = Vec::new();
     let mut new_backorders = Vec::new();
     for (s, pieces) in states.iter().zip(plans) {
         let mut reserved = Decimal::ZERO;
         for (slot_id, q) in pieces {
-            let slot = slots.get_mut(&slot_id).expect("planned slot");
-            if !stock::move_slot(tx, slot, Decimal::ZERO, q).await? {
-                return Err(AppError::InsufficientStock(
-                    "stock moved while the order was being reserved; try again".into(),
-                ));
-            }
-            insert(tx, p, &s.line, slot, q).await?;
+            let slot = slots.get(slot_id).expect("planned slot");
+            new_reservations.push(row(p, &s.line, slot, q, now));
             reserved += q;
         }
         let shortage = s.progress.need() - reserved;
@@ -443,6 +533,11 @@ pub(crate) async fn cover(
             backordered: shortage.max(Decimal::ZERO),
         });
     }
+    if !new_reservations.is_empty() {
+        reservation::Entity::insert_many(new_reservations)
+            .exec_without_returning(tx)
+            .await?;
+    }
     if !new_backorders.is_empty() {
         backorder::Entity::insert_many(new_backorders)
             .exec_without_returning(tx)
@@ -456,22 +551,14 @@ pub(crate) async fn cover(
             .collect();
         (!lines.is_empty()).then(|| json!({ "lines": lines }))
     };
+    let mut events = Vec::new();
     if let Some(payload) = summary(|o| o.reserved) {
-        order_rows::record_event(tx, order, OrderEvent::Reserved, Some(payload)).await?;
+        events.push((OrderEvent::Reserved, Some(payload)));
     }
     if let Some(payload) = summary(|o| o.backordered) {
-        order_rows::record_event(tx, order, OrderEvent::Backordered, Some(payload)).await?;
+        events.push((OrderEvent::Backordered, Some(payload)));
     }
-    Ok(outcomes)
-}
-
-fn taken(plans: &[Vec<(i64, Decimal)>], slot_id: i64) -> Decimal {
-    plans
-        .iter()
-        .flatten()
-        .filter(|(id, _)| *id == slot_id)
-        .map(|(_, q)| *q)
-        .sum()
+    Ok(Covered { outcomes, events })
 }
 
 /// After a line shrank (R-RES-3 "reducing a line releases"): what is reserved or backordered

@@ -47,3 +47,34 @@ pub async fn id_by_code<E: EntityTrait, C: ConnectionTrait>(
         .await?
         .map(|m| id(&m)))
 }
+
+/// Sets `column` of many rows of `E`, each to its own value, in one statement (`SET column =
+/// CASE id WHEN … END WHERE id IN (…)`): a document's lines change together, not one
+/// statement per line. The caller holds the rows (the document is locked).
+pub async fn set_each<E, C, V>(
+    db: &C,
+    id: E::Column,
+    column: E::Column,
+    values: impl IntoIterator<Item = (i64, V)>,
+) -> AppResult<()>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    V: Into<sea_orm::Value>,
+{
+    use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, Query};
+    let values: Vec<(i64, sea_orm::Value)> =
+        values.into_iter().map(|(k, v)| (k, v.into())).collect();
+    for chunk in values.chunks(500) {
+        let mut case = CaseStatement::new();
+        for (k, v) in chunk {
+            case = case.case(Expr::col(id).eq(*k), Expr::val(v.clone()));
+        }
+        let mut stmt = Query::update();
+        stmt.table(E::default())
+            .value(column, case.finally(Expr::col(column)))
+            .and_where(Expr::col(id).is_in(chunk.iter().map(|(k, _)| *k)));
+        db.execute(&stmt).await?;
+    }
+    Ok(())
+}

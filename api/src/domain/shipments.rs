@@ -6,17 +6,15 @@ use crate::db;
 use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::quantities::{self, SlotView};
+use crate::domain::stock_moves::SlotMoves;
 use crate::domain::{Page, PageArgs, numbering, page, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocStatus, DocType, Tracking, sales_order_line, shipment, shipment_line, stock_level,
+    Dec, DocStatus, DocType, Tracking, reservation, sales_order_line, shipment, shipment_line,
 };
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -78,16 +76,13 @@ pub async fn ship(
     let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
     item_ids.sort_unstable();
     item_ids.dedup();
-    let mut slots: HashMap<i64, stock_level::Model> =
-        stock::lock_slots(&*tx, order.company_id, &item_ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
+    let mut slots = SlotMoves::new(stock::lock_slots(&*tx, order.company_id, &item_ids).await?);
     let priorities = reservations::warehouse_priorities(&tx, order.company_id).await?;
 
+    // Plan every move in memory against the locked slots; write them together below.
     let now = Utc::now();
     let mut note_lines = Vec::new();
+    let mut consumed: Vec<(&reservation::Model, Decimal)> = Vec::new();
     let mut shipped_per_line: HashMap<i64, Decimal> = HashMap::new();
     for (i, req) in requests.iter().enumerate() {
         let f = |n: &str| format!("lines.{i}.{n}");
@@ -133,32 +128,35 @@ pub async fn ship(
         };
         let allowed = |lot: &str| lots.as_ref().is_none_or(|ls| ls.iter().any(|l| l == lot));
         let mut left = quantity;
-        // 1. The line's own reservations, oldest first.
+        // 1. The line's own reservations, oldest first (what earlier requests of this shipment
+        //    left of them).
         for r in &s.reservations {
+            let already: Decimal = consumed
+                .iter()
+                .filter(|(c, _)| c.id == r.id)
+                .map(|(_, q)| *q)
+                .sum();
             if left.is_zero() {
                 break;
             }
-            if !allowed(&r.lot) {
+            if !allowed(&r.lot) || already >= r.quantity.0 {
                 continue;
             }
-            let take = left.min(r.quantity.0);
-            let slot = slots
-                .get_mut(&r.stock_level_id)
-                .ok_or(AppError::NotFound("stock slot"))?;
-            if !stock::move_slot(&*tx, slot, -take, -take).await? {
+            let take = left.min(r.quantity.0 - already);
+            if !slots.add_journaled(r.stock_level_id, -take, -take, "")? {
                 return Err(AppError::internal(anyhow::anyhow!(
                     "slot {} below its reservations",
-                    slot.id
+                    r.stock_level_id
                 )));
             }
-            reservations::shrink(&tx, r, take).await?;
-            note_lines.push((s.line.id, s.item.id, slot.clone(), take));
+            consumed.push((r, take));
+            note_lines.push((s.line.id, s.item.id, r.stock_level_id, take));
             left -= take;
         }
         // 2. Available stock, as confirmation would reserve it.
         if left > Decimal::ZERO {
             let views: Vec<SlotView> = slots
-                .values()
+                .slots()
                 .filter(|sl| sl.item_id == s.item.id && allowed(&sl.lot))
                 .map(|sl| SlotView {
                     id: sl.id,
@@ -169,13 +167,12 @@ pub async fn ship(
                 })
                 .collect();
             for (slot_id, take) in quantities::plan(left, &views, s.line.lot.as_deref()) {
-                let slot = slots.get_mut(&slot_id).expect("planned slot");
-                if !stock::move_slot(&*tx, slot, -take, Decimal::ZERO).await? {
+                if !slots.add_journaled(slot_id, -take, Decimal::ZERO, "")? {
                     return Err(AppError::InsufficientStock(
                         "stock moved while shipping; try again".into(),
                     ));
                 }
-                note_lines.push((s.line.id, s.item.id, slot.clone(), take));
+                note_lines.push((s.line.id, s.item.id, slot_id, take));
                 left -= take;
             }
         }
@@ -208,11 +205,14 @@ pub async fn ship(
     }
     .insert(&*tx)
     .await?;
-    let reason = format!("delivery note {}-{}", note.series, note.number);
-    for (_, _, slot, q) in &note_lines {
-        stock::journal(&*tx, p, slot.id, -*q, reason.clone()).await?;
+    slots.set_reason(&format!("delivery note {}-{}", note.series, note.number));
+    if !slots.apply(&*tx, p).await? {
+        return Err(AppError::InsufficientStock(
+            "stock moved while shipping; try again".into(),
+        ));
     }
     shipment_line::Entity::insert_many(note_lines.iter().map(|(line_id, item_id, slot, q)| {
+        let slot = slots.get(*slot).expect("planned slot");
         shipment_line::ActiveModel {
             company_id: Set(order.company_id),
             shipment_id: Set(note.id),
@@ -227,19 +227,27 @@ pub async fn ship(
     }))
     .exec_without_returning(&*tx)
     .await?;
+    reservations::shrink_many(&tx, &consumed).await?;
     let mut progress = Vec::with_capacity(states.len());
     let mut shipped_lines = Vec::with_capacity(shipped_per_line.len());
     for s in &states {
         let mut pr = s.progress;
         if let Some(q) = shipped_per_line.get(&s.line.id) {
-            let mut am: sales_order_line::ActiveModel = s.line.clone().into_active_model();
-            am.shipped_quantity = Set(Dec(s.line.shipped_quantity.0 + q));
-            shipped_lines.push(am.update(&*tx).await?);
+            let mut line = s.line.clone();
+            line.shipped_quantity = Dec(Dec::canonical(line.shipped_quantity.0 + q));
+            shipped_lines.push(line);
             pr.shipped += q;
             pr.reserved = (pr.reserved - q).max(Decimal::ZERO);
         }
         progress.push(pr);
     }
+    rows::set_each::<sales_order_line::Entity, _, _>(
+        &*tx,
+        sales_order_line::Column::Id,
+        sales_order_line::Column::ShippedQuantity,
+        shipped_lines.iter().map(|l| (l.id, l.shipped_quantity)),
+    )
+    .await?;
     let status = quantities::status_after(&progress);
     let payload = json!({
         "shipmentId": note.id,

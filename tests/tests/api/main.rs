@@ -27,6 +27,7 @@ mod reports;
 mod sales_setup;
 mod schema;
 mod sockets;
+mod speed;
 mod stock;
 mod towerp;
 mod websocket;

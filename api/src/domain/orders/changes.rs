@@ -71,7 +71,7 @@ pub async fn update(
             .filter(sales_order_line::Column::OrderId.eq(id))
             .exec(&tx)
             .await?;
-        warnings = insert_lines(&tx, &draft, pending, 1).await?;
+        warnings = insert_lines(&tx, &draft, pending, 1).await?.warnings;
     }
     if let Some(inst) = &header.installments {
         replace_installments(&tx, id, inst).await?;
@@ -111,7 +111,7 @@ pub async fn add_line(
         .await?
         .map(|l| l.position)
         .unwrap_or(0);
-    let warnings = insert_lines(&tx, &order, pending, last + 1).await?;
+    let warnings = insert_lines(&tx, &order, pending, last + 1).await?.warnings;
     let mut saved = finish(
         &tx,
         p,

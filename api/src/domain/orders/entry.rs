@@ -1,6 +1,6 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
 //! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
-use super::save::finish;
+use super::save::finish_lines;
 use super::{HeaderInput, LineInput, NewDocument, Saved, Warning, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
@@ -69,20 +69,24 @@ pub async fn create(
     let mut am = draft.clone().into_active_model().reset_all();
     am.id = sea_orm::ActiveValue::NotSet;
     let order = am.insert(&tx).await?;
-    let warnings = insert_lines(&tx, &order, pending, 1).await?;
+    let inserted = insert_lines(&tx, &order, pending, 1).await?;
     if let Some(inst) = &input.header.installments {
         replace_installments(&tx, order.id, inst).await?;
     }
-    let mut saved = finish(
+    let mut saved = finish_lines(
         &tx,
         p,
         &customer,
         &settings,
         order,
-        None,
         OrderEvent::Created,
+        true,
+        &inserted.lines,
+        &inserted.items,
     )
-    .await?;
+    .await
+    .map_err(|e| e.context("saving a new sales document"))?;
+    let warnings = inserted.warnings;
     tx.commit().await?;
     saved.warnings.extend(warnings);
     Ok(saved)
@@ -943,11 +947,17 @@ pub(super) async fn insert_lines(
     order: &sales_order::Model,
     lines: Vec<PendingLine>,
     first_position: i64,
-) -> AppResult<Vec<Warning>> {
+) -> AppResult<Inserted> {
+    let mut out = Inserted {
+        lines: Vec::new(),
+        items: HashMap::new(),
+        warnings: Vec::new(),
+    };
     if lines.is_empty() {
-        return Ok(vec![]);
+        return Ok(out);
     }
     let (lines, warnings) = apportion(tx, order, lines, first_position).await?;
+    out.warnings = warnings;
     let now = Utc::now();
     let row = |l: &PendingLine, position: i64, parent: Option<i64>| sales_order_line::ActiveModel {
         company_id: Set(order.company_id),
@@ -975,34 +985,37 @@ pub(super) async fn insert_lines(
         .enumerate()
         .map(|(i, l)| (first_position + i as i64, l))
         .collect();
-    sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)))
-        .exec(tx)
-        .await?;
-    if lines.iter().all(|l| l.components.is_empty()) {
-        return Ok(warnings);
+    for (_, l) in &positioned {
+        out.items.insert(l.item.id, l.item.clone());
+        for c in &l.components {
+            out.items.insert(c.item.id, c.item.clone());
+        }
     }
-    let kit_positions: Vec<i64> = positioned
-        .iter()
-        .filter(|(_, l)| !l.components.is_empty())
-        .map(|(pos, _)| *pos)
-        .collect();
-    let kit_lines: HashMap<i64, i64> = sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.eq(order.id))
-        .filter(sales_order_line::Column::ParentLineId.is_null())
-        .filter(sales_order_line::Column::Position.is_in(kit_positions))
-        .all(tx)
-        .await?
-        .into_iter()
-        .map(|l| (l.position, l.id))
-        .collect();
+    // The inserted rows come back (RETURNING): the save that follows reads none of them again.
+    out.lines =
+        sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)))
+            .exec_with_returning(tx)
+            .await?;
+    if lines.iter().all(|l| l.components.is_empty()) {
+        return Ok(out);
+    }
+    let kit_lines: HashMap<i64, i64> = out.lines.iter().map(|l| (l.position, l.id)).collect();
     let components = positioned.iter().flat_map(|(pos, l)| {
         let parent = kit_lines.get(pos).copied();
         l.components.iter().map(move |c| row(c, *pos, parent))
     });
-    sales_order_line::Entity::insert_many(components)
-        .exec(tx)
+    let components = sales_order_line::Entity::insert_many(components)
+        .exec_with_returning(tx)
         .await?;
-    Ok(warnings)
+    out.lines.extend(components);
+    Ok(out)
+}
+
+/// Lines just inserted, their items, and what pricing them against agreements warned of.
+pub(super) struct Inserted {
+    pub lines: Vec<sales_order_line::Model>,
+    pub items: HashMap<i64, item::Model>,
+    pub warnings: Vec<Warning>,
 }
 
 pub(super) async fn replace_installments(

@@ -2,7 +2,7 @@
 //! (R-ORD-9) and quotes accepted or rejected (R-ORD-3).
 use super::entry::replace_installments;
 use super::queries::lines_by_orders;
-use super::save::{context, finish, save_status};
+use super::save::{context, finish, judge, save_status};
 use super::{Saved, kind_name, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
@@ -29,6 +29,10 @@ use std::collections::HashMap;
 /// stock (R-BO-1): available stock is reserved and, when `create_backorders`, the shortage is
 /// backordered; otherwise a shortage fails with INSUFFICIENT_STOCK and nothing changes. An
 /// order that lands on credit hold is confirmed without taking stock.
+///
+/// Confirmation changes the status only: the figures, payment rules, unique-item claims and
+/// agreement quantities were settled by the order's last save and hold for CONFIRMED as for
+/// DRAFT, so the save is not run again. Its cost does not grow with the lines.
 pub async fn confirm(
     db: &DatabaseConnection,
     p: &Principal,
@@ -44,11 +48,8 @@ pub async fn confirm(
             order.status
         )));
     }
-    let lines = sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.eq(order.id))
-        .count(&*tx)
-        .await?;
-    if lines == 0 {
+    let lines = reservations::OrderLines::read(&*tx, order.id).await?;
+    if lines.lines.is_empty() {
         return Err(AppError::validation(
             "id",
             "an order without lines cannot be confirmed",
@@ -56,14 +57,37 @@ pub async fn confirm(
     }
     let (c, settings) = context(&tx, &order).await?;
     order.status = DocStatus::Confirmed;
-    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Confirmed).await?;
-    let outcomes = if saved.order.credit_hold {
+    let mut warnings = Vec::new();
+    let mut events = vec![(OrderEvent::Confirmed, None)];
+    if judge(&tx, p, &c, &settings, &mut order, &mut warnings).await? {
+        events.push((OrderEvent::CreditHoldSet, None));
+    }
+    let saved = sales_order::ActiveModel {
+        id: Set(order.id),
+        status: Set(order.status),
+        credit_hold: Set(order.credit_hold),
+        version: Set(order.version + 1),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&*tx)
+    .await?;
+    let outcomes = if saved.credit_hold {
         vec![]
     } else {
-        reservations::cover(&tx, p, &saved.order, create_backorders).await?
+        let covered = reservations::cover_lines(&tx, p, &saved, lines, create_backorders).await?;
+        events.extend(covered.events);
+        covered.outcomes
     };
+    outbox::record_many(&*tx, &saved, c.sales_rep_id, events).await?;
     tx.commit().await?;
-    Ok((saved, outcomes))
+    Ok((
+        Saved {
+            order: saved,
+            warnings,
+        },
+        outcomes,
+    ))
 }
 
 /// `reserveSalesOrder`: covers a confirmed order's remaining need from stock, as confirmation

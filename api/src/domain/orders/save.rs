@@ -55,29 +55,57 @@ pub(super) async fn finish_with(
     p: &Principal,
     c: &customer::Model,
     settings: &company_settings::Model,
-    mut order: sales_order::Model,
+    order: sales_order::Model,
     event: OrderEvent,
     judge_credit: bool,
 ) -> AppResult<Saved> {
-    let mut warnings = Vec::new();
     let lines = lines_by_orders(tx, &[order.id])
         .await?
         .remove(&order.id)
         .unwrap_or_default();
-    validate::document_lines("lines", lines.len())?;
     let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
     let items: HashMap<i64, item::Model> = item::Entity::find()
-        .filter(item::Column::Id.is_in(item_ids.clone()))
+        .filter(item::Column::Id.is_in(item_ids))
         .all(tx)
         .await?
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
+    finish_lines(
+        tx,
+        p,
+        c,
+        settings,
+        order,
+        event,
+        judge_credit,
+        &lines,
+        &items,
+    )
+    .await
+}
+
+/// [`finish_with`] on lines and items the caller holds already (a new document's, just
+/// inserted): no statement reads them again.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn finish_lines(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    c: &customer::Model,
+    settings: &company_settings::Model,
+    mut order: sales_order::Model,
+    event: OrderEvent,
+    judge_credit: bool,
+    lines: &[sales_order_line::Model],
+    items: &HashMap<i64, item::Model>,
+) -> AppResult<Saved> {
+    let mut warnings = Vec::new();
+    validate::document_lines("lines", lines.len())?;
     let factors: HashMap<i64, Decimal> = items
         .values()
         .map(|i| (i.id, i.sales_unit_factor.0))
         .collect();
-    order_rows::track_agreements(tx, &order, &lines, Some(&factors), Some(c.sales_rep_id)).await?;
+    order_rows::track_agreements(tx, &order, lines, Some(&factors), Some(c.sales_rep_id)).await?;
     let figures: Vec<LineFigures> = lines
         .iter()
         .map(|l| {
@@ -194,38 +222,11 @@ pub(super) async fn finish_with(
     check_payment_rules(tx, &order).await?;
 
     let mut events = vec![event];
-    if judge_credit && order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status)
-    {
-        let risk = credit::risk(tx, c.id, order.id).await?;
-        let released = order
-            .credit_released_by
-            .as_ref()
-            .map(|_| order.credit_released_amount.0);
-        let hold = match credit::judge(c, settings, risk, order.company_total_amount.0, released) {
-            Verdict::Within => false,
-            Verdict::Hold => true,
-            Verdict::Warn(why) => {
-                // The customer's figures are for those who may see the customer (an order
-                // rep of another rep's customer sees the order only).
-                let message = if visibility::sees_customer(p, c) {
-                    why
-                } else {
-                    "the order's customer would exceed its credit limit".into()
-                };
-                warnings.push(Warning {
-                    code: "CREDIT_LIMIT_EXCEEDED",
-                    message,
-                });
-                false
-            }
-        };
-        if hold && !order.credit_hold {
-            events.push(OrderEvent::CreditHoldSet);
-        }
-        order.credit_hold = hold;
+    if judge_credit && judge(tx, p, c, settings, &mut order, &mut warnings).await? {
+        events.push(OrderEvent::CreditHoldSet);
     }
 
-    sync_unique_claims(tx, &order, &lines, event == OrderEvent::Created).await?;
+    sync_unique_claims(tx, &order, lines, event == OrderEvent::Created).await?;
 
     // The number is taken last: the series row stays locked from here to the commit, and every
     // new document of the series queues on it, so the shorter that stretch, the better.
@@ -254,6 +255,48 @@ pub(super) async fn finish_with(
         order: saved,
         warnings,
     })
+}
+
+/// Judges the customer's credit with this order (R-ORD-9) and sets its hold; `true` when the
+/// order goes on hold now (a CREDIT_HOLD_SET event). Over the limit without blocking is a
+/// warning. Only a live order is judged.
+pub(super) async fn judge(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    c: &customer::Model,
+    settings: &company_settings::Model,
+    order: &mut sales_order::Model,
+    warnings: &mut Vec<Warning>,
+) -> AppResult<bool> {
+    if order.kind != DocKind::Order || !credit::OPEN_STATUSES.contains(&order.status) {
+        return Ok(false);
+    }
+    let risk = credit::risk(tx, c.id, order.id).await?;
+    let released = order
+        .credit_released_by
+        .as_ref()
+        .map(|_| order.credit_released_amount.0);
+    let hold = match credit::judge(c, settings, risk, order.company_total_amount.0, released) {
+        Verdict::Within => false,
+        Verdict::Hold => true,
+        Verdict::Warn(why) => {
+            // The customer's figures are for those who may see the customer (an order rep of
+            // another rep's customer sees the order only).
+            let message = if visibility::sees_customer(p, c) {
+                why
+            } else {
+                "the order's customer would exceed its credit limit".into()
+            };
+            warnings.push(Warning {
+                code: "CREDIT_LIMIT_EXCEEDED",
+                message,
+            });
+            false
+        }
+    };
+    let newly = hold && !order.credit_hold;
+    order.credit_hold = hold;
+    Ok(newly)
 }
 
 /// R-ORD-10: a payment method that requires a bank account needs one of the company's;

@@ -1,0 +1,90 @@
+//! Statements per request on the order hot path (issue 15): creating, confirming and shipping
+//! an order costs the same number of SQL statements for 3 lines as for 30 — lines, stock moves,
+//! reservations, outbox rows and shipped quantities are written set-based. A count that grows
+//! with the lines of a document is a defect on a hot path.
+use api_tests::fulfil::{World, world};
+use serde_json::json;
+
+/// `n` stocked items with 100 on hand each in MAD.
+async fn stocked_items(w: &World, n: usize) -> Vec<String> {
+    let mad = w.app.id_of(&w.admin, "warehouses", "MAD").await;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = w
+            .app
+            .gql(
+                Some(&w.admin),
+                "mutation($s: String!) { createItem(input: {sku: $s, name: \"Speed\", listPrice: \"2\"}) { item { id } } }",
+                json!({"s": format!("SPEED-{i:03}")}),
+            )
+            .await;
+        let id = r.data()["createItem"]["item"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.app
+            .gql(
+                Some(&w.warehouse),
+                "mutation($i: ID!, $w: ID!) { adjustStock(input: {itemId: $i, warehouseId: $w, location: \"A-01\", quantity: \"100\", reason: \"count\"}) { stockLevel { onHand } } }",
+                json!({"i": id, "w": mad}),
+            )
+            .await
+            .data();
+        ids.push(id);
+    }
+    ids
+}
+
+/// Statements of (create, confirm, ship) for an order of the first `n` items, 2 units each.
+async fn costs(w: &World, items: &[String], n: usize) -> [u64; 3] {
+    let statements = || w.app.state.statements.get();
+    let ana = w.app.login("ana@iberia.example").await;
+    let lines: Vec<_> = items[..n]
+        .iter()
+        .map(|i| json!({"itemId": i, "quantity": "2"}))
+        .collect();
+    let before = statements();
+    let r = w
+        .app
+        .gql(
+            Some(&ana),
+            "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }",
+            json!({"i": {"customerId": w.acme, "lines": lines}}),
+        )
+        .await;
+    let create = statements() - before;
+    let id = r.data()["createSalesOrder"]["salesOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = statements();
+    let r = w.confirm(&ana, &id, false).await;
+    let confirm = statements() - before;
+    let reserved = r.data()["confirmSalesOrder"]["lines"].as_array().unwrap();
+    assert_eq!(reserved.len(), n, "every line reserved: {}", r.0);
+    let before = statements();
+    w.app
+        .gql(
+            Some(&w.warehouse),
+            "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+            json!({"i": {"orderId": id}}),
+        )
+        .await
+        .data();
+    let ship = statements() - before;
+    assert_eq!(w.order_status(&id).await, "SHIPPED");
+    [create, confirm, ship]
+}
+
+#[tokio::test]
+async fn create_confirm_and_ship_cost_the_same_statements_for_3_lines_or_30() {
+    let w = world().await;
+    let items = stocked_items(&w, 30).await;
+    // The customer's first order and first delivery note read less (no open orders to weigh
+    // for credit) and write more (the delivery-note series row): not measured.
+    costs(&w, &items, 3).await;
+    let three = costs(&w, &items, 3).await;
+    let thirty = costs(&w, &items, 30).await;
+    println!("statements (create, confirm, ship) for 3 and 30 lines: {three:?} {thirty:?}");
+    assert_eq!(three, thirty, "statements grow with the lines");
+}
