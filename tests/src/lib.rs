@@ -5,6 +5,7 @@ pub mod agreements;
 pub mod billing;
 pub mod demo;
 pub mod fulfil;
+pub mod load;
 pub mod ws;
 
 use api::{Application, Config};

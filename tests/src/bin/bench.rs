@@ -1,16 +1,334 @@
-//! Benchmark: starts a server (SQLite, or PostgreSQL with TEST_DATABASE_URL) with the demo
-//! data and a larger catalogue, drives it with concurrent clients over HTTP, and prints
-//! latency percentiles, throughput and SQL statements per request. Figures, not assertions.
+//! Benchmark program. Two modes:
 //!
-//!     cargo run --release -p api-tests --bin bench -- [clients] [requests-per-scenario]
+//!     bench <scenario> [--clients N] [--seconds S] [--warmup S] [--url URL] [--server-pid PID]
+//!     bench [suite] [clients] [requests-per-scenario]
+//!
+//! Scenarios (closed-loop clients for a duration, warm-up not counted; prints a table and one
+//! JSON line — throughput, p50/p95/p99/max, errors by code, SQL statements per operation from
+//! `/metrics`, the server's resident memory at start, at the end and 10 s later):
+//! - `place-order`: a sales rep creates a 3-line order of random stocked items (of 200) and
+//!   confirms it with reservation;
+//! - `hot-item`: every client orders the same item with backorders; afterwards on hand,
+//!   reserved and backordered must add up exactly (printed as a check);
+//! - `list-orders`: a page of orders with lines, items and customer.
+//!
+//! Without `--url` the server runs in this process on SQLite (PostgreSQL with
+//! `TEST_DATABASE_URL`), with the demo data; its memory is then this process's. With `--url`
+//! it drives a running server that has the demo data (`--server-pid` for its memory,
+//! `MERCATO_METRICS_TOKEN` when its `/metrics` needs one). Each run seeds its own items.
+//!
+//! The suite (the default) runs a fixed number of requests through a list of single requests
+//! against an in-process server and prints one line per request kind.
+//!
+//!     cargo run --release -p api-tests --bin bench -- place-order --clients 16 --seconds 30
+use api_tests::load::{self, Figures, Load, Rng, Target};
 use api_tests::{TestApp, spawn_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+const SCENARIOS: [&str; 3] = ["place-order", "hot-item", "list-orders"];
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some(s) if SCENARIOS.contains(&s) => scenario(s, &args[1..]).await,
+        Some("suite") => suite(&args[1..]).await,
+        None => suite(&[]).await,
+        Some(n) if n.parse::<usize>().is_ok() => suite(&args).await,
+        Some(other) => {
+            eprintln!(
+                "unknown scenario {other:?}; one of {} or suite",
+                SCENARIOS.join(", ")
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// `--name value` from the arguments.
+fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a value, not {v:?}"))
+        })
+}
+
+async fn scenario(name: &str, args: &[String]) {
+    let load = Load {
+        clients: flag(args, "--clients").unwrap_or(16),
+        seconds: flag(args, "--seconds").unwrap_or(30),
+        warmup: flag(args, "--warmup").unwrap_or(3),
+    };
+    let target = Target::new(flag(args, "--url"), flag(args, "--server-pid")).await;
+    let rss_start = target.rss_mb();
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 1_000_000;
+    println!(
+        "Mercato benchmark `{name}` on {}: {} clients, {} s (after {} s warm-up)",
+        target.backend(),
+        load.clients,
+        load.seconds,
+        load.warmup
+    );
+    let figures = match name {
+        "place-order" => place_order(&target, load, run).await,
+        "hot-item" => hot_item(&target, load, run).await,
+        _ => list_orders(&target, load, run).await,
+    };
+    let rss_end = target.rss_mb();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let rss_later = target.rss_mb();
+    figures.print();
+    let mb = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1} MB"));
+    println!(
+        "server RSS{}: at start {}, at the end {}, 10 s later {}",
+        if target.app.is_some() {
+            " (in-process: server and clients)"
+        } else {
+            ""
+        },
+        mb(rss_start),
+        mb(rss_end),
+        mb(rss_later)
+    );
+    let mut out = figures.json();
+    out["clients"] = json!(load.clients);
+    out["rss_start_mb"] = json!(rss_start);
+    out["rss_end_mb"] = json!(rss_end);
+    out["rss_after_10s_mb"] = json!(rss_later);
+    println!("{out}");
+}
+
+/// `n` new stocked items with `stock` on hand each in MAD; their ids.
+async fn seed_items(t: &Target, prefix: &str, n: usize, stock: u32) -> Vec<String> {
+    let admin = t.login("admin@iberia.example").await;
+    let wh = t.login("warehouse@iberia.example").await;
+    let mad = t.id_of(&admin, "warehouses", "MAD").await;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let d = t
+            .must(
+                Some(&admin),
+                "mutation($s: String!) { createItem(input: {sku: $s, name: \"Bench item\", listPrice: \"1.25\"}) { item { id } } }",
+                json!({"s": format!("{prefix}-{i:04}")}),
+            )
+            .await;
+        let id = d["createItem"]["item"]["id"].as_str().unwrap().to_owned();
+        t.must(
+            Some(&wh),
+            "mutation($i: ID!, $w: ID!) { adjustStock(input: {itemId: $i, warehouseId: $w, location: \"A-01\", quantity: $q, reason: \"bench\"}) { stockLevel { onHand } } }"
+                .replace("$q", &format!("\"{stock}\""))
+                .as_str(),
+            json!({"i": id, "w": mad}),
+        )
+        .await;
+        ids.push(id);
+    }
+    ids
+}
+
+const CREATE: &str =
+    "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }";
+const CONFIRM: &str = "mutation($i: ID!) { confirmSalesOrder(input: {id: $i, createBackorders: true}) { salesOrder { status } lines { reserved backordered } } }";
+
+/// Create + confirm one order as `token`; the confirmation's answer.
+async fn place(t: &Target, token: &str, customer: &str, lines: Value) -> Result<Value, String> {
+    let d = t
+        .call(
+            Some(token),
+            CREATE,
+            json!({"i": {"customerId": customer, "lines": lines}}),
+        )
+        .await?;
+    let id = d["createSalesOrder"]["salesOrder"]["id"].clone();
+    t.call(Some(token), CONFIRM, json!({"i": id})).await
+}
+
+/// `place-order`: 3 random lines of 200 stocked items (plenty of stock), as Ana, for her two
+/// customers in turn.
+async fn place_order(t: &Target, load: Load, run: u64) -> Figures {
+    let items = seed_items(t, &format!("PO{run}"), 200, 1_000_000).await;
+    let admin = t.login("admin@iberia.example").await;
+    let ana = t.login("ana@iberia.example").await;
+    let customers = [
+        t.id_of(&admin, "customers", "ACME").await,
+        t.id_of(&admin, "customers", "INITECH").await,
+    ];
+    let (items, customers, ana) = (&items, &customers, &ana);
+    load::drive(t, "place-order", load, |client, i| async move {
+        let mut rng = Rng::new(client, i);
+        let mut picked: Vec<usize> = Vec::with_capacity(3);
+        while picked.len() < 3 {
+            let k = rng.below(items.len());
+            if !picked.contains(&k) {
+                picked.push(k);
+            }
+        }
+        let lines: Vec<Value> = picked
+            .iter()
+            .map(|k| json!({"itemId": items[*k], "quantity": (1 + rng.below(5)).to_string()}))
+            .collect();
+        place(t, ana, &customers[(client + i as usize) % 2], json!(lines))
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// `hot-item`: one item with 300 on hand; every order takes 1–3 of it with backorders. Checks
+/// afterwards that nothing was oversold and every shortfall was backordered.
+async fn hot_item(t: &Target, load: Load, run: u64) -> Figures {
+    const STOCK: u32 = 300;
+    let item = seed_items(t, &format!("HOT{run}"), 1, STOCK)
+        .await
+        .remove(0);
+    let admin = t.login("admin@iberia.example").await;
+    let ana = t.login("ana@iberia.example").await;
+    let customers = [
+        t.id_of(&admin, "customers", "ACME").await,
+        t.id_of(&admin, "customers", "INITECH").await,
+    ];
+    // What the confirmations reported: ordered, reserved, backordered.
+    let tally = std::sync::Mutex::new((
+        0u64,
+        rust_decimal::Decimal::ZERO,
+        rust_decimal::Decimal::ZERO,
+    ));
+    let (item_ref, customers_ref, ana_ref, tally_ref) = (&item, &customers, &ana, &tally);
+    let figures = load::drive(t, "hot-item", load, |client, i| async move {
+        let mut rng = Rng::new(client, i);
+        let quantity = 1 + rng.below(3) as u64;
+        let lines = json!([{"itemId": item_ref, "quantity": quantity.to_string()}]);
+        let d = place(t, ana_ref, &customers_ref[client % 2], lines).await?;
+        let line = &d["confirmSalesOrder"]["lines"][0];
+        let dec = |v: &Value| {
+            v.as_str()
+                .and_then(|s| s.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or_default()
+        };
+        let mut tally = tally_ref.lock().unwrap();
+        tally.0 += quantity;
+        tally.1 += dec(&line["reserved"]);
+        tally.2 += dec(&line["backordered"]);
+        Ok(())
+    })
+    .await;
+    let (ordered, reserved, backordered) = *tally.lock().unwrap();
+    let d = t
+        .must(
+            Some(&admin),
+            "query($i: ID!) { item(id: $i) { availability { onHand reserved } } }",
+            json!({"i": item}),
+        )
+        .await;
+    let dec = |v: &Value| -> rust_decimal::Decimal { v.as_str().unwrap().parse().unwrap() };
+    let on_hand = dec(&d["item"]["availability"]["onHand"]);
+    let server_reserved = dec(&d["item"]["availability"]["reserved"]);
+    let mut server_backordered = rust_decimal::Decimal::ZERO;
+    let mut after = Value::Null;
+    loop {
+        let d = t
+            .must(
+                Some(&admin),
+                "query($i: ID!, $a: String) { backorders(first: 100, after: $a, filter: {itemId: $i}) { edges { node { quantity } } pageInfo { hasNextPage endCursor } } }",
+                json!({"i": item, "a": after}),
+            )
+            .await;
+        for e in d["backorders"]["edges"].as_array().unwrap() {
+            server_backordered += dec(&e["node"]["quantity"]);
+        }
+        if d["backorders"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = d["backorders"]["pageInfo"]["endCursor"].clone();
+    }
+    // Warm-up orders count too: the stock saw them.
+    let checks = [
+        (
+            "no oversell: reserved ≤ on hand",
+            server_reserved <= on_hand,
+        ),
+        (
+            "reserved on the server = Σ reserved by the confirmations",
+            server_reserved == reserved,
+        ),
+        (
+            "backordered on the server = Σ backordered by the confirmations",
+            server_backordered == backordered,
+        ),
+        (
+            "every unit ordered is reserved or backordered",
+            reserved + backordered == rust_decimal::Decimal::from(ordered),
+        ),
+        (
+            "nothing backordered while stock was left",
+            backordered.is_zero() || server_reserved == on_hand,
+        ),
+    ];
+    println!(
+        "hot item: {STOCK} on hand at start; ordered {ordered}, reserved {reserved}, backordered {backordered}; \
+         server: on hand {on_hand}, reserved {server_reserved}, backordered {server_backordered}"
+    );
+    for (what, ok) in checks {
+        println!("  check {}: {what}", if ok { "OK  " } else { "FAIL" });
+    }
+    if checks.iter().any(|(_, ok)| !ok) {
+        eprintln!("hot-item: a check failed");
+        std::process::exit(1);
+    }
+    figures
+}
+
+/// `list-orders`: a page of 50 orders with lines, items and customer, as the admin, over 200
+/// seeded 3-line orders. The statements of one page of 10 and of 50 are printed first.
+async fn list_orders(t: &Target, load: Load, run: u64) -> Figures {
+    let items = seed_items(t, &format!("LO{run}"), 20, 1_000_000).await;
+    let admin = t.login("admin@iberia.example").await;
+    let ana = t.login("ana@iberia.example").await;
+    let acme = t.id_of(&admin, "customers", "ACME").await;
+    for i in 0..200 {
+        let lines: Vec<Value> = (0..3)
+            .map(|k| json!({"itemId": items[(i + k * 7) % items.len()], "quantity": "1"}))
+            .collect();
+        t.must(
+            Some(&ana),
+            CREATE,
+            json!({"i": {"customerId": acme, "lines": lines}}),
+        )
+        .await;
+    }
+    let page = |n: usize| {
+        format!(
+            "{{ salesOrders(first: {n}) {{ totalCount edges {{ node {{ documentNumber status amounts {{ total }} customer {{ code name }} lines {{ quantity unitPrice item {{ sku name }} }} }} }} }} }}"
+        )
+    };
+    for n in [10, 50] {
+        let before = t.statements().await;
+        t.must(Some(&admin), &page(n), json!({})).await;
+        let after = t.statements().await;
+        if let (Some(b), Some(a)) = (before, after) {
+            println!("one page of {n}: {} statements", a - b);
+        }
+    }
+    let query = page(50);
+    let (query, admin) = (&query, &admin);
+    load::drive(t, "list-orders (page of 50)", load, |_, _| async move {
+        t.call(Some(admin), query, json!({})).await.map(|_| ())
+    })
+    .await
+}
+
+/// The suite: a fixed number of requests per request kind, against an in-process server.
+async fn suite(args: &[String]) {
+    let mut args = args.iter();
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
     let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(800);
     let app = spawn_with(
