@@ -9,6 +9,7 @@ mod m20261123_000004_events;
 mod m20261201_000005_codes_ignore_case;
 mod m20261202_000006_invoicing;
 mod m20261203_000007_agreements;
+mod m20261204_000008_setup_version;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_codes_ignore_case::Migration),
             Box::new(m20261202_000006_invoicing::Migration),
             Box::new(m20261203_000007_agreements::Migration),
+            Box::new(m20261204_000008_setup_version::Migration),
         ]
     }
 }

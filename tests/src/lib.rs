@@ -6,6 +6,7 @@ pub mod billing;
 pub mod demo;
 pub mod fulfil;
 pub mod load;
+pub mod servers;
 pub mod ws;
 
 use api::{Application, Config};

@@ -12,7 +12,10 @@ use entity::{
     payment, sales_order, sales_order_line,
 };
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
 use std::collections::{HashMap, HashSet};
 
 /// Orders whose amount still counts as undelivered: entered but not yet (entirely) shipped.
@@ -59,19 +62,9 @@ pub async fn exposure<C: ConnectionTrait>(
     customer_id: i64,
     excluding: i64,
 ) -> AppResult<Exposure> {
-    let counted = || {
-        sales_order::Entity::find()
-            .filter(sales_order::Column::CustomerId.eq(customer_id))
-            .filter(sales_order::Column::Kind.eq(DocKind::Order))
-            .filter(sales_order::Column::Status.is_in([
-                DocStatus::Draft,
-                DocStatus::Confirmed,
-                DocStatus::PartiallyShipped,
-                DocStatus::Shipped,
-            ]))
-            .filter(sales_order::Column::Id.ne(excluding))
-    };
-    let orders: Vec<(i64, DocStatus, Dec, Dec, Dec, bool)> = counted()
+    // One read for both the orders that count and the advances no invoice took yet (any
+    // non-cancelled order, this one included, whose advance is not all applied).
+    let rows: Vec<OrderRow> = sales_order::Entity::find()
         .select_only()
         .column(sales_order::Column::Id)
         .column(sales_order::Column::Status)
@@ -79,12 +72,65 @@ pub async fn exposure<C: ConnectionTrait>(
         .column(sales_order::Column::CompanyNetAmount)
         .column(sales_order::Column::CompanyFreightAmount)
         .column(sales_order::Column::FreightInvoiced)
+        .column(sales_order::Column::AdvanceAmount)
+        .column(sales_order::Column::AdvanceApplied)
+        .column(sales_order::Column::ExchangeRate)
+        .expr(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(backorder::Entity)
+                .and_where(
+                    Expr::col((backorder::Entity, backorder::Column::OrderId))
+                        .equals((sales_order::Entity, sales_order::Column::Id)),
+                )
+                .and_where(backorder::Column::Status.is_in(HANDED_OVER))
+                .to_owned(),
+        ))
+        .expr(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(invoice_line::Entity)
+                .and_where(
+                    Expr::col((invoice_line::Entity, invoice_line::Column::OrderId))
+                        .equals((sales_order::Entity, sales_order::Column::Id)),
+                )
+                .to_owned(),
+        ))
+        .filter(sales_order::Column::CustomerId.eq(customer_id))
+        .filter(sales_order::Column::Kind.eq(DocKind::Order))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(sales_order::Column::Status.is_in(COUNTED))
+                        .add(sales_order::Column::Id.ne(excluding)),
+                )
+                .add(
+                    // Equal amounts are equal text on SQLite too (both canonical).
+                    Condition::all()
+                        .add(sales_order::Column::Status.ne(DocStatus::Cancelled))
+                        .add(
+                            Expr::col(sales_order::Column::AdvanceAmount)
+                                .ne(Expr::col(sales_order::Column::AdvanceApplied)),
+                        ),
+                ),
+        )
         .into_tuple()
         .all(db)
         .await?;
+    let advances: Decimal = rows
+        .iter()
+        .filter(|o| o.1 != DocStatus::Cancelled)
+        .map(|o| pricing::round_money((o.6.0 - o.7.0) * o.8.0))
+        .sum();
+    let orders: Vec<&OrderRow> = rows
+        .iter()
+        .filter(|o| COUNTED.contains(&o.1) && o.0 != excluding)
+        .collect();
+    let (receivable, unallocated) = receivable_and_unallocated(db, customer_id).await?;
     let mut e = Exposure {
-        receivable: receivable(db, customer_id).await?,
-        unallocated: unallocated(db, customer_id).await? + advances(db, customer_id).await?,
+        receivable,
+        unallocated: unallocated + advances,
         ..Default::default()
     };
     for o in &orders {
@@ -95,37 +141,22 @@ pub async fn exposure<C: ConnectionTrait>(
         }
     }
     // Only orders some of whose value already moved need their lines read; most have none.
-    let ids = || {
-        counted()
-            .select_only()
-            .column(sales_order::Column::Id)
-            .into_query()
-    };
-    let handed: Vec<backorder::Model> = backorder::Entity::find()
-        .filter(backorder::Column::CustomerId.eq(customer_id))
-        .filter(backorder::Column::Status.is_in([
-            BackorderStatus::PartiallyFulfilled,
-            BackorderStatus::Fulfilled,
-            BackorderStatus::Cancelled,
-        ]))
-        .filter(backorder::Column::OrderId.in_subquery(ids()))
-        .all(db)
-        .await?;
-    let billed: Vec<i64> = invoice_line::Entity::find()
-        .select_only()
-        .column(invoice_line::Column::OrderId)
-        .filter(invoice_line::Column::OrderId.in_subquery(ids()))
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
+    // Which ones had goods handed over or billed came with the orders (`EXISTS` columns).
     let touched: HashSet<i64> = orders
         .iter()
-        .filter(|o| matches!(o.1, DocStatus::PartiallyShipped | DocStatus::Shipped))
+        .filter(|o| matches!(o.1, DocStatus::PartiallyShipped | DocStatus::Shipped) || o.9 || o.10)
         .map(|o| o.0)
-        .chain(handed.iter().map(|b| b.order_id))
-        .chain(billed)
         .collect();
+    let handed_orders: Vec<i64> = orders.iter().filter(|o| o.9).map(|o| o.0).collect();
+    let handed: Vec<backorder::Model> = if handed_orders.is_empty() {
+        vec![]
+    } else {
+        backorder::Entity::find()
+            .filter(backorder::Column::Status.is_in(HANDED_OVER))
+            .filter(backorder::Column::OrderId.is_in(handed_orders))
+            .all(db)
+            .await?
+    };
     if touched.is_empty() {
         return Ok(e);
     }
@@ -200,69 +231,87 @@ pub async fn exposure<C: ConnectionTrait>(
     Ok(e)
 }
 
-/// Open balances of the customer's invoices, at each invoice's own rates (what a credit note
-/// took back is no longer owed; an overpaid invoice owes the customer). A PENDING invoice
-/// counts in full: its quantities left "to invoice" when it was made.
-async fn receivable<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
-    let open: Vec<(Dec, Dec, Dec, Dec, Dec)> = invoice::Entity::find()
+/// (id, status, company total, company net, company freight, freight invoiced, advance,
+/// advance applied, exchange rate, goods handed over by backorder, billed) of an order.
+type OrderRow = (
+    i64,
+    DocStatus,
+    Dec,
+    Dec,
+    Dec,
+    bool,
+    Dec,
+    Dec,
+    Dec,
+    bool,
+    bool,
+);
+
+/// Backorders whose goods left their order some other way than shipping it.
+const HANDED_OVER: [BackorderStatus; 3] = [
+    BackorderStatus::PartiallyFulfilled,
+    BackorderStatus::Fulfilled,
+    BackorderStatus::Cancelled,
+];
+
+/// Orders whose value counts in the risk (open, or shipped and waiting for the invoice).
+const COUNTED: [DocStatus; 4] = [
+    DocStatus::Draft,
+    DocStatus::Confirmed,
+    DocStatus::PartiallyShipped,
+    DocStatus::Shipped,
+];
+
+/// In one statement (`UNION ALL`): the open balances of the customer's invoices, at each
+/// invoice's own rates (what a credit note took back is no longer owed; an overpaid invoice
+/// owes the customer; a PENDING invoice counts in full — its quantities left "to invoice" when
+/// it was made), and what the customer paid that no invoice took yet.
+async fn receivable_and_unallocated<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+) -> AppResult<(Decimal, Decimal)> {
+    use sea_orm::sea_query::UnionType;
+    let mut invoices = invoice::Entity::find()
         .select_only()
-        .column(invoice::Column::TotalAmount)
-        .column(invoice::Column::PaidAmount)
-        .column(invoice::Column::CreditedAmount)
-        .column(invoice::Column::AdvanceAmount)
-        .column(invoice::Column::CompanyTotalAmount)
+        .expr_as(Expr::val("I"), "src")
+        .expr_as(Expr::col(invoice::Column::TotalAmount), "a")
+        .expr_as(Expr::col(invoice::Column::PaidAmount), "b")
+        .expr_as(Expr::col(invoice::Column::CreditedAmount), "c")
+        .expr_as(Expr::col(invoice::Column::AdvanceAmount), "d")
+        .expr_as(Expr::col(invoice::Column::CompanyTotalAmount), "e")
         .filter(invoice::Column::CustomerId.eq(customer_id))
         .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
         .filter(invoice::Column::Status.is_in([InvoiceStatus::Pending, InvoiceStatus::Posted]))
         .filter(invoice::Column::FinancialStatus.ne(FinancialStatus::Paid))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(open
-        .into_iter()
-        .map(|(total, paid, credited, advance, company_total)| {
-            if total.is_zero() {
-                Decimal::ZERO
-            } else {
-                let open = total.0 - paid.0 - credited.0 - advance.0;
-                pricing::round_money(company_total.0 * open / total.0)
-            }
-        })
-        .sum())
-}
-
-/// Advances paid on the customer's orders that no invoice took yet (company currency at the
-/// order's rate).
-async fn advances<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
-    let rows: Vec<(Dec, Dec, Dec)> = sales_order::Entity::find()
+        .into_query();
+    let payments = payment::Entity::find()
         .select_only()
-        .column(sales_order::Column::AdvanceAmount)
-        .column(sales_order::Column::AdvanceApplied)
-        .column(sales_order::Column::ExchangeRate)
-        .filter(sales_order::Column::CustomerId.eq(customer_id))
-        .filter(sales_order::Column::Kind.eq(DocKind::Order))
-        .filter(sales_order::Column::Status.ne(DocStatus::Cancelled))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(a, applied, rate)| pricing::round_money((a.0 - applied.0) * rate.0))
-        .sum())
-}
-
-/// What the customer paid and no invoice took yet.
-async fn unallocated<C: ConnectionTrait>(db: &C, customer_id: i64) -> AppResult<Decimal> {
-    let rows: Vec<(Dec, Dec)> = payment::Entity::find()
-        .select_only()
-        .column(payment::Column::CompanyAmount)
-        .column(payment::Column::CompanyAllocatedAmount)
+        .expr_as(Expr::val("P"), "src")
+        .expr_as(Expr::col(payment::Column::CompanyAmount), "a")
+        .expr_as(Expr::col(payment::Column::CompanyAllocatedAmount), "b")
+        .expr_as(Expr::col(payment::Column::CompanyAmount), "c")
+        .expr_as(Expr::col(payment::Column::CompanyAmount), "d")
+        .expr_as(Expr::col(payment::Column::CompanyAmount), "e")
         .filter(payment::Column::CustomerId.eq(customer_id))
         .filter(payment::Column::Status.eq(PaymentStatus::Recorded))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(a, b)| a.0 - b.0).sum())
+        .into_query();
+    invoices.union(UnionType::All, payments);
+    let (mut receivable, mut unallocated) = (Decimal::ZERO, Decimal::ZERO);
+    for row in db.query_all(&invoices).await? {
+        let src: String = row.try_get("", "src")?;
+        let v = |c: &str| row.try_get::<Dec>("", c).map(|d| d.0);
+        if src == "P" {
+            unallocated += v("a")? - v("b")?;
+            continue;
+        }
+        let (total, paid, credited, advance, company_total) =
+            (v("a")?, v("b")?, v("c")?, v("d")?, v("e")?);
+        if !total.is_zero() {
+            let open = total - paid - credited - advance;
+            receivable += pricing::round_money(company_total * open / total);
+        }
+    }
+    Ok((receivable, unallocated))
 }
 
 /// A customer's standing (R-ORD-9, R-PAY-3): the terms of its risk, what is overdue, its limit.

@@ -30,6 +30,7 @@ pub mod sales_reps;
 pub mod sales_setup;
 pub mod schedules;
 pub mod settlement;
+pub mod setup_cache;
 pub mod shipments;
 pub mod stock;
 pub mod stock_moves;

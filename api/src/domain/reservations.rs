@@ -10,6 +10,7 @@ use crate::db;
 use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::quantities::{self, LineProgress, SlotView};
+use crate::domain::setup_cache::{self, Setup};
 use crate::domain::stock_moves::SlotMoves;
 use crate::domain::{rows, stock, validate};
 use crate::error::{AppError, AppResult};
@@ -385,20 +386,6 @@ pub(crate) async fn shrink_many(
     .await
 }
 
-/// Each warehouse's priority (lower first), for planning which slots stock comes from.
-pub(crate) async fn warehouse_priorities(
-    tx: &DatabaseTransaction,
-    company_id: i64,
-) -> AppResult<HashMap<i64, i32>> {
-    Ok(warehouse::Entity::find()
-        .filter(warehouse::Column::CompanyId.eq(company_id))
-        .all(tx)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.priority))
-        .collect())
-}
-
 /// What covering an order did: per line, and the events to record with the caller's own.
 pub(crate) struct Covered {
     pub outcomes: Vec<LineOutcome>,
@@ -413,7 +400,8 @@ pub(crate) async fn cover(
     create_backorders: bool,
 ) -> AppResult<Vec<LineOutcome>> {
     let lines = OrderLines::read(tx, order.id).await?;
-    let covered = cover_lines(tx, p, order, lines, create_backorders).await?;
+    let setup = setup_cache::of(tx, order.company_id).await?;
+    let covered = cover_lines(tx, p, order, &setup, lines, create_backorders).await?;
     order_rows::record_events(tx, order, covered.events).await?;
     Ok(covered.outcomes)
 }
@@ -427,6 +415,7 @@ pub(crate) async fn cover_lines(
     tx: &DatabaseTransaction,
     p: &Principal,
     order: &sales_order::Model,
+    setup: &Setup,
     lines: OrderLines,
     create_backorders: bool,
 ) -> AppResult<Covered> {
@@ -445,7 +434,7 @@ pub(crate) async fn cover_lines(
     let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
     item_ids.sort_unstable();
     item_ids.dedup();
-    let priorities = warehouse_priorities(tx, order.company_id).await?;
+    let priorities = &setup.warehouse_priorities;
     let mut slots = SlotMoves::new(stock::lock_slots(tx, order.company_id, &item_ids).await?);
 
     // Plan every line against the locked snapshot first: a refusal then costs no writes.

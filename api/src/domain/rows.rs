@@ -4,7 +4,8 @@ use crate::error::AppResult;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
-/// Rows of `E` whose `parent` column is in `ids`, ordered by `order`, grouped by `key`.
+/// Rows of `E` whose `parent` column is in `ids`, ordered by `order`, grouped by `key`; no
+/// statement at all for no `ids`.
 pub async fn children<E, C>(
     db: &C,
     parent: E::Column,
@@ -16,6 +17,10 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    // No parents, no statement (a `WHERE id IN ()` would still be a round trip).
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = E::find()
         .filter(parent.is_in(ids.to_vec()))
         .order_by_asc(order)

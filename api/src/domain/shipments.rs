@@ -6,6 +6,7 @@ use crate::db;
 use crate::domain::order_rows;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::quantities::{self, SlotView};
+use crate::domain::setup_cache;
 use crate::domain::stock_moves::SlotMoves;
 use crate::domain::{Page, PageArgs, numbering, page, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
@@ -77,7 +78,8 @@ pub async fn ship(
     item_ids.sort_unstable();
     item_ids.dedup();
     let mut slots = SlotMoves::new(stock::lock_slots(&*tx, order.company_id, &item_ids).await?);
-    let priorities = reservations::warehouse_priorities(&tx, order.company_id).await?;
+    let setup = setup_cache::of(&*tx, order.company_id).await?;
+    let priorities = &setup.warehouse_priorities;
 
     // Plan every move in memory against the locked slots; write them together below.
     let now = Utc::now();

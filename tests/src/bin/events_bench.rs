@@ -12,84 +12,15 @@
 //! must exist and be empty). `BENCH_REDIS_URL` (default redis://127.0.0.1:6379).
 //! `BENCH_TOPIC=orders` subscribes to `orderEvents { order { … } }` (a nested order per event)
 //! and drives `sendOrderConfirmation` instead of stock adjustments.
+use api_tests::servers::{rss_mib, start};
 use api_tests::ws;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
-
-struct Server {
-    url: String,
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(database_url: &str, redis_url: &str, seed: bool) -> Server {
-    let exe = std::env::current_exe().unwrap().with_file_name("mercato");
-    assert!(
-        exe.exists(),
-        "{} is missing: run `cargo build --release -p api` first",
-        exe.display()
-    );
-    let port = free_port();
-    let child = Command::new(&exe)
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", redis_url)
-        .env("MERCATO_LISTEN", format!("127.0.0.1:{port}"))
-        .env("MERCATO_JWT_SECRET", api_tests::JWT_SECRET)
-        .env("MERCATO_SEED_DEMO", seed.to_string())
-        .env("MERCATO_WORKERS", "2")
-        .env("MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "100000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mercato starts");
-    let server = Server {
-        url: format!("http://127.0.0.1:{port}"),
-        child,
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{}/readyz", server.url)).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("mercato on port {port} did not become ready");
-}
-
-/// Resident memory of a process, MiB.
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 async fn gql(url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
     let mut req = reqwest::Client::new()

@@ -3,6 +3,7 @@
 //! reservations, outbox rows and shipped quantities are written set-based. A count that grows
 //! with the lines of a document is a defect on a hot path.
 use api_tests::fulfil::{World, world};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 /// `n` stocked items with 100 on hand each in MAD.
@@ -87,4 +88,41 @@ async fn create_confirm_and_ship_cost_the_same_statements_for_3_lines_or_30() {
     let thirty = costs(&w, &items, 30).await;
     println!("statements (create, confirm, ship) for 3 and 30 lines: {three:?} {thirty:?}");
     assert_eq!(three, thirty, "statements grow with the lines");
+}
+
+/// The setup cache (companies, settings, terms, methods, bank accounts, carriers, freight
+/// rates, unique items) trusts its copy only while the database's `setup_version` is unchanged,
+/// and triggers raise it on any change: here the change is plain SQL that no API instance saw,
+/// and the very next order obeys it (R-ITEM-6).
+#[tokio::test]
+async fn a_setup_change_made_behind_the_apis_back_is_obeyed_by_the_next_order() {
+    let w = world().await;
+    let ana = w.app.login("ana@iberia.example").await;
+    let order = || async {
+        w.app
+            .gql(
+                Some(&ana),
+                "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }",
+                json!({"i": {"customerId": w.acme, "lines": [{"itemId": w.bolt, "quantity": "1"}]}}),
+            )
+            .await
+    };
+    // The cache is warm: two orders of the same bolts, both fine (not unique yet).
+    assert!(order().await.is_ok());
+    assert!(order().await.is_ok());
+    w.app
+        .state
+        .db
+        .execute_unprepared(
+            "INSERT INTO unique_sale_items (item_id, company_id) SELECT i.id, i.company_id \
+             FROM items i JOIN companies c ON c.id = i.company_id \
+             WHERE i.sku = 'BOLT-M8' AND c.code = 'IBX'",
+        )
+        .await
+        .unwrap();
+    // The next order claims the bolts for ACME; the one after is refused.
+    assert!(order().await.is_ok());
+    let refused = order().await;
+    assert_eq!(refused.code(), "VALIDATION", "{}", refused.0);
+    assert!(refused.0.to_string().contains("R-ITEM-6"), "{}", refused.0);
 }

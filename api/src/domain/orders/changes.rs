@@ -4,7 +4,7 @@ use super::entry::{
     apply_header, insert_lines, needs_override, replace_installments, resolve_lines,
 };
 use super::queries::lines_by_orders;
-use super::save::{context, finish, save_status};
+use super::save::{context, customer_of, finish, save_status};
 use super::{DateChangeReason, HeaderInput, LineChange, LineInput, Saved, editable};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
@@ -43,7 +43,7 @@ pub async fn update(
     let tx = db::write_tx(db).await?;
     let locked = lock(&tx, p, Some(kind), id).await?;
     editable(&locked)?;
-    let (c, settings) = context(&tx, &locked).await?;
+    let (c, setup) = context(&tx, &locked).await?;
     let mut draft = locked;
     apply_header(
         &tx,
@@ -57,7 +57,7 @@ pub async fn update(
     .await?;
     let mut warnings = vec![];
     let pending = match replace_lines {
-        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &settings, lines, None).await?),
+        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &setup.settings, lines, None).await?),
         None => None,
     };
     if let Some(pending) = pending {
@@ -80,7 +80,7 @@ pub async fn update(
         &tx,
         p,
         &c,
-        &settings,
+        &setup,
         draft,
         expected_version,
         OrderEvent::Updated,
@@ -102,8 +102,8 @@ pub async fn add_line(
     let tx = db::write_tx(db).await?;
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
-    let (c, settings) = context(&tx, &order).await?;
-    let pending = resolve_lines(&tx, p, &c, &order, &settings, vec![line], None).await?;
+    let (c, setup) = context(&tx, &order).await?;
+    let pending = resolve_lines(&tx, p, &c, &order, &setup.settings, vec![line], None).await?;
     let last = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.eq(order_id))
         .order_by_desc(sales_order_line::Column::Position)
@@ -116,7 +116,7 @@ pub async fn add_line(
         &tx,
         p,
         &c,
-        &settings,
+        &setup,
         order,
         expected_version,
         OrderEvent::Updated,
@@ -170,7 +170,7 @@ pub async fn update_line(
     }
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
-    let (c, settings) = context(&tx, &order).await?;
+    let (c, setup) = context(&tx, &order).await?;
     let item = item::Entity::find_by_id(line.item_id)
         .one(&tx)
         .await?
@@ -278,7 +278,7 @@ pub async fn update_line(
     } else {
         OrderEvent::Updated
     };
-    let saved = finish(&tx, p, &c, &settings, order, None, event).await?;
+    let saved = finish(&tx, p, &c, &setup, order, None, event).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -332,7 +332,7 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
-    let (c, settings) = context(&tx, &order).await?;
+    let (c, setup) = context(&tx, &order).await?;
     // R-RES-3 / R-ORD-16: the line's stock goes back; a line already served by a purchase
     // order or an assignment stays (reduce it instead).
     let family_lines = sales_order_line::Entity::find()
@@ -377,7 +377,7 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
         .exec(&tx)
         .await?;
     renumber(&tx, order.id, None).await?;
-    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Updated).await?;
+    let saved = finish(&tx, p, &c, &setup, order, None, OrderEvent::Updated).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -392,9 +392,9 @@ pub async fn move_line(
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
-    let (c, settings) = context(&tx, &order).await?;
+    let (c, setup) = context(&tx, &order).await?;
     renumber(&tx, order.id, Some((line.id, position))).await?;
-    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Updated).await?;
+    let saved = finish(&tx, p, &c, &setup, order, None, OrderEvent::Updated).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -464,7 +464,7 @@ pub async fn change_delivery_date(
             "delivery cannot precede the order date",
         ));
     }
-    let (c, settings) = context(&tx, &order).await?;
+    let (c, setup) = context(&tx, &order).await?;
     let old = order.delivery_date;
     let following: Vec<sales_order_line::Model> = lines_by_orders(&tx, &[order.id])
         .await?
@@ -509,7 +509,7 @@ pub async fn change_delivery_date(
         &tx,
         p,
         &c,
-        &settings,
+        &setup,
         order,
         None,
         OrderEvent::DeliveryDateChanged,
@@ -538,7 +538,7 @@ pub async fn send_confirmation(
             "a cancelled order is not confirmed to anyone".into(),
         ));
     }
-    let (c, _) = context(&tx, &order).await?;
+    let c = customer_of(&tx, &order).await?;
     let now = Utc::now();
     order_confirmation::ActiveModel {
         order_id: Set(order.id),

@@ -1,20 +1,21 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
 //! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
-use super::save::finish_lines;
+use super::save::{Held, finish_lines};
 use super::{HeaderInput, LineInput, NewDocument, Saved, Warning, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::agreements::terms::{Capacity, Offer, Offers};
 use crate::domain::outbox::OrderEvent;
 use crate::domain::pricing::Terms;
-use crate::domain::{agreements, companies, pricing, rows, sales_setup, validate};
+use crate::domain::setup_cache::{self, Setup};
+use crate::domain::{agreements, pricing, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
     AddressKind, AgreementKind, Dec, DocKind, DocStatus, FinancialStatus, FreightTerms, ItemKind,
     PriceSource, bank_account, carrier, company_settings, customer, customer_address,
     customer_price, item, item_barcode, item_description, order_installment, payment_method,
-    payment_terms, sales_order, sales_order_line, sales_rep,
+    sales_order, sales_order_line, sales_rep,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -36,14 +37,14 @@ pub async fn create(
         .one(db)
         .await?
         .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
-    let company = companies::own(db, p).await?;
-    let settings = sales_setup::settings(db, p.company_id).await?;
-    let mut draft = defaults(db, p, kind, &customer, &company.currency, &settings).await?;
+    let setup = setup_cache::of(db, p.company_id).await?;
+    let settings = &setup.settings;
+    let mut draft = defaults(db, p, kind, &customer, &setup).await?;
     apply_header(
         db,
         p,
         &customer,
-        &company.currency,
+        &setup.company.currency,
         &mut draft,
         input.header.clone(),
         true,
@@ -54,7 +55,7 @@ pub async fn create(
         p,
         &customer,
         &draft,
-        &settings,
+        settings,
         input.lines,
         input.pinned.as_deref(),
     )
@@ -76,13 +77,22 @@ pub async fn create(
     let mut saved = finish_lines(
         &tx,
         p,
-        &customer,
-        &settings,
+        &setup,
         order,
         OrderEvent::Created,
         true,
-        &inserted.lines,
-        &inserted.items,
+        Held {
+            customer: &customer,
+            lines: &inserted.lines,
+            items: &inserted.items,
+            has_installments: Some(
+                input
+                    .header
+                    .installments
+                    .as_ref()
+                    .is_some_and(|i| !i.is_empty()),
+            ),
+        },
     )
     .await
     .map_err(|e| e.context("saving a new sales document"))?;
@@ -145,57 +155,13 @@ pub(super) async fn defaults(
     p: &Principal,
     kind: DocKind,
     c: &customer::Model,
-    company_currency: &str,
-    settings: &company_settings::Model,
+    setup: &Setup,
 ) -> AppResult<sales_order::Model> {
-    let terms = {
-        use payment_terms::{Column, Entity};
-        rows::id_by_code::<Entity, _>(
-            db,
-            Column::CompanyId,
-            Column::Code,
-            p.company_id,
-            &c.payment_terms,
-            |m| m.id,
-        )
-        .await?
-    };
-    let method = {
-        use payment_method::{Column, Entity};
-        rows::id_by_code::<Entity, _>(
-            db,
-            Column::CompanyId,
-            Column::Code,
-            p.company_id,
-            &c.payment_method,
-            |m| m.id,
-        )
-        .await?
-    };
-    let bank = {
-        use bank_account::{Column, Entity};
-        rows::id_by_code::<Entity, _>(
-            db,
-            Column::CompanyId,
-            Column::Code,
-            p.company_id,
-            &c.bank_account,
-            |m| m.id,
-        )
-        .await?
-    };
-    let carrier = {
-        use carrier::{Column, Entity};
-        rows::id_by_code::<Entity, _>(
-            db,
-            Column::CompanyId,
-            Column::Code,
-            p.company_id,
-            &c.carrier,
-            |m| m.id,
-        )
-        .await?
-    };
+    let (settings, company_currency) = (&setup.settings, &setup.company.currency);
+    let terms = setup.terms_by_code(&c.payment_terms);
+    let method = setup.method_by_code(&c.payment_method);
+    let bank = setup.bank_account_by_code(&c.bank_account);
+    let carrier = setup.carrier_by_code(&c.carrier);
     let ship_to = customer_address::Entity::find()
         .filter(customer_address::Column::CustomerId.eq(c.id))
         .filter(customer_address::Column::Kind.eq(AddressKind::Shipping))
@@ -271,7 +237,7 @@ pub(super) async fn defaults(
         production_reference: None,
     })
     .map(|mut m| {
-        if m.currency == company_currency {
+        if m.currency == *company_currency {
             m.exchange_rate = Dec(Decimal::ONE);
         }
         m

@@ -97,7 +97,7 @@ pub(crate) async fn create_for_backorders(
         .order_by_asc(sales_order_line::Column::Position)
         .all(tx)
         .await?;
-    let (c, settings) = context(tx, &order).await?;
-    let saved = finish_with(tx, p, &c, &settings, order, OrderEvent::Created, false).await?;
+    let (c, setup) = context(tx, &order).await?;
+    let saved = finish_with(tx, p, &c, &setup, order, OrderEvent::Created, false).await?;
     Ok((saved.order, inserted))
 }

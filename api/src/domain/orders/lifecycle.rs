@@ -2,7 +2,7 @@
 //! (R-ORD-9) and quotes accepted or rejected (R-ORD-3).
 use super::entry::replace_installments;
 use super::queries::lines_by_orders;
-use super::save::{context, finish, judge, save_status};
+use super::save::{context, customer_of, finish, judge, save_status};
 use super::{Saved, kind_name, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
@@ -55,11 +55,11 @@ pub async fn confirm(
             "an order without lines cannot be confirmed",
         ));
     }
-    let (c, settings) = context(&tx, &order).await?;
+    let (c, setup) = context(&tx, &order).await?;
     order.status = DocStatus::Confirmed;
     let mut warnings = Vec::new();
     let mut events = vec![(OrderEvent::Confirmed, None)];
-    if judge(&tx, p, &c, &settings, &mut order, &mut warnings).await? {
+    if judge(&tx, p, &c, &setup.settings, &mut order, &mut warnings).await? {
         events.push((OrderEvent::CreditHoldSet, None));
     }
     let saved = sales_order::ActiveModel {
@@ -75,7 +75,8 @@ pub async fn confirm(
     let outcomes = if saved.credit_hold {
         vec![]
     } else {
-        let covered = reservations::cover_lines(&tx, p, &saved, lines, create_backorders).await?;
+        let covered =
+            reservations::cover_lines(&tx, p, &saved, &setup, lines, create_backorders).await?;
         events.extend(covered.events);
         covered.outcomes
     };
@@ -129,7 +130,7 @@ pub async fn cancel(db: &DatabaseConnection, p: &Principal, order_id: i64) -> Ap
         )));
     }
     reservations::release_all(&tx, &order, None).await?;
-    let (c, _) = context(&tx, &order).await?;
+    let c = customer_of(&tx, &order).await?;
     order.status = DocStatus::Cancelled;
     let saved = save_status(&tx, &c, order, OrderEvent::Cancelled).await?;
     tx.commit().await?;
@@ -202,7 +203,7 @@ pub(super) async fn transition_of(
             to
         )));
     }
-    let (c, _) = context(&tx, &order).await?;
+    let c = customer_of(&tx, &order).await?;
     order.status = to;
     let saved = save_status(&tx, &c, order, event).await?;
     tx.commit().await?;
@@ -306,7 +307,7 @@ pub async fn release_credit_hold(
             "the order is not on credit hold".into(),
         ));
     }
-    let (c, _) = context(&tx, &order).await?;
+    let c = customer_of(&tx, &order).await?;
     order.credit_hold = false;
     order.credit_released_amount = order.company_total_amount;
     order.credit_released_by = Some(p.key());
@@ -333,8 +334,8 @@ pub async fn accept_quote(
             quote.status
         )));
     }
-    let (c, settings) = context(&tx, &quote).await?;
-    let number = if settings.quotes_share_order_numbering
+    let (c, setup) = context(&tx, &quote).await?;
+    let number = if setup.settings.quotes_share_order_numbering
         && sales_order::Entity::find()
             .filter(sales_order::Column::CompanyId.eq(quote.company_id))
             .filter(sales_order::Column::Kind.eq(DocKind::Order))
@@ -413,7 +414,7 @@ pub async fn accept_quote(
     quote.status = DocStatus::Accepted;
     quote.order_id = Some(order.id);
     save_status(&tx, &c, quote, OrderEvent::QuoteAccepted).await?;
-    let saved = finish(&tx, p, &c, &settings, order, None, OrderEvent::Created).await?;
+    let saved = finish(&tx, p, &c, &setup, order, None, OrderEvent::Created).await?;
     tx.commit().await?;
     Ok(saved)
 }

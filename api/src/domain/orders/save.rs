@@ -6,20 +6,21 @@ use crate::auth::{Principal, visibility};
 use crate::domain::credit::Verdict;
 use crate::domain::outbox::OrderEvent;
 use crate::domain::pricing::LineFigures;
-use crate::domain::{credit, numbering, order_rows, outbox, pricing, sales_setup, validate};
+use crate::domain::setup_cache::{self, Setup};
+use crate::domain::{credit, numbering, order_rows, outbox, pricing, validate};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocKind, DocType, FreightTerms, ItemKind, carrier, company_settings, customer,
-    customer_address, item, order_installment, payment_method, payment_terms, sales_order,
-    sales_order_line, unique_item_claim,
+    Dec, DocKind, DocType, FreightTerms, ItemKind, company_settings, customer, customer_address,
+    item, order_installment, sales_order, sales_order_line, unique_item_claim,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, Set,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Recomputes totals, checks the payment rules, judges credit, claims unique items, bumps the
 /// version and records `event`; the common tail of every change.
@@ -27,7 +28,7 @@ pub(super) async fn finish(
     tx: &DatabaseTransaction,
     p: &Principal,
     c: &customer::Model,
-    settings: &company_settings::Model,
+    setup: &Setup,
     order: sales_order::Model,
     expected_version: Option<i64>,
     event: OrderEvent,
@@ -43,7 +44,7 @@ pub(super) async fn finish(
         )));
     }
     let what = format!("saving {} {}", kind_name(order.kind), order.id);
-    finish_with(tx, p, c, settings, order, event, true)
+    finish_with(tx, p, c, setup, order, event, true)
         .await
         .map_err(|e| e.context(what))
 }
@@ -54,7 +55,7 @@ pub(super) async fn finish_with(
     tx: &DatabaseTransaction,
     p: &Principal,
     c: &customer::Model,
-    settings: &company_settings::Model,
+    setup: &Setup,
     order: sales_order::Model,
     event: OrderEvent,
     judge_credit: bool,
@@ -71,34 +72,36 @@ pub(super) async fn finish_with(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
-    finish_lines(
-        tx,
-        p,
-        c,
-        settings,
-        order,
-        event,
-        judge_credit,
-        &lines,
-        &items,
-    )
-    .await
+    let held = Held {
+        customer: c,
+        lines: &lines,
+        items: &items,
+        has_installments: None,
+    };
+    finish_lines(tx, p, setup, order, event, judge_credit, held).await
+}
+
+/// What the caller of [`finish_lines`] holds of the document already.
+pub(super) struct Held<'a> {
+    pub customer: &'a customer::Model,
+    pub lines: &'a [sales_order_line::Model],
+    pub items: &'a HashMap<i64, item::Model>,
+    /// Whether the document has installments, when known (`None`: read them).
+    pub has_installments: Option<bool>,
 }
 
 /// [`finish_with`] on lines and items the caller holds already (a new document's, just
 /// inserted): no statement reads them again.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn finish_lines(
     tx: &DatabaseTransaction,
     p: &Principal,
-    c: &customer::Model,
-    settings: &company_settings::Model,
+    setup: &Setup,
     mut order: sales_order::Model,
     event: OrderEvent,
     judge_credit: bool,
-    lines: &[sales_order_line::Model],
-    items: &HashMap<i64, item::Model>,
+    held: Held<'_>,
 ) -> AppResult<Saved> {
+    let (c, lines, items) = (held.customer, held.lines, held.items);
     let mut warnings = Vec::new();
     validate::document_lines("lines", lines.len())?;
     let factors: HashMap<i64, Decimal> = items
@@ -139,22 +142,25 @@ pub(super) async fn finish_lines(
     let freight = if order.freight_overridden {
         order.freight_amount.0
     } else {
+        let settings = &setup.settings;
         let max = settings.freight_max_order_amount.0;
         match order.carrier_id {
             Some(carrier_id)
                 if order.freight_terms == FreightTerms::OnInvoice
                     && (max.is_zero() || merch.company_net <= max) =>
             {
-                let carrier = carrier::Entity::find_by_id(carrier_id)
-                    .one(tx)
-                    .await?
+                let carrier = setup
+                    .carriers
+                    .get(&carrier_id)
                     .ok_or(AppError::NotFound("carrier"))?;
-                let rates: Vec<pricing::FreightRate> = sales_setup::freight_rates(tx, carrier_id)
-                    .await?
+                let rates: Vec<pricing::FreightRate> = setup
+                    .freight_rates
+                    .get(&carrier_id)
                     .into_iter()
+                    .flatten()
                     .map(|r| pricing::FreightRate {
-                        zone: r.zone,
-                        province: r.province,
+                        zone: r.zone.clone(),
+                        province: r.province.clone(),
                         reference_quantity: r.reference_quantity.0,
                         max_weight: r.max_weight.0,
                         amount: r.amount.0,
@@ -219,19 +225,26 @@ pub(super) async fn finish_lines(
     order.company_freight_amount = Dec(t.company_freight);
     order.company_total_amount = Dec(t.company_total);
 
-    check_payment_rules(tx, &order).await?;
+    check_payment_rules(tx, setup, &order, held.has_installments).await?;
 
     let mut events = vec![event];
-    if judge_credit && judge(tx, p, c, settings, &mut order, &mut warnings).await? {
+    if judge_credit && judge(tx, p, c, &setup.settings, &mut order, &mut warnings).await? {
         events.push(OrderEvent::CreditHoldSet);
     }
 
-    sync_unique_claims(tx, &order, lines, event == OrderEvent::Created).await?;
+    sync_unique_claims(
+        tx,
+        &setup.unique_items,
+        &order,
+        lines,
+        event == OrderEvent::Created,
+    )
+    .await?;
 
     // The number is taken last: the series row stays locked from here to the commit, and every
     // new document of the series queues on it, so the shorter that stretch, the better.
     if order.number < 0 {
-        let doc_type = match (order.kind, settings.quotes_share_order_numbering) {
+        let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
             (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
             (DocKind::Quote, false) => DocType::Quote,
         };
@@ -304,12 +317,14 @@ pub(super) async fn judge(
 /// minimum amount (company currency).
 pub(super) async fn check_payment_rules(
     tx: &DatabaseTransaction,
+    setup: &Setup,
     order: &sales_order::Model,
+    has_installments: Option<bool>,
 ) -> AppResult<()> {
     if let Some(method_id) = order.payment_method_id {
-        let method = payment_method::Entity::find_by_id(method_id)
-            .one(tx)
-            .await?
+        let method = setup
+            .methods
+            .get(&method_id)
             .ok_or(AppError::NotFound("payment method"))?;
         if method.requires_bank_account && order.bank_account_id.is_none() {
             return Err(AppError::validation(
@@ -324,15 +339,21 @@ pub(super) async fn check_payment_rules(
     let Some(terms_id) = order.payment_terms_id else {
         return Ok(());
     };
-    let terms = payment_terms::Entity::find_by_id(terms_id)
-        .one(tx)
-        .await?
+    let terms = setup
+        .terms
+        .get(&terms_id)
         .ok_or(AppError::NotFound("payment terms"))?;
-    let installments = order_installment::Entity::find()
-        .filter(order_installment::Column::OrderId.eq(order.id))
-        .all(tx)
-        .await?;
-    if terms.custom && installments.is_empty() {
+    let has_installments = match has_installments {
+        Some(known) => known,
+        None => {
+            order_installment::Entity::find()
+                .filter(order_installment::Column::OrderId.eq(order.id))
+                .count(tx)
+                .await?
+                > 0
+        }
+    };
+    if terms.custom && !has_installments {
         return Err(AppError::validation(
             "installments",
             format!(
@@ -341,18 +362,17 @@ pub(super) async fn check_payment_rules(
             ),
         ));
     }
-    if !terms.custom && !installments.is_empty() {
+    if !terms.custom && has_installments {
         return Err(AppError::validation(
             "installments",
             "only custom (PER) payment terms take installments",
         ));
     }
-    let restrictions = sales_setup::restrictions_by_terms(tx, &[terms_id])
-        .await?
-        .remove(&terms_id)
-        .unwrap_or_default();
-    if let Some(r) = restrictions
-        .iter()
+    if let Some(r) = setup
+        .restrictions
+        .get(&terms_id)
+        .into_iter()
+        .flatten()
         .find(|r| order.company_net_amount.0 < r.min_order_amount.0)
         && order.kind == DocKind::Order
     {
@@ -372,6 +392,7 @@ pub(super) async fn check_payment_rules(
 /// racing for the same claim cannot both commit, on any backend or instance.
 pub(super) async fn sync_unique_claims(
     tx: &DatabaseTransaction,
+    unique_items: &HashSet<i64>,
     order: &sales_order::Model,
     lines: &[sales_order_line::Model],
     fresh: bool,
@@ -379,9 +400,9 @@ pub(super) async fn sync_unique_claims(
     let open = order.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&order.status);
     let item_ids: BTreeSet<i64> = lines.iter().map(|l| l.item_id).collect();
     let wanted: BTreeSet<i64> = if open {
-        sales_setup::unique_items(tx, &item_ids.into_iter().collect::<Vec<_>>())
-            .await?
+        item_ids
             .into_iter()
+            .filter(|i| unique_items.contains(i))
             .collect()
     } else {
         BTreeSet::new()
@@ -433,15 +454,25 @@ pub(super) async fn sync_unique_claims(
     Ok(())
 }
 
+/// The order's customer and the company's setup (from memory when current).
 pub(super) async fn context(
     tx: &DatabaseTransaction,
     order: &sales_order::Model,
-) -> AppResult<(customer::Model, company_settings::Model)> {
-    let c = customer::Entity::find_by_id(order.customer_id)
+) -> AppResult<(customer::Model, Arc<Setup>)> {
+    Ok((
+        customer_of(tx, order).await?,
+        setup_cache::of(tx, order.company_id).await?,
+    ))
+}
+
+pub(super) async fn customer_of(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+) -> AppResult<customer::Model> {
+    customer::Entity::find_by_id(order.customer_id)
         .one(tx)
         .await?
-        .ok_or(AppError::NotFound("customer"))?;
-    Ok((c, sales_setup::settings(tx, order.company_id).await?))
+        .ok_or(AppError::NotFound("customer"))
 }
 
 /// Saves a status-only change without recomputing prices (a closed order keeps its figures).
@@ -458,7 +489,15 @@ pub(super) async fn save_status(
         .await?
         .remove(&saved.id)
         .unwrap_or_default();
-    sync_unique_claims(tx, &saved, &lines, false).await?;
+    // Only a document that stays open keeps claims, and only then is the list needed.
+    let setup = if saved.kind == DocKind::Order && credit::OPEN_STATUSES.contains(&saved.status) {
+        Some(setup_cache::of(tx, saved.company_id).await?)
+    } else {
+        None
+    };
+    let none = HashSet::new();
+    let unique = setup.as_ref().map_or(&none, |s| &s.unique_items);
+    sync_unique_claims(tx, unique, &saved, &lines, false).await?;
     order_rows::track_agreements(tx, &saved, &lines, None, Some(c.sales_rep_id)).await?;
     outbox::record(tx, &saved, c.sales_rep_id, event, None).await?;
     Ok(Saved {

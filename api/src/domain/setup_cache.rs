@@ -1,0 +1,188 @@
+//! Setup data served from memory: a company, its settings, payment terms (with their
+//! restrictions), payment methods, bank accounts, carriers (with their freight rates) and the
+//! unique-per-customer items and the warehouses' priorities. Every order save needs them and they change a few times a year,
+//! so reading them from the database on each save (a dozen statements) was the largest part of
+//! an order's cost.
+//!
+//! Freshness is the database's job: triggers raise `setup_version.version` on any change to
+//! those tables (migration 8), and [`of`] compares that one number — one small read — before
+//! it trusts its copy. A change made on another API instance, or with plain SQL, is therefore
+//! seen by the next request everywhere; there is nothing to broadcast and nothing to expire.
+//! The copy is keyed by `setup_version.db_id` too, so a process that serves several databases
+//! (the test suite) never hands one database's setup to another.
+use crate::error::{AppError, AppResult};
+use entity::{
+    bank_account, carrier, company, company_settings, freight_rate, payment_method,
+    payment_term_restriction, payment_terms, unique_sale_item, warehouse,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// One company's setup as of one version.
+#[derive(Debug)]
+pub struct Setup {
+    pub company: company::Model,
+    pub settings: company_settings::Model,
+    pub terms: HashMap<i64, payment_terms::Model>,
+    pub restrictions: HashMap<i64, Vec<payment_term_restriction::Model>>,
+    pub methods: HashMap<i64, payment_method::Model>,
+    pub bank_accounts: HashMap<i64, bank_account::Model>,
+    pub carriers: HashMap<i64, carrier::Model>,
+    pub freight_rates: HashMap<i64, Vec<freight_rate::Model>>,
+    pub unique_items: HashSet<i64>,
+    /// Each warehouse's priority (lower first), for planning where stock comes from.
+    pub warehouse_priorities: HashMap<i64, i32>,
+}
+
+/// Companies' setups kept at most (across databases): beyond it the copy starts over.
+const MAX_ENTRIES: usize = 256;
+
+/// (database, company) → (version, setup).
+type Entries = HashMap<(String, i64), (i64, Arc<Setup>)>;
+
+fn cache() -> &'static Mutex<Entries> {
+    static CACHE: OnceLock<Mutex<Entries>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The company's current setup: one statement when the copy in memory is current, eleven
+/// when it has to be read again.
+pub async fn of<C: ConnectionTrait>(db: &C, company_id: i64) -> AppResult<Arc<Setup>> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT db_id, version FROM setup_version WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("setup_version has no row")))?;
+    let db_id: String = row.try_get("", "db_id")?;
+    let version: i64 = row.try_get("", "version")?;
+    let key = (db_id, company_id);
+    if let Some((v, setup)) = cache().lock().expect("setup cache").get(&key)
+        && *v == version
+    {
+        return Ok(setup.clone());
+    }
+    let setup = Arc::new(load(db, company_id).await?);
+    let mut entries = cache().lock().expect("setup cache");
+    if entries.len() >= MAX_ENTRIES {
+        entries.clear();
+    }
+    entries.insert(key, (version, setup.clone()));
+    Ok(setup)
+}
+
+async fn load<C: ConnectionTrait>(db: &C, company_id: i64) -> AppResult<Setup> {
+    let company = company::Entity::find_by_id(company_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("company"))?;
+    let settings = crate::domain::sales_setup::settings(db, company_id).await?;
+    let terms = by_id(
+        payment_terms::Entity::find()
+            .filter(payment_terms::Column::CompanyId.eq(company_id))
+            .all(db)
+            .await?,
+        |t| t.id,
+    );
+    let mut restrictions: HashMap<i64, Vec<payment_term_restriction::Model>> = HashMap::new();
+    for r in payment_term_restriction::Entity::find()
+        .filter(payment_term_restriction::Column::CompanyId.eq(company_id))
+        .order_by_asc(payment_term_restriction::Column::Id)
+        .all(db)
+        .await?
+    {
+        restrictions.entry(r.payment_terms_id).or_default().push(r);
+    }
+    let methods = by_id(
+        payment_method::Entity::find()
+            .filter(payment_method::Column::CompanyId.eq(company_id))
+            .all(db)
+            .await?,
+        |m| m.id,
+    );
+    let bank_accounts = by_id(
+        bank_account::Entity::find()
+            .filter(bank_account::Column::CompanyId.eq(company_id))
+            .all(db)
+            .await?,
+        |b| b.id,
+    );
+    let carriers = by_id(
+        carrier::Entity::find()
+            .filter(carrier::Column::CompanyId.eq(company_id))
+            .all(db)
+            .await?,
+        |c| c.id,
+    );
+    let mut freight_rates: HashMap<i64, Vec<freight_rate::Model>> = HashMap::new();
+    for r in freight_rate::Entity::find()
+        .filter(freight_rate::Column::CompanyId.eq(company_id))
+        .order_by_asc(freight_rate::Column::Id)
+        .all(db)
+        .await?
+    {
+        freight_rates.entry(r.carrier_id).or_default().push(r);
+    }
+    let unique_items = unique_sale_item::Entity::find()
+        .filter(unique_sale_item::Column::CompanyId.eq(company_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.item_id)
+        .collect();
+    let warehouse_priorities = warehouse::Entity::find()
+        .filter(warehouse::Column::CompanyId.eq(company_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.priority))
+        .collect();
+    Ok(Setup {
+        company,
+        settings,
+        terms,
+        restrictions,
+        methods,
+        bank_accounts,
+        carriers,
+        freight_rates,
+        unique_items,
+        warehouse_priorities,
+    })
+}
+
+fn by_id<M>(rows: Vec<M>, id: impl Fn(&M) -> i64) -> HashMap<i64, M> {
+    rows.into_iter().map(|r| (id(&r), r)).collect()
+}
+
+impl Setup {
+    /// The id of the record with this code (codes are unique per company ignoring case).
+    fn by_code<M>(
+        rows: &HashMap<i64, M>,
+        code: &Option<String>,
+        code_of: impl Fn(&M) -> &str,
+    ) -> Option<i64> {
+        let code = code.as_deref()?;
+        rows.iter()
+            .find(|(_, m)| code_of(m).eq_ignore_ascii_case(code))
+            .map(|(id, _)| *id)
+    }
+
+    pub fn terms_by_code(&self, code: &Option<String>) -> Option<i64> {
+        Self::by_code(&self.terms, code, |t| &t.code)
+    }
+
+    pub fn method_by_code(&self, code: &Option<String>) -> Option<i64> {
+        Self::by_code(&self.methods, code, |m| &m.code)
+    }
+
+    pub fn bank_account_by_code(&self, code: &Option<String>) -> Option<i64> {
+        Self::by_code(&self.bank_accounts, code, |b| &b.code)
+    }
+
+    pub fn carrier_by_code(&self, code: &Option<String>) -> Option<i64> {
+        Self::by_code(&self.carriers, code, |c| &c.code)
+    }
+}
