@@ -3,6 +3,7 @@
 //! (each app gets a fresh database, dropped afterwards); Redis when `TEST_REDIS_URL` is set.
 pub mod agreements;
 pub mod billing;
+pub mod ceiling;
 pub mod demo;
 pub mod fulfil;
 pub mod load;
@@ -94,6 +95,11 @@ async fn start(vars: HashMap<String, String>, cleanup: Cleanup) -> TestApp {
 }
 
 impl TestApp {
+    /// The database this app runs on.
+    pub fn database_url(&self) -> &str {
+        &self.vars["DATABASE_URL"]
+    }
+
     /// A second server instance on the same database (and Redis, when set): what two API
     /// instances behind a load balancer share. `extra` overrides settings of this one.
     pub async fn sibling(&self, extra: &[(&str, &str)]) -> TestApp {

@@ -14,7 +14,8 @@ use entity::{
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -62,6 +63,47 @@ pub async fn exposure<C: ConnectionTrait>(
     customer_id: i64,
     excluding: i64,
 ) -> AppResult<Exposure> {
+    // PostgreSQL sums the orders that count itself (exact NUMERIC), so only the few orders
+    // whose lines must be looked at — some of their value moved — and those carrying an
+    // advance come back as rows: a customer with a thousand open orders costs one more small
+    // statement, not a thousand rows per save. SQLite holds amounts as text and must not sum
+    // them, so there every counted order comes back and Rust adds them up.
+    let summed_in_sql = db.get_database_backend() == DbBackend::Postgres;
+    let handed_exists = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(backorder::Entity)
+            .and_where(
+                Expr::col((backorder::Entity, backorder::Column::OrderId))
+                    .equals((sales_order::Entity, sales_order::Column::Id)),
+            )
+            .and_where(backorder::Column::Status.is_in(HANDED_OVER))
+            .to_owned(),
+    );
+    let billed_exists = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(invoice_line::Entity)
+            .and_where(
+                Expr::col((invoice_line::Entity, invoice_line::Column::OrderId))
+                    .equals((sales_order::Entity, sales_order::Column::Id)),
+            )
+            .to_owned(),
+    );
+    let mut counted = Condition::all()
+        .add(sales_order::Column::Status.is_in(COUNTED))
+        .add(sales_order::Column::Id.ne(excluding));
+    if summed_in_sql {
+        counted = counted.add(
+            Condition::any()
+                .add(
+                    sales_order::Column::Status
+                        .is_in([DocStatus::PartiallyShipped, DocStatus::Shipped]),
+                )
+                .add(handed_exists.clone())
+                .add(billed_exists.clone()),
+        );
+    }
     // One read for both the orders that count and the advances no invoice took yet (any
     // non-cancelled order, this one included, whose advance is not all applied).
     let rows: Vec<OrderRow> = sales_order::Entity::find()
@@ -75,45 +117,20 @@ pub async fn exposure<C: ConnectionTrait>(
         .column(sales_order::Column::AdvanceAmount)
         .column(sales_order::Column::AdvanceApplied)
         .column(sales_order::Column::ExchangeRate)
-        .expr(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(backorder::Entity)
-                .and_where(
-                    Expr::col((backorder::Entity, backorder::Column::OrderId))
-                        .equals((sales_order::Entity, sales_order::Column::Id)),
-                )
-                .and_where(backorder::Column::Status.is_in(HANDED_OVER))
-                .to_owned(),
-        ))
-        .expr(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(invoice_line::Entity)
-                .and_where(
-                    Expr::col((invoice_line::Entity, invoice_line::Column::OrderId))
-                        .equals((sales_order::Entity, sales_order::Column::Id)),
-                )
-                .to_owned(),
-        ))
+        .expr(handed_exists)
+        .expr(billed_exists)
         .filter(sales_order::Column::CustomerId.eq(customer_id))
         .filter(sales_order::Column::Kind.eq(DocKind::Order))
         .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(sales_order::Column::Status.is_in(COUNTED))
-                        .add(sales_order::Column::Id.ne(excluding)),
-                )
-                .add(
-                    // Equal amounts are equal text on SQLite too (both canonical).
-                    Condition::all()
-                        .add(sales_order::Column::Status.ne(DocStatus::Cancelled))
-                        .add(
-                            Expr::col(sales_order::Column::AdvanceAmount)
-                                .ne(Expr::col(sales_order::Column::AdvanceApplied)),
-                        ),
-                ),
+            Condition::any().add(counted).add(
+                // Equal amounts are equal text on SQLite too (both canonical).
+                Condition::all()
+                    .add(sales_order::Column::Status.ne(DocStatus::Cancelled))
+                    .add(
+                        Expr::col(sales_order::Column::AdvanceAmount)
+                            .ne(Expr::col(sales_order::Column::AdvanceApplied)),
+                    ),
+            ),
         )
         .into_tuple()
         .all(db)
@@ -133,11 +150,37 @@ pub async fn exposure<C: ConnectionTrait>(
         unallocated: unallocated + advances,
         ..Default::default()
     };
-    for o in &orders {
-        if OPEN_STATUSES.contains(&o.1) {
-            e.undelivered += o.2.0 - if o.5 { o.4.0 } else { Decimal::ZERO };
-        } else if !o.5 {
-            e.to_invoice += o.4.0; // a shipped order's freight waits for its invoice
+    if summed_in_sql {
+        let open: Vec<String> = OPEN_STATUSES.iter().map(|s| s.to_value()).collect();
+        let (undelivered, freight): (Decimal, Decimal) = sales_order::Entity::find()
+            .select_only()
+            .expr(Expr::cust(format!(
+                "COALESCE(SUM(company_total_amount - CASE WHEN freight_invoiced THEN \
+                 company_freight_amount ELSE 0 END) FILTER (WHERE status IN ('{}')), 0)",
+                open.join("', '")
+            )))
+            .expr(Expr::cust(format!(
+                "COALESCE(SUM(company_freight_amount) FILTER (WHERE status = '{}' AND NOT \
+                 freight_invoiced), 0)",
+                DocStatus::Shipped.to_value()
+            )))
+            .filter(sales_order::Column::CustomerId.eq(customer_id))
+            .filter(sales_order::Column::Kind.eq(DocKind::Order))
+            .filter(sales_order::Column::Status.is_in(COUNTED))
+            .filter(sales_order::Column::Id.ne(excluding))
+            .into_tuple()
+            .one(db)
+            .await?
+            .unwrap_or_default();
+        e.undelivered = undelivered;
+        e.to_invoice = freight;
+    } else {
+        for o in &orders {
+            if OPEN_STATUSES.contains(&o.1) {
+                e.undelivered += o.2.0 - if o.5 { o.4.0 } else { Decimal::ZERO };
+            } else if !o.5 {
+                e.to_invoice += o.4.0; // a shipped order's freight waits for its invoice
+            }
         }
     }
     // Only orders some of whose value already moved need their lines read; most have none.

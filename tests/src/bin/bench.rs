@@ -11,6 +11,9 @@
 //! - `hot-item`: every client orders the same item with backorders; afterwards on hand,
 //!   reserved and backordered must add up exactly (printed as a check);
 //! - `list-orders`: a page of orders with lines, items and customer;
+//! - `ceiling` (PostgreSQL, `TEST_DATABASE_URL`): runs `place-order`, then pgbench with the
+//!   same clients and seconds on the same database running a script of the same statements
+//!   (`api_tests::ceiling`), and prints Mercato's orders/s as a share of pgbench's;
 //! - `kill-instance` (a fault run): two `mercato serve` processes on one database, place-order
 //!   load on both, one killed with `kill -9` halfway; prints and checks that the other kept
 //!   serving, that nothing is half-written and that the dead one's events were sequenced by
@@ -45,6 +48,7 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some(s) if SCENARIOS.contains(&s) => scenario(s, &args[1..]).await,
         Some("kill-instance") => kill_instance(&args[1..]).await,
+        Some("ceiling") => ceiling(&args[1..]).await,
         Some("suite") => suite(&args[1..]).await,
         None => suite(&[]).await,
         Some(n) if n.parse::<usize>().is_ok() => suite(&args).await,
@@ -335,6 +339,112 @@ async fn list_orders(t: &Target, load: Load, run: u64) -> Figures {
         t.call(Some(admin), query, json!({})).await.map(|_| ())
     })
     .await
+}
+
+/// `ceiling`: see the module comment and `api_tests::ceiling`.
+async fn ceiling(args: &[String]) {
+    assert!(
+        api_tests::on_postgres(),
+        "bench ceiling needs PostgreSQL: set TEST_DATABASE_URL"
+    );
+    let load = Load {
+        clients: flag(args, "--clients").unwrap_or(16),
+        seconds: flag(args, "--seconds").unwrap_or(30),
+        warmup: flag(args, "--warmup").unwrap_or(3),
+    };
+    let target = Target::new(None, None).await;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 1_000_000;
+    println!(
+        "Mercato place-order against pgbench on the same statements: {} clients, {} s each",
+        load.clients, load.seconds
+    );
+    let figures = place_order(&target, load, run).await;
+    figures.print();
+    let database_url = target.app.as_ref().unwrap().database_url().to_owned();
+    let db = sea_orm::Database::connect(&database_url)
+        .await
+        .expect("database");
+    let one = |sql: String| {
+        let db = &db;
+        async move {
+            use sea_orm::ConnectionTrait;
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    sql.clone(),
+                ))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("no row: {sql}"));
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    let prefix = format!("PO{run}-");
+    let params = api_tests::ceiling::Params {
+        company_id: one("SELECT id FROM companies WHERE code = 'IBX'".into()).await,
+        user_id: one("SELECT id FROM users WHERE email = 'ana@iberia.example'".into()).await,
+        customers: [
+            one("SELECT id FROM customers WHERE code = 'ACME'".into()).await,
+            one("SELECT id FROM customers WHERE code = 'INITECH'".into()).await,
+        ],
+        rep_id: one("SELECT sales_rep_id FROM users WHERE email = 'ana@iberia.example'".into())
+            .await,
+        first_item: one(format!(
+            "SELECT min(id) FROM items WHERE sku LIKE '{prefix}%'"
+        ))
+        .await,
+        last_item: one(format!(
+            "SELECT max(id) FROM items WHERE sku LIKE '{prefix}%'"
+        ))
+        .await,
+    };
+    let script = api_tests::ceiling::script(&params);
+    let path = std::env::temp_dir().join(format!("mercato-ceiling-{run}.sql"));
+    std::fs::write(&path, &script).expect("script written");
+    let output = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &load.clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &load.seconds.to_string(),
+            "-f",
+        ])
+        .arg(&path)
+        .arg(&database_url)
+        .output()
+        .expect("pgbench runs (package postgresql-client)");
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    let Some(tps) = api_tests::ceiling::tps(&out) else {
+        eprintln!("pgbench gave no figure:\n{out}\n{err}");
+        std::process::exit(1);
+    };
+    let failed = out
+        .lines()
+        .find(|l| l.starts_with("number of failed transactions"))
+        .unwrap_or("");
+    println!(
+        "pgbench, the same statements ({} per order, script {}): {tps:.1} orders/s {failed}",
+        api_tests::ceiling::statements(&script),
+        path.display()
+    );
+    let ratio = figures.throughput() / tps;
+    println!(
+        "Mercato place-order: {:.1} orders/s = {:.0} % of the ceiling",
+        figures.throughput(),
+        ratio * 100.0
+    );
+    let mut out = figures.json();
+    out["ceiling_orders_per_s"] = json!(tps);
+    out["share_of_ceiling"] = json!((ratio * 1000.0).round() / 1000.0);
+    println!("{out}");
 }
 
 /// `kill-instance`: see the module comment. Exits non-zero when a check fails.

@@ -1,0 +1,105 @@
+//! `bench ceiling`: what PostgreSQL alone can do with the statements of one `place-order`.
+//!
+//! The script mirrors, statement for statement, what the server sends for one order of three
+//! lines (create, then confirm with reservation) as PostgreSQL's statement log shows it
+//! (`log_statement = all`; see README "Performance"): the same tables, the same filters and
+//! locks, the same multi-row writes, the same transaction boundaries, the three items drawn at
+//! random from the same 200 the scenario uses and the customer alternating the same way. It
+//! is written by hand from that log, not replayed from it: values that flow from one statement
+//! to the next (the new order's id, its lines, its number) are carried with `\gset` or
+//! sub-selects, and the columns a statement writes but nothing reads back are shortened. The
+//! per-request read of the caller (user row) is included; HTTP, JSON, GraphQL and the
+//! server's own work are what the ratio measures.
+
+/// What the script needs from the seeded database.
+pub struct Params {
+    pub company_id: i64,
+    pub user_id: i64,
+    pub customers: [i64; 2],
+    pub rep_id: i64,
+    /// The scenario's items have consecutive ids from `first_item` to `last_item`.
+    pub first_item: i64,
+    pub last_item: i64,
+}
+
+pub fn script(p: &Params) -> String {
+    let Params {
+        company_id: co,
+        user_id: user,
+        customers: [c1, c2],
+        rep_id: rep,
+        first_item: lo,
+        last_item: hi,
+    } = p;
+    format!(
+        r#"\set i1 random({lo}, {hi})
+\set i2 random({lo}, {hi})
+\set i3 random({lo}, {hi})
+\set c random(0, 1)
+\set customer {c1} + :c * ({c2} - {c1})
+-- createSalesOrder: the caller, then the reads before the transaction.
+SELECT * FROM users WHERE id = {user} LIMIT 1;
+SELECT * FROM customers WHERE id = :customer AND company_id = {co} AND sales_rep_id IN ({rep}) LIMIT 1;
+SELECT db_id, version FROM setup_version WHERE id = 1;
+SELECT * FROM customer_addresses WHERE customer_id = :customer AND kind = 'SHIPPING' ORDER BY is_default DESC, id LIMIT 1;
+SELECT * FROM items WHERE company_id = {co} AND id IN (:i1, :i2, :i3);
+SELECT * FROM customer_prices WHERE customer_id = :customer AND item_id IN (:i1, :i2, :i3);
+SELECT * FROM agreement_lines WHERE agreement_id IN (SELECT id FROM agreements WHERE company_id = {co} AND kind = 'SALES' AND customer_id = :customer AND status = 'EFFECTIVE' AND currency = 'EUR' AND valid_from <= current_date AND valid_to >= current_date) AND (item_id IN (:i1, :i2, :i3) OR item_id IS NULL) ORDER BY agreement_id, position;
+SELECT * FROM item_descriptions WHERE item_id IN (:i1, :i2, :i3) AND language = 'es';
+BEGIN;
+INSERT INTO sales_orders (company_id, kind, series, number, customer_id, sales_rep_id, status, financial_status, credit_hold, order_date, currency, exchange_rate, language, freight_terms, version, created_by, created_at, updated_at) VALUES ({co}, 'ORDER', 'A', -(floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 64 + :client_id), :customer, {rep}, 'DRAFT', 'UNPAID', false, current_date, 'EUR', 1, 'es', 'ON_INVOICE', 1, 'user:{user}', now(), now()) RETURNING id AS order_id \gset
+INSERT INTO sales_order_lines (company_id, order_id, position, item_id, description, quantity, bonus_quantity, unit_price, discount_percent, price_source, cost, shipped_quantity, created_at) VALUES ({co}, :order_id, 1, :i1, 'Bench item', 1, 0, 1.25, 0, 'LIST', 0, 0, now()), ({co}, :order_id, 2, :i2, 'Bench item', 2, 0, 1.25, 0, 'LIST', 0, 0, now()), ({co}, :order_id, 3, :i3, 'Bench item', 3, 0, 1.25, 0, 'LIST', 0, 0, now()) RETURNING *;
+SELECT o.id, o.status, o.company_total_amount, o.company_net_amount, o.company_freight_amount, o.freight_invoiced, o.advance_amount, o.advance_applied, o.exchange_rate, EXISTS (SELECT 1 FROM backorders b WHERE b.order_id = o.id AND b.status IN ('PARTIALLY_FULFILLED', 'FULFILLED', 'CANCELLED')), EXISTS (SELECT 1 FROM invoice_lines il WHERE il.order_id = o.id) FROM sales_orders o WHERE o.customer_id = :customer AND o.kind = 'ORDER' AND ((o.status IN ('DRAFT', 'CONFIRMED', 'PARTIALLY_SHIPPED', 'SHIPPED') AND o.id <> :order_id) OR (o.status <> 'CANCELLED' AND o.advance_amount <> o.advance_applied));
+SELECT 'I' AS src, total_amount, paid_amount, credited_amount, advance_amount, company_total_amount FROM invoices WHERE customer_id = :customer AND kind = 'INVOICE' AND status IN ('PENDING', 'POSTED') AND financial_status <> 'PAID' UNION ALL SELECT 'P', company_amount, company_allocated_amount, company_amount, company_amount, company_amount FROM payments WHERE customer_id = :customer AND status = 'RECORDED';
+UPDATE number_series SET next_number = next_number + 1 WHERE company_id = {co} AND code = 'A' AND doc_type = 'ORDER' RETURNING next_number \gset
+UPDATE sales_orders SET number = :next_number - 1, weight = 0, volume = 0, gross_amount = 7.5, discount_amount = 0, net_amount = 7.5, freight_amount = 0, total_amount = 7.5, company_gross_amount = 7.5, company_net_amount = 7.5, company_freight_amount = 0, company_total_amount = 7.5, credit_hold = false, updated_at = now() WHERE id = :order_id RETURNING *;
+INSERT INTO outbox (company_id, kind, order_id, customer_id, customer_rep_id, order_rep_id, status, financial_status, occurred_at) VALUES ({co}, 'ORDER_CREATED', :order_id, :customer, {rep}, {rep}, 'DRAFT', 'UNPAID', now()) RETURNING *;
+COMMIT;
+-- confirmSalesOrder(createBackorders: true).
+SELECT * FROM users WHERE id = {user} LIMIT 1;
+BEGIN;
+SELECT * FROM sales_orders WHERE id = :order_id AND company_id = {co} AND (sales_rep_id IN ({rep}) OR customer_id IN (SELECT id FROM customers WHERE company_id = {co} AND sales_rep_id IN ({rep}))) AND kind = 'ORDER' LIMIT 1 FOR UPDATE;
+SELECT * FROM sales_order_lines WHERE order_id = :order_id ORDER BY position, id;
+SELECT * FROM items WHERE id IN (:i1, :i2, :i3);
+SELECT * FROM customers WHERE id = :customer LIMIT 1;
+SELECT db_id, version FROM setup_version WHERE id = 1;
+SELECT o.id, o.status, o.company_total_amount, o.company_net_amount, o.company_freight_amount, o.freight_invoiced, o.advance_amount, o.advance_applied, o.exchange_rate, EXISTS (SELECT 1 FROM backorders b WHERE b.order_id = o.id AND b.status IN ('PARTIALLY_FULFILLED', 'FULFILLED', 'CANCELLED')), EXISTS (SELECT 1 FROM invoice_lines il WHERE il.order_id = o.id) FROM sales_orders o WHERE o.customer_id = :customer AND o.kind = 'ORDER' AND ((o.status IN ('DRAFT', 'CONFIRMED', 'PARTIALLY_SHIPPED', 'SHIPPED') AND o.id <> :order_id) OR (o.status <> 'CANCELLED' AND o.advance_amount <> o.advance_applied));
+SELECT 'I' AS src, total_amount, paid_amount, credited_amount, advance_amount, company_total_amount FROM invoices WHERE customer_id = :customer AND kind = 'INVOICE' AND status IN ('PENDING', 'POSTED') AND financial_status <> 'PAID' UNION ALL SELECT 'P', company_amount, company_allocated_amount, company_amount, company_amount, company_amount FROM payments WHERE customer_id = :customer AND status = 'RECORDED';
+UPDATE sales_orders SET status = 'CONFIRMED', credit_hold = false, version = version + 1, updated_at = now() WHERE id = :order_id RETURNING *;
+SELECT * FROM reservations WHERE order_id = :order_id ORDER BY id;
+SELECT * FROM backorders WHERE order_id = :order_id ORDER BY id;
+SELECT * FROM stock_levels WHERE company_id = {co} AND item_id IN (:i1, :i2, :i3) ORDER BY id FOR UPDATE;
+UPDATE stock_levels s SET reserved = s.reserved + l.quantity, updated_at = now() FROM (SELECT item_id, sum(quantity) AS quantity FROM sales_order_lines WHERE order_id = :order_id GROUP BY item_id) l WHERE s.item_id = l.item_id AND s.company_id = {co} AND s.on_hand >= s.reserved + l.quantity;
+INSERT INTO outbox (company_id, kind, payload, occurred_at, item_id, warehouse_id) SELECT {co}, 'STOCK_CHANGED', '{{"onHand":"' || on_hand || '","reserved":"' || reserved || '"}}', now(), item_id, warehouse_id FROM stock_levels WHERE company_id = {co} AND item_id IN (:i1, :i2, :i3);
+INSERT INTO reservations (company_id, order_id, order_line_id, item_id, stock_level_id, warehouse_id, location, lot, quantity, created_by, created_at) SELECT {co}, :order_id, l.id, l.item_id, s.id, s.warehouse_id, s.location, s.lot, l.quantity, 'user:{user}', now() FROM sales_order_lines l JOIN stock_levels s ON s.item_id = l.item_id AND s.company_id = {co} WHERE l.order_id = :order_id;
+INSERT INTO outbox (company_id, kind, order_id, customer_id, customer_rep_id, order_rep_id, status, financial_status, payload, occurred_at) VALUES ({co}, 'CONFIRMED', :order_id, :customer, {rep}, {rep}, 'CONFIRMED', 'UNPAID', NULL, now()), ({co}, 'RESERVED', :order_id, :customer, {rep}, {rep}, 'CONFIRMED', 'UNPAID', '{{"lines":[]}}', now());
+COMMIT;
+"#
+    )
+}
+
+/// The transactions per second pgbench reports (excluding connection set-up).
+pub fn tps(pgbench_output: &str) -> Option<f64> {
+    pgbench_output
+        .lines()
+        .find(|l| l.starts_with("tps = ") && l.contains("without initial connection time"))
+        .or_else(|| pgbench_output.lines().find(|l| l.starts_with("tps = ")))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Statements one run of the script sends (BEGIN/COMMIT and meta-commands excluded), to
+/// compare with the server's statements per order.
+pub fn statements(script: &str) -> usize {
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("--")
+                && !l.starts_with('\\')
+                && *l != "BEGIN;"
+                && *l != "COMMIT;"
+        })
+        .count()
+}
