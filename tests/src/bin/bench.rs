@@ -408,6 +408,9 @@ async fn ceiling(args: &[String]) {
     let output = std::process::Command::new("pgbench")
         .args([
             "-n",
+            // Prepared statements, as the server's driver uses them.
+            "-M",
+            "prepared",
             "-c",
             &load.clients.to_string(),
             "-j",
