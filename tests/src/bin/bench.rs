@@ -11,6 +11,8 @@
 //! - `hot-item`: every client orders the same item with backorders; afterwards on hand,
 //!   reserved and backordered must add up exactly (printed as a check);
 //! - `list-orders`: a page of orders with lines, items and customer;
+//! - `invoice-and-pay`: an order of one line placed and confirmed by a rep, shipped by the
+//!   warehouse, invoiced, posted and paid in full by accounting (six requests per operation);
 //! - `ceiling` (PostgreSQL, `TEST_DATABASE_URL`): runs `place-order`, then pgbench with the
 //!   same clients and seconds on the same database running a script of the same statements
 //!   (`api_tests::ceiling`), and prints Mercato's orders/s as a share of pgbench's;
@@ -40,7 +42,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 3] = ["place-order", "hot-item", "list-orders"];
+const SCENARIOS: [&str; 4] = ["place-order", "hot-item", "list-orders", "invoice-and-pay"];
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -96,6 +98,7 @@ async fn scenario(name: &str, args: &[String]) {
     let figures = match name {
         "place-order" => place_order(&target, load, run).await,
         "hot-item" => hot_item(&target, load, run).await,
+        "invoice-and-pay" => invoice_and_pay(&target, load, run).await,
         _ => list_orders(&target, load, run).await,
     };
     let rss_end = target.rss_mb();
@@ -300,6 +303,64 @@ async fn hot_item(t: &Target, load: Load, run: u64) -> Figures {
         std::process::exit(1);
     }
     figures
+}
+
+/// `invoice-and-pay`: the whole order-to-cash path of one order per operation.
+async fn invoice_and_pay(t: &Target, load: Load, run: u64) -> Figures {
+    let items = seed_items(t, &format!("IP{run}"), 50, 1_000_000).await;
+    let admin = t.login("admin@iberia.example").await;
+    let ana = t.login("ana@iberia.example").await;
+    let wh = t.login("warehouse@iberia.example").await;
+    let accounting = t.login("accounting@iberia.example").await;
+    let customers = [
+        t.id_of(&admin, "customers", "ACME").await,
+        t.id_of(&admin, "customers", "INITECH").await,
+    ];
+    let (items, customers, ana, wh, accounting) = (&items, &customers, &ana, &wh, &accounting);
+    load::drive(t, "invoice-and-pay", load, |client, i| async move {
+        let mut rng = Rng::new(client, i);
+        let customer = &customers[(client + i as usize) % 2];
+        let lines = json!([{"itemId": items[rng.below(items.len())], "quantity": (1 + rng.below(3)).to_string()}]);
+        let d = t
+            .call(
+                Some(ana),
+                CREATE,
+                json!({"i": {"customerId": customer, "lines": lines}}),
+            )
+            .await?;
+        let order = d["createSalesOrder"]["salesOrder"]["id"].clone();
+        t.call(Some(ana), CONFIRM, json!({"i": order})).await?;
+        t.call(
+            Some(wh),
+            "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+            json!({"i": {"orderId": order}}),
+        )
+        .await?;
+        let d = t
+            .call(
+                Some(accounting),
+                "mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) { invoice { id } } }",
+                json!({"i": {"orderIds": [order]}}),
+            )
+            .await?;
+        let invoice = d["createInvoice"]["invoice"]["id"].clone();
+        let d = t
+            .call(
+                Some(accounting),
+                "mutation($i: IdInput!) { postInvoice(input: $i) { invoice { amounts { totalWithTax } } } }",
+                json!({"i": {"id": invoice}}),
+            )
+            .await?;
+        let amount = d["postInvoice"]["invoice"]["amounts"]["totalWithTax"].clone();
+        t.call(
+            Some(accounting),
+            "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { payment { id } } }",
+            json!({"i": {"customerId": customer, "amount": amount, "currency": "EUR", "date": "2026-12-01", "method": "TRANSFER", "allocations": [{"invoiceId": invoice, "amount": amount}]}}),
+        )
+        .await
+        .map(|_| ())
+    })
+    .await
 }
 
 /// `list-orders`: a page of 50 orders with lines, items and customer, as the admin, over 200
