@@ -258,18 +258,8 @@ impl TestApp {
 
     /// Id of the demo record with this code, looked up as the company admin.
     pub async fn id_of(&self, admin: &str, list: &str, code: &str) -> String {
-        let field = if list == "items" { "sku" } else { "code" };
-        let q = format!("{{ {list}(first: 200) {{ edges {{ node {{ id {field} }} }} }} }}");
-        let r = self.gql(Some(admin), &q, json!({})).await;
-        r.data()[list]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["node"][field] == code)
-            .unwrap_or_else(|| panic!("no {list} with {field} {code}"))["node"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let r = self.gql(Some(admin), &codes_query(list), json!({})).await;
+        id_in(r.data(), list, code)
     }
 
     /// `setUserActive` as `admin` for the user with this e-mail (R-ACC-8).
@@ -377,4 +367,28 @@ pub async fn matrix_mismatches<Q: AsRef<str>, const N: usize>(
         }
     }
     mismatches
+}
+
+/// The first 200 records of `list` with their ids and codes (SKUs for items).
+pub fn codes_query(list: &str) -> String {
+    let field = code_field(list);
+    format!("{{ {list}(first: 200) {{ edges {{ node {{ id {field} }} }} }} }}")
+}
+
+/// The id of the record with this code in an answer to [`codes_query`].
+pub fn id_in(data: &Value, list: &str, code: &str) -> String {
+    let field = code_field(list);
+    data[list]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"][field] == code)
+        .unwrap_or_else(|| panic!("no {list} with {field} {code}"))["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn code_field(list: &str) -> &'static str {
+    if list == "items" { "sku" } else { "code" }
 }

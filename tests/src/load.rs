@@ -113,18 +113,20 @@ impl Target {
 
     /// Id of the demo record with this code (sku for items), among the first 200.
     pub async fn id_of(&self, token: &str, list: &str, code: &str) -> String {
-        let field = if list == "items" { "sku" } else { "code" };
-        let q = format!("{{ {list}(first: 200) {{ edges {{ node {{ id {field} }} }} }} }}");
-        let d = self.must(Some(token), &q, json!({})).await;
-        d[list]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["node"][field] == code)
-            .unwrap_or_else(|| panic!("no {list} with {field} {code}"))["node"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let d = self
+            .must(Some(token), &crate::codes_query(list), json!({}))
+            .await;
+        crate::id_in(&d, list, code)
+    }
+
+    /// Ana (a sales rep) and her two demo customers, ACME and INITECH: who places the orders.
+    pub async fn rep_and_customers(&self) -> (String, [String; 2]) {
+        let admin = self.login("admin@iberia.example").await;
+        let customers = [
+            self.id_of(&admin, "customers", "ACME").await,
+            self.id_of(&admin, "customers", "INITECH").await,
+        ];
+        (self.login("ana@iberia.example").await, customers)
     }
 
     /// SQL statements the server has executed (`mercato_db_statements_total`).

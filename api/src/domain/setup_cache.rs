@@ -13,7 +13,7 @@
 use crate::error::{AppError, AppResult};
 use entity::{
     bank_account, carrier, company, company_settings, freight_rate, payment_method,
-    payment_term_restriction, payment_terms, unique_sale_item, warehouse,
+    payment_term_restriction, payment_terms,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use std::collections::{HashMap, HashSet};
@@ -79,66 +79,48 @@ async fn load<C: ConnectionTrait>(db: &C, company_id: i64) -> AppResult<Setup> {
         .await?
         .ok_or(AppError::NotFound("company"))?;
     let settings = crate::domain::sales_setup::settings(db, company_id).await?;
+    use entity::{
+        bank_account as ba, carrier as ca, freight_rate as fr, payment_method as pm,
+        payment_term_restriction as ptr, payment_terms as pt, unique_sale_item as usi,
+        warehouse as wh,
+    };
     let terms = by_id(
-        payment_terms::Entity::find()
-            .filter(payment_terms::Column::CompanyId.eq(company_id))
-            .all(db)
-            .await?,
+        of_company::<pt::Entity, _>(db, pt::Column::CompanyId, pt::Column::Id, company_id).await?,
         |t| t.id,
     );
-    let mut restrictions: HashMap<i64, Vec<payment_term_restriction::Model>> = HashMap::new();
-    for r in payment_term_restriction::Entity::find()
-        .filter(payment_term_restriction::Column::CompanyId.eq(company_id))
-        .order_by_asc(payment_term_restriction::Column::Id)
-        .all(db)
-        .await?
-    {
-        restrictions.entry(r.payment_terms_id).or_default().push(r);
-    }
-    let methods = by_id(
-        payment_method::Entity::find()
-            .filter(payment_method::Column::CompanyId.eq(company_id))
-            .all(db)
+    let restrictions = grouped(
+        of_company::<ptr::Entity, _>(db, ptr::Column::CompanyId, ptr::Column::Id, company_id)
             .await?,
+        |r| r.payment_terms_id,
+    );
+    let methods = by_id(
+        of_company::<pm::Entity, _>(db, pm::Column::CompanyId, pm::Column::Id, company_id).await?,
         |m| m.id,
     );
     let bank_accounts = by_id(
-        bank_account::Entity::find()
-            .filter(bank_account::Column::CompanyId.eq(company_id))
-            .all(db)
-            .await?,
+        of_company::<ba::Entity, _>(db, ba::Column::CompanyId, ba::Column::Id, company_id).await?,
         |b| b.id,
     );
     let carriers = by_id(
-        carrier::Entity::find()
-            .filter(carrier::Column::CompanyId.eq(company_id))
-            .all(db)
-            .await?,
+        of_company::<ca::Entity, _>(db, ca::Column::CompanyId, ca::Column::Id, company_id).await?,
         |c| c.id,
     );
-    let mut freight_rates: HashMap<i64, Vec<freight_rate::Model>> = HashMap::new();
-    for r in freight_rate::Entity::find()
-        .filter(freight_rate::Column::CompanyId.eq(company_id))
-        .order_by_asc(freight_rate::Column::Id)
-        .all(db)
-        .await?
-    {
-        freight_rates.entry(r.carrier_id).or_default().push(r);
-    }
-    let unique_items = unique_sale_item::Entity::find()
-        .filter(unique_sale_item::Column::CompanyId.eq(company_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.item_id)
-        .collect();
-    let warehouse_priorities = warehouse::Entity::find()
-        .filter(warehouse::Column::CompanyId.eq(company_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.priority))
-        .collect();
+    let freight_rates = grouped(
+        of_company::<fr::Entity, _>(db, fr::Column::CompanyId, fr::Column::Id, company_id).await?,
+        |r| r.carrier_id,
+    );
+    let unique_items =
+        of_company::<usi::Entity, _>(db, usi::Column::CompanyId, usi::Column::ItemId, company_id)
+            .await?
+            .into_iter()
+            .map(|u| u.item_id)
+            .collect();
+    let warehouse_priorities =
+        of_company::<wh::Entity, _>(db, wh::Column::CompanyId, wh::Column::Id, company_id)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.priority))
+            .collect();
     Ok(Setup {
         company,
         settings,
@@ -153,8 +135,31 @@ async fn load<C: ConnectionTrait>(db: &C, company_id: i64) -> AppResult<Setup> {
     })
 }
 
+/// A company's rows of `E`, in `order`.
+async fn of_company<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    company: E::Column,
+    order: E::Column,
+    company_id: i64,
+) -> AppResult<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(company.eq(company_id))
+        .order_by_asc(order)
+        .all(db)
+        .await?)
+}
+
 fn by_id<M>(rows: Vec<M>, id: impl Fn(&M) -> i64) -> HashMap<i64, M> {
     rows.into_iter().map(|r| (id(&r), r)).collect()
+}
+
+/// Rows grouped by a parent id, in their order.
+fn grouped<M>(rows: Vec<M>, parent: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
+    let mut out: HashMap<i64, Vec<M>> = HashMap::new();
+    for r in rows {
+        out.entry(parent(&r)).or_default().push(r);
+    }
+    out
 }
 
 impl Setup {

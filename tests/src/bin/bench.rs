@@ -157,8 +157,13 @@ const CREATE: &str =
     "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }";
 const CONFIRM: &str = "mutation($i: ID!) { confirmSalesOrder(input: {id: $i, createBackorders: true}) { salesOrder { status } lines { reserved backordered } } }";
 
-/// Create + confirm one order as `token`; the confirmation's answer.
-async fn place(t: &Target, token: &str, customer: &str, lines: Value) -> Result<Value, String> {
+/// Create + confirm one order as `token`; the order's id and the confirmation's answer.
+async fn place(
+    t: &Target,
+    token: &str,
+    customer: &str,
+    lines: Value,
+) -> Result<(Value, Value), String> {
     let d = t
         .call(
             Some(token),
@@ -167,19 +172,15 @@ async fn place(t: &Target, token: &str, customer: &str, lines: Value) -> Result<
         )
         .await?;
     let id = d["createSalesOrder"]["salesOrder"]["id"].clone();
-    t.call(Some(token), CONFIRM, json!({"i": id})).await
+    let confirmed = t.call(Some(token), CONFIRM, json!({"i": id})).await?;
+    Ok((id, confirmed))
 }
 
 /// `place-order`: 3 random lines of 200 stocked items (plenty of stock), as Ana, for her two
 /// customers in turn.
 async fn place_order(t: &Target, load: Load, run: u64) -> Figures {
     let items = seed_items(t, &format!("PO{run}"), 200, 1_000_000).await;
-    let admin = t.login("admin@iberia.example").await;
-    let ana = t.login("ana@iberia.example").await;
-    let customers = [
-        t.id_of(&admin, "customers", "ACME").await,
-        t.id_of(&admin, "customers", "INITECH").await,
-    ];
+    let (ana, customers) = t.rep_and_customers().await;
     let (items, customers, ana) = (&items, &customers, &ana);
     load::drive(t, "place-order", load, |client, i| async move {
         let mut rng = Rng::new(client, i);
@@ -209,11 +210,7 @@ async fn hot_item(t: &Target, load: Load, run: u64) -> Figures {
         .await
         .remove(0);
     let admin = t.login("admin@iberia.example").await;
-    let ana = t.login("ana@iberia.example").await;
-    let customers = [
-        t.id_of(&admin, "customers", "ACME").await,
-        t.id_of(&admin, "customers", "INITECH").await,
-    ];
+    let (ana, customers) = t.rep_and_customers().await;
     // What the confirmations reported: ordered, reserved, backordered.
     let tally = std::sync::Mutex::new((
         0u64,
@@ -225,7 +222,7 @@ async fn hot_item(t: &Target, load: Load, run: u64) -> Figures {
         let mut rng = Rng::new(client, i);
         let quantity = 1 + rng.below(3) as u64;
         let lines = json!([{"itemId": item_ref, "quantity": quantity.to_string()}]);
-        let d = place(t, ana_ref, &customers_ref[client % 2], lines).await?;
+        let (_, d) = place(t, ana_ref, &customers_ref[client % 2], lines).await?;
         let line = &d["confirmSalesOrder"]["lines"][0];
         let dec = |v: &Value| {
             v.as_str()
@@ -308,28 +305,15 @@ async fn hot_item(t: &Target, load: Load, run: u64) -> Figures {
 /// `invoice-and-pay`: the whole order-to-cash path of one order per operation.
 async fn invoice_and_pay(t: &Target, load: Load, run: u64) -> Figures {
     let items = seed_items(t, &format!("IP{run}"), 50, 1_000_000).await;
-    let admin = t.login("admin@iberia.example").await;
-    let ana = t.login("ana@iberia.example").await;
+    let (ana, customers) = t.rep_and_customers().await;
     let wh = t.login("warehouse@iberia.example").await;
     let accounting = t.login("accounting@iberia.example").await;
-    let customers = [
-        t.id_of(&admin, "customers", "ACME").await,
-        t.id_of(&admin, "customers", "INITECH").await,
-    ];
     let (items, customers, ana, wh, accounting) = (&items, &customers, &ana, &wh, &accounting);
     load::drive(t, "invoice-and-pay", load, |client, i| async move {
         let mut rng = Rng::new(client, i);
         let customer = &customers[(client + i as usize) % 2];
         let lines = json!([{"itemId": items[rng.below(items.len())], "quantity": (1 + rng.below(3)).to_string()}]);
-        let d = t
-            .call(
-                Some(ana),
-                CREATE,
-                json!({"i": {"customerId": customer, "lines": lines}}),
-            )
-            .await?;
-        let order = d["createSalesOrder"]["salesOrder"]["id"].clone();
-        t.call(Some(ana), CONFIRM, json!({"i": order})).await?;
+        let (order, _) = place(t, ana, customer, lines).await?;
         t.call(
             Some(wh),
             "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
@@ -546,12 +530,7 @@ async fn kill_instance(args: &[String]) {
     let ta = Target::new(Some(a.url.clone()), Some(a.pid())).await;
     let tb = Target::new(Some(b.url.clone()), Some(b.pid())).await;
     let items = seed_items(&tb, "KILL", 50, 1_000_000).await;
-    let admin = tb.login("admin@iberia.example").await;
-    let ana = tb.login("ana@iberia.example").await;
-    let customers = [
-        tb.id_of(&admin, "customers", "ACME").await,
-        tb.id_of(&admin, "customers", "INITECH").await,
-    ];
+    let (ana, customers) = tb.rep_and_customers().await;
     let db = sea_orm::Database::connect(&database_url)
         .await
         .expect("database");
