@@ -12,7 +12,7 @@ use entity::{
     payment, sales_order, sales_order_line,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, QueryTrait,
@@ -104,21 +104,25 @@ pub async fn exposure<C: ConnectionTrait>(
                 .add(billed_exists.clone()),
         );
     }
-    // One read for both the orders that count and the advances no invoice took yet (any
-    // non-cancelled order, this one included, whose advance is not all applied).
-    let rows: Vec<OrderRow> = sales_order::Entity::find()
+    // One statement (`UNION ALL`) for the orders that count, the advances no invoice took yet
+    // (any non-cancelled order, this one included, whose advance is not all applied), the
+    // customer's open invoices and unallocated payments, and on PostgreSQL the sums of the
+    // counted orders. Every branch has the same columns: `src`, `id`, `status`, six amounts
+    // `a`…`f` and three flags `g`…`i`.
+    let orders_q = sales_order::Entity::find()
         .select_only()
-        .column(sales_order::Column::Id)
-        .column(sales_order::Column::Status)
-        .column(sales_order::Column::CompanyTotalAmount)
-        .column(sales_order::Column::CompanyNetAmount)
-        .column(sales_order::Column::CompanyFreightAmount)
-        .column(sales_order::Column::FreightInvoiced)
-        .column(sales_order::Column::AdvanceAmount)
-        .column(sales_order::Column::AdvanceApplied)
-        .column(sales_order::Column::ExchangeRate)
-        .expr(handed_exists)
-        .expr(billed_exists)
+        .expr_as(Expr::val("O"), "src")
+        .expr_as(Expr::col(sales_order::Column::Id), "id")
+        .expr_as(Expr::col(sales_order::Column::Status), "status")
+        .expr_as(Expr::col(sales_order::Column::CompanyTotalAmount), "a")
+        .expr_as(Expr::col(sales_order::Column::CompanyNetAmount), "b")
+        .expr_as(Expr::col(sales_order::Column::CompanyFreightAmount), "c")
+        .expr_as(Expr::col(sales_order::Column::AdvanceAmount), "d")
+        .expr_as(Expr::col(sales_order::Column::AdvanceApplied), "e")
+        .expr_as(Expr::col(sales_order::Column::ExchangeRate), "f")
+        .expr_as(Expr::col(sales_order::Column::FreightInvoiced), "g")
+        .expr_as(handed_exists, "h")
+        .expr_as(billed_exists, "i")
         .filter(sales_order::Column::CustomerId.eq(customer_id))
         .filter(sales_order::Column::Kind.eq(DocKind::Order))
         .filter(
@@ -132,49 +136,93 @@ pub async fn exposure<C: ConnectionTrait>(
                     ),
             ),
         )
-        .into_tuple()
-        .all(db)
-        .await?;
-    let advances: Decimal = rows
-        .iter()
-        .filter(|o| o.1 != DocStatus::Cancelled)
-        .map(|o| pricing::round_money((o.6.0 - o.7.0) * o.8.0))
-        .sum();
-    let orders: Vec<&OrderRow> = rows
-        .iter()
-        .filter(|o| COUNTED.contains(&o.1) && o.0 != excluding)
-        .collect();
-    let (receivable, unallocated) = receivable_and_unallocated(db, customer_id).await?;
-    let mut e = Exposure {
-        receivable,
-        unallocated: unallocated + advances,
-        ..Default::default()
-    };
+        .into_query();
+    let mut query = orders_q;
+    for branch in receivable_and_unallocated(customer_id) {
+        query.union(UnionType::All, branch);
+    }
     if summed_in_sql {
         let open: Vec<String> = OPEN_STATUSES.iter().map(|s| s.to_value()).collect();
-        let (undelivered, freight): (Decimal, Decimal) = sales_order::Entity::find()
+        let undelivered = format!(
+            "COALESCE(SUM(company_total_amount - CASE WHEN freight_invoiced THEN \
+             company_freight_amount ELSE 0 END) FILTER (WHERE status IN ('{}')), 0)",
+            open.join("', '")
+        );
+        let freight = format!(
+            "COALESCE(SUM(company_freight_amount) FILTER (WHERE status = '{}' AND NOT \
+             freight_invoiced), 0)",
+            DocStatus::Shipped.to_value()
+        );
+        let sums = sales_order::Entity::find()
             .select_only()
-            .expr(Expr::cust(format!(
-                "COALESCE(SUM(company_total_amount - CASE WHEN freight_invoiced THEN \
-                 company_freight_amount ELSE 0 END) FILTER (WHERE status IN ('{}')), 0)",
-                open.join("', '")
-            )))
-            .expr(Expr::cust(format!(
-                "COALESCE(SUM(company_freight_amount) FILTER (WHERE status = '{}' AND NOT \
-                 freight_invoiced), 0)",
-                DocStatus::Shipped.to_value()
-            )))
+            .expr_as(Expr::val("S"), "src")
+            .expr_as(Expr::val(0i64), "id")
+            .expr_as(Expr::val(""), "status")
+            .expr_as(Expr::cust(undelivered), "a")
+            .expr_as(Expr::cust(freight), "b")
+            .expr_as(Expr::cust("0::numeric"), "c")
+            .expr_as(Expr::cust("0::numeric"), "d")
+            .expr_as(Expr::cust("0::numeric"), "e")
+            .expr_as(Expr::cust("0::numeric"), "f")
+            .expr_as(Expr::val(false), "g")
+            .expr_as(Expr::val(false), "h")
+            .expr_as(Expr::val(false), "i")
             .filter(sales_order::Column::CustomerId.eq(customer_id))
             .filter(sales_order::Column::Kind.eq(DocKind::Order))
             .filter(sales_order::Column::Status.is_in(COUNTED))
             .filter(sales_order::Column::Id.ne(excluding))
-            .into_tuple()
-            .one(db)
-            .await?
-            .unwrap_or_default();
-        e.undelivered = undelivered;
-        e.to_invoice = freight;
-    } else {
+            .into_query();
+        query.union(UnionType::All, sums);
+    }
+    let mut rows: Vec<OrderRow> = Vec::new();
+    let mut e = Exposure::default();
+    for row in db.query_all(&query).await? {
+        let src: String = row.try_get("", "src")?;
+        let v = |c: &str| row.try_get::<Dec>("", c);
+        match src.as_str() {
+            "O" => {
+                let status: String = row.try_get("", "status")?;
+                let status = DocStatus::try_from_value(&status)?;
+                let flag = |c: &str| row.try_get::<bool>("", c);
+                rows.push((
+                    row.try_get("", "id")?,
+                    status,
+                    v("a")?,
+                    v("b")?,
+                    v("c")?,
+                    flag("g")?,
+                    v("d")?,
+                    v("e")?,
+                    v("f")?,
+                    flag("h")?,
+                    flag("i")?,
+                ));
+            }
+            "P" => e.unallocated += v("a")?.0 - v("b")?.0,
+            "I" => {
+                let (total, paid, credited, advance, company_total) =
+                    (v("a")?.0, v("b")?.0, v("c")?.0, v("d")?.0, v("e")?.0);
+                if !total.is_zero() {
+                    let open = total - paid - credited - advance;
+                    e.receivable += pricing::round_money(company_total * open / total);
+                }
+            }
+            _ => {
+                e.undelivered = v("a")?.0;
+                e.to_invoice = v("b")?.0;
+            }
+        }
+    }
+    e.unallocated += rows
+        .iter()
+        .filter(|o| o.1 != DocStatus::Cancelled)
+        .map(|o| pricing::round_money((o.6.0 - o.7.0) * o.8.0))
+        .sum::<Decimal>();
+    let orders: Vec<&OrderRow> = rows
+        .iter()
+        .filter(|o| COUNTED.contains(&o.1) && o.0 != excluding)
+        .collect();
+    if !summed_in_sql {
         for o in &orders {
             if OPEN_STATUSES.contains(&o.1) {
                 e.undelivered += o.2.0 - if o.5 { o.4.0 } else { Decimal::ZERO };
@@ -305,23 +353,26 @@ const COUNTED: [DocStatus; 4] = [
     DocStatus::Shipped,
 ];
 
-/// In one statement (`UNION ALL`): the open balances of the customer's invoices, at each
-/// invoice's own rates (what a credit note took back is no longer owed; an overpaid invoice
-/// owes the customer; a PENDING invoice counts in full — its quantities left "to invoice" when
-/// it was made), and what the customer paid that no invoice took yet.
-async fn receivable_and_unallocated<C: ConnectionTrait>(
-    db: &C,
-    customer_id: i64,
-) -> AppResult<(Decimal, Decimal)> {
-    use sea_orm::sea_query::UnionType;
-    let mut invoices = invoice::Entity::find()
+/// The `UNION ALL` branches of the customer's open invoices and unallocated payments (see
+/// [`exposure`]): each invoice's open balance counts at its own rates (what a credit note took
+/// back is no longer owed; an overpaid invoice owes the customer; a PENDING invoice counts in
+/// full — its quantities left "to invoice" when it was made).
+fn receivable_and_unallocated(customer_id: i64) -> [SelectStatement; 2] {
+    let no = || Expr::val(false);
+    let invoices = invoice::Entity::find()
         .select_only()
         .expr_as(Expr::val("I"), "src")
+        .expr_as(Expr::col(invoice::Column::Id), "id")
+        .expr_as(Expr::col(invoice::Column::Status), "status")
         .expr_as(Expr::col(invoice::Column::TotalAmount), "a")
         .expr_as(Expr::col(invoice::Column::PaidAmount), "b")
         .expr_as(Expr::col(invoice::Column::CreditedAmount), "c")
         .expr_as(Expr::col(invoice::Column::AdvanceAmount), "d")
         .expr_as(Expr::col(invoice::Column::CompanyTotalAmount), "e")
+        .expr_as(Expr::col(invoice::Column::CompanyTotalAmount), "f")
+        .expr_as(no(), "g")
+        .expr_as(no(), "h")
+        .expr_as(no(), "i")
         .filter(invoice::Column::CustomerId.eq(customer_id))
         .filter(invoice::Column::Kind.eq(InvoiceKind::Invoice))
         .filter(invoice::Column::Status.is_in([InvoiceStatus::Pending, InvoiceStatus::Posted]))
@@ -330,31 +381,21 @@ async fn receivable_and_unallocated<C: ConnectionTrait>(
     let payments = payment::Entity::find()
         .select_only()
         .expr_as(Expr::val("P"), "src")
+        .expr_as(Expr::col(payment::Column::Id), "id")
+        .expr_as(Expr::col(payment::Column::Status), "status")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "a")
         .expr_as(Expr::col(payment::Column::CompanyAllocatedAmount), "b")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "c")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "d")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "e")
+        .expr_as(Expr::col(payment::Column::CompanyAmount), "f")
+        .expr_as(no(), "g")
+        .expr_as(no(), "h")
+        .expr_as(no(), "i")
         .filter(payment::Column::CustomerId.eq(customer_id))
         .filter(payment::Column::Status.eq(PaymentStatus::Recorded))
         .into_query();
-    invoices.union(UnionType::All, payments);
-    let (mut receivable, mut unallocated) = (Decimal::ZERO, Decimal::ZERO);
-    for row in db.query_all(&invoices).await? {
-        let src: String = row.try_get("", "src")?;
-        let v = |c: &str| row.try_get::<Dec>("", c).map(|d| d.0);
-        if src == "P" {
-            unallocated += v("a")? - v("b")?;
-            continue;
-        }
-        let (total, paid, credited, advance, company_total) =
-            (v("a")?, v("b")?, v("c")?, v("d")?, v("e")?);
-        if !total.is_zero() {
-            let open = total - paid - credited - advance;
-            receivable += pricing::round_money(company_total * open / total);
-        }
-    }
-    Ok((receivable, unallocated))
+    [invoices, payments]
 }
 
 /// A customer's standing (R-ORD-9, R-PAY-3): the terms of its risk, what is overdue, its limit.

@@ -22,7 +22,7 @@ use entity::{
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -55,7 +55,7 @@ pub(crate) struct LineState {
 }
 
 /// An order's lines (in line order) and their items: what confirmation, reservation and
-/// shipping start from. Two statements.
+/// shipping start from. One statement.
 pub(crate) struct OrderLines {
     pub lines: Vec<sales_order_line::Model>,
     pub items: HashMap<i64, item::Model>,
@@ -63,20 +63,30 @@ pub(crate) struct OrderLines {
 
 impl OrderLines {
     pub async fn read<C: ConnectionTrait>(c: &C, order_id: i64) -> AppResult<OrderLines> {
-        let lines = sales_order_line::Entity::find()
+        // One statement: each line with its item (an inner join; a line's item is never
+        // deleted — items are referenced by a foreign key).
+        let rows = sales_order_line::Entity::find()
+            .select_also(item::Entity)
+            .join(
+                JoinType::InnerJoin,
+                sales_order_line::Entity::belongs_to(item::Entity)
+                    .from(sales_order_line::Column::ItemId)
+                    .to(item::Column::Id)
+                    .into(),
+            )
             .filter(sales_order_line::Column::OrderId.eq(order_id))
             .order_by_asc(sales_order_line::Column::Position)
             .order_by_asc(sales_order_line::Column::Id)
             .all(c)
             .await?;
-        let item_ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
-        let items = item::Entity::find()
-            .filter(item::Column::Id.is_in(item_ids))
-            .all(c)
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i))
-            .collect();
+        let mut lines = Vec::with_capacity(rows.len());
+        let mut items = HashMap::new();
+        for (line, item) in rows {
+            if let Some(i) = item {
+                items.entry(i.id).or_insert(i);
+            }
+            lines.push(line);
+        }
         Ok(OrderLines { lines, items })
     }
 

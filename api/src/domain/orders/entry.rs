@@ -18,9 +18,10 @@ use entity::{
     sales_order, sales_order_line, sales_rep,
 };
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Set,
 };
 use std::collections::HashMap;
 
@@ -32,14 +33,10 @@ pub async fn create(
     input: NewDocument,
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
-    let customer = customer::Entity::find_by_id(input.customer_id)
-        .filter(visibility::customers(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
+    let (customer, ship_to) = customer_and_ship_to(db, p, input.customer_id).await?;
     let setup = setup_cache::of(db, p.company_id).await?;
     let settings = &setup.settings;
-    let mut draft = defaults(db, p, kind, &customer, &setup).await?;
+    let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
     apply_header(
         db,
         p,
@@ -149,12 +146,47 @@ pub async fn create_from_agreement(
     create(db, p, DocKind::Order, doc).await
 }
 
-/// The header a new document gets from its customer (R-ORD-1, R-ORD-11).
-pub(super) async fn defaults(
+/// The customer the caller sees (R-ACC-5) and its default shipping address (the one marked
+/// default, else the first), in one statement.
+async fn customer_and_ship_to(
     db: &DatabaseConnection,
+    p: &Principal,
+    customer_id: i64,
+) -> AppResult<(customer::Model, Option<i64>)> {
+    let ship_to = Query::select()
+        .column(customer_address::Column::Id)
+        .from(customer_address::Entity)
+        .and_where(
+            Expr::col((
+                customer_address::Entity,
+                customer_address::Column::CustomerId,
+            ))
+            .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(customer_address::Column::Kind.eq(AddressKind::Shipping))
+        .order_by(customer_address::Column::IsDefault, Order::Desc)
+        .order_by(customer_address::Column::Id, Order::Asc)
+        .limit(1)
+        .to_owned();
+    let query = customer::Entity::find_by_id(customer_id)
+        .filter(visibility::customers(p))
+        .expr_as(Expr::SubQuery(None, Box::new(ship_to.into())), "ship_to_id");
+    let row = db
+        .query_one(&query.into_query())
+        .await?
+        .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
+    Ok((
+        customer::Model::from_query_result(&row, "")?,
+        row.try_get("", "ship_to_id")?,
+    ))
+}
+
+/// The header a new document gets from its customer (R-ORD-1, R-ORD-11).
+pub(super) fn defaults(
     p: &Principal,
     kind: DocKind,
     c: &customer::Model,
+    ship_to: Option<i64>,
     setup: &Setup,
 ) -> AppResult<sales_order::Model> {
     let (settings, company_currency) = (&setup.settings, &setup.company.currency);
@@ -162,14 +194,6 @@ pub(super) async fn defaults(
     let method = setup.method_by_code(&c.payment_method);
     let bank = setup.bank_account_by_code(&c.bank_account);
     let carrier = setup.carrier_by_code(&c.carrier);
-    let ship_to = customer_address::Entity::find()
-        .filter(customer_address::Column::CustomerId.eq(c.id))
-        .filter(customer_address::Column::Kind.eq(AddressKind::Shipping))
-        .order_by_desc(customer_address::Column::IsDefault)
-        .order_by_asc(customer_address::Column::Id)
-        .one(db)
-        .await?
-        .map(|a| a.id);
     let series = match &c.series {
         Some(s) => validate::series_code("series", s)?,
         None => settings.default_series.clone(),
@@ -484,6 +508,66 @@ pub(super) struct PendingLine {
     components: Vec<PendingLine>,
 }
 
+/// The customer's own prices of `items` (R-ORD-6) and the items' descriptions in `language`
+/// (R-ITEM-5), in one statement (`UNION ALL`; each branch leaves the other's columns NULL).
+async fn prices_and_descriptions<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+    language: &str,
+    items: &[i64],
+) -> AppResult<(HashMap<i64, Terms>, HashMap<i64, String>)> {
+    if items.is_empty() {
+        return Ok(Default::default());
+    }
+    let null = || Expr::cust("NULL");
+    let mut query = customer_price::Entity::find()
+        .select_only()
+        .expr_as(Expr::col(customer_price::Column::ItemId), "item_id")
+        .expr_as(null(), "description")
+        .expr_as(Expr::col(customer_price::Column::Price), "price")
+        .expr_as(
+            Expr::col(customer_price::Column::DiscountPercent),
+            "discount",
+        )
+        .filter(customer_price::Column::CustomerId.eq(customer_id))
+        .filter(customer_price::Column::ItemId.is_in(items.iter().copied()))
+        .into_query();
+    let descriptions = item_description::Entity::find()
+        .select_only()
+        .expr_as(Expr::col(item_description::Column::ItemId), "item_id")
+        .expr_as(
+            Expr::col(item_description::Column::Description),
+            "description",
+        )
+        .expr_as(null(), "price")
+        .expr_as(null(), "discount")
+        .filter(item_description::Column::ItemId.is_in(items.iter().copied()))
+        .filter(item_description::Column::Language.eq(language))
+        .into_query();
+    query.union(UnionType::All, descriptions);
+    let (mut terms, mut texts) = (HashMap::new(), HashMap::new());
+    for row in db.query_all(&query).await? {
+        let item_id: i64 = row.try_get("", "item_id")?;
+        match row.try_get::<Option<String>>("", "description")? {
+            Some(text) => {
+                texts.insert(item_id, text);
+            }
+            None => {
+                let price: Option<Dec> = row.try_get("", "price")?;
+                let discount: Option<Dec> = row.try_get("", "discount")?;
+                terms.insert(
+                    item_id,
+                    Terms {
+                        price: price.map(|d| d.0),
+                        discount_percent: discount.map(|d| d.0),
+                    },
+                );
+            }
+        }
+    }
+    Ok((terms, texts))
+}
+
 /// Resolves entered lines: item by id or barcode, sellable only (R-ITEM-2), price and discount
 /// (R-ORD-6) in the order currency (R-ORD-7), description in the order language (R-ITEM-5;
 /// editable only for non-stocked items, R-ITEM-1), cost (manual for non-stocked items when the
@@ -566,22 +650,8 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         }
     }
     let all_ids: Vec<i64> = items.keys().copied().collect();
-    let customer_terms: HashMap<i64, Terms> = customer_price::Entity::find()
-        .filter(customer_price::Column::CustomerId.eq(c.id))
-        .filter(customer_price::Column::ItemId.is_in(all_ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|cp| {
-            (
-                cp.item_id,
-                Terms {
-                    price: cp.price.map(|d| d.0),
-                    discount_percent: cp.discount_percent.map(|d| d.0),
-                },
-            )
-        })
-        .collect();
+    let (customer_terms, descriptions) =
+        prices_and_descriptions(db, c.id, &order.language, &all_ids).await?;
     // Orders from an agreement name their agreement lines; any other order takes the effective
     // agreements of its customer on its date (R-AGR-2).
     let offers = match pinned {
@@ -599,14 +669,6 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             .await?
         }
     };
-    let descriptions: HashMap<i64, String> = item_description::Entity::find()
-        .filter(item_description::Column::ItemId.is_in(all_ids))
-        .filter(item_description::Column::Language.eq(order.language.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.item_id, d.description))
-        .collect();
     let describe = |i: &item::Model| {
         descriptions
             .get(&i.id)
