@@ -8,9 +8,10 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AgreementKind, DocKind, DocStatus, customer, item, sales_order, sales_order_line};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, JoinType, QueryFilter, QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -40,6 +41,38 @@ pub async fn lock(
     q.one(tx)
         .await?
         .ok_or_else(|| not_found(kind.unwrap_or(DocKind::Order)))
+}
+
+/// [`lock`] with the order's customer read in the same statement (a join); only the order's
+/// row is locked, so orders of one customer do not queue on each other.
+pub async fn lock_with_customer(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    kind: DocKind,
+    id: i64,
+) -> AppResult<(sales_order::Model, customer::Model)> {
+    let mut q = sales_order::Entity::find_by_id(id)
+        .filter(visibility::sales_orders(p))
+        .filter(sales_order::Column::Kind.eq(kind))
+        .select_also(customer::Entity)
+        .join(
+            JoinType::InnerJoin,
+            sales_order::Entity::belongs_to(customer::Entity)
+                .from(sales_order::Column::CustomerId)
+                .to(customer::Column::Id)
+                .into(),
+        );
+    if tx.get_database_backend() == DbBackend::Postgres {
+        QuerySelect::query(&mut q).lock_with_tables(LockType::Update, [sales_order::Entity]);
+    }
+    match q.one(tx).await? {
+        Some((order, Some(customer))) => Ok((order, customer)),
+        Some((order, None)) => Err(AppError::internal(anyhow::anyhow!(
+            "order {} has no customer",
+            order.id
+        ))),
+        None => Err(not_found(kind)),
+    }
 }
 
 /// [`lock`] for a sales order.
@@ -94,9 +127,21 @@ pub async fn customer_rep<C: ConnectionTrait>(
 /// STATUS_CHANGED event), a new version, and the step's events.
 pub async fn save_progress(
     tx: &DatabaseTransaction,
+    order: sales_order::Model,
+    status: DocStatus,
+    events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+) -> AppResult<sales_order::Model> {
+    save_progress_with(tx, order, status, events, outbox::Batch::default()).await
+}
+
+/// [`save_progress`] writing `gathered` (the step's stock events) in the same INSERT as the
+/// order's events.
+pub async fn save_progress_with(
+    tx: &DatabaseTransaction,
     mut order: sales_order::Model,
     status: DocStatus,
     events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+    mut gathered: outbox::Batch,
 ) -> AppResult<sales_order::Model> {
     let changed = order.status != status;
     order.status = status;
@@ -107,7 +152,11 @@ pub async fn save_progress(
     if changed {
         events.push((OrderEvent::StatusChanged, None));
     }
-    record_events(tx, &saved, events).await?;
+    if !events.is_empty() {
+        let rep = customer_rep(tx, &saved).await?;
+        gathered.order_events(&saved, rep, events);
+    }
+    gathered.write(tx).await?;
     Ok(saved)
 }
 

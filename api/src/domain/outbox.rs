@@ -156,17 +156,45 @@ pub async fn record_many<C: ConnectionTrait>(
     customer_rep_id: Option<i64>,
     events: Vec<(OrderEvent, Option<serde_json::Value>)>,
 ) -> AppResult<()> {
-    if events.is_empty() {
-        return Ok(());
+    let mut batch = Batch::default();
+    batch.order_events(order, customer_rep_id, events);
+    batch.write(db).await
+}
+
+/// Outbox rows gathered through a transaction — stock changes and order events alike — and
+/// written in one INSERT at its end, in the order they were gathered (their ids, and so their
+/// sequence numbers, follow it). Every row sets every column, so that one multi-row INSERT
+/// takes them all.
+#[derive(Default)]
+pub struct Batch(Vec<outbox::ActiveModel>);
+
+impl Batch {
+    /// A STOCK_CHANGED row for each slot (set-based stock moves).
+    pub fn stocks<'a>(&mut self, slots: impl IntoIterator<Item = &'a stock_level::Model>) {
+        self.0.extend(slots.into_iter().map(stock_row));
     }
-    outbox::Entity::insert_many(
-        events
-            .into_iter()
-            .map(|(kind, payload)| order_row(order, customer_rep_id, kind, payload)),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+
+    pub fn order_events(
+        &mut self,
+        order: &sales_order::Model,
+        customer_rep_id: Option<i64>,
+        events: impl IntoIterator<Item = (OrderEvent, Option<serde_json::Value>)>,
+    ) {
+        self.0.extend(
+            events
+                .into_iter()
+                .map(|(kind, payload)| order_row(order, customer_rep_id, kind, payload)),
+        );
+    }
+
+    pub async fn write<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
+        if !self.0.is_empty() {
+            outbox::Entity::insert_many(self.0)
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn order_row(
@@ -187,6 +215,8 @@ fn order_row(
         payload: Set(payload.map(|p| p.to_string())),
         occurred_at: Set(Utc::now()),
         published_at: Set(None),
+        item_id: Set(None),
+        warehouse_id: Set(None),
         ..Default::default()
     }
 }
@@ -280,20 +310,6 @@ pub async fn record_stock<C: ConnectionTrait>(db: &C, slot: &stock_level::Model)
     Ok(())
 }
 
-/// The STOCK_CHANGED rows of many slots in one statement (set-based stock moves).
-pub async fn record_stocks<'a, C: ConnectionTrait>(
-    db: &C,
-    slots: impl IntoIterator<Item = &'a stock_level::Model>,
-) -> AppResult<()> {
-    let rows: Vec<outbox::ActiveModel> = slots.into_iter().map(stock_row).collect();
-    if !rows.is_empty() {
-        outbox::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
-
 fn stock_row(slot: &stock_level::Model) -> outbox::ActiveModel {
     let payload = serde_json::json!({
         "stockLevelId": slot.id,
@@ -309,6 +325,13 @@ fn stock_row(slot: &stock_level::Model) -> outbox::ActiveModel {
         warehouse_id: Set(Some(slot.warehouse_id)),
         payload: Set(Some(payload.to_string())),
         occurred_at: Set(Utc::now()),
+        order_id: Set(None),
+        customer_id: Set(None),
+        customer_rep_id: Set(None),
+        order_rep_id: Set(None),
+        status: Set(None),
+        financial_status: Set(None),
+        published_at: Set(None),
         ..Default::default()
     }
 }

@@ -8,7 +8,7 @@
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::order_rows;
-use crate::domain::outbox::OrderEvent;
+use crate::domain::outbox::{self, OrderEvent};
 use crate::domain::quantities::{self, LineProgress, SlotView};
 use crate::domain::setup_cache::{self, Setup};
 use crate::domain::stock_moves::SlotMoves;
@@ -20,9 +20,11 @@ use entity::{
     sales_order_line, stock_level, warehouse,
 };
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -55,17 +57,29 @@ pub(crate) struct LineState {
 }
 
 /// An order's lines (in line order) and their items: what confirmation, reservation and
-/// shipping start from. One statement.
+/// shipping start from. One statement, which also says whether the order holds any
+/// reservation or backorder (a draft being confirmed mostly holds neither, and then
+/// [`OrderLines::states`] reads nothing more).
 pub(crate) struct OrderLines {
     pub lines: Vec<sales_order_line::Model>,
     pub items: HashMap<i64, item::Model>,
+    has_reservations: bool,
+    has_backorders: bool,
 }
 
 impl OrderLines {
     pub async fn read<C: ConnectionTrait>(c: &C, order_id: i64) -> AppResult<OrderLines> {
-        // One statement: each line with its item (an inner join; a line's item is never
-        // deleted — items are referenced by a foreign key).
-        let rows = sales_order_line::Entity::find()
+        let any = |table: DynIden, column: DynIden| {
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(table.clone())
+                    .and_where(Expr::col((table, column)).eq(order_id))
+                    .to_owned(),
+            )
+        };
+        // Each line with its item (an inner join: items are never deleted while referenced).
+        let query = sales_order_line::Entity::find()
             .select_also(item::Entity)
             .join(
                 JoinType::InnerJoin,
@@ -74,39 +88,71 @@ impl OrderLines {
                     .to(item::Column::Id)
                     .into(),
             )
+            .expr_as(
+                any(
+                    reservation::Entity.into_iden(),
+                    reservation::Column::OrderId.into_iden(),
+                ),
+                "has_reservations",
+            )
+            .expr_as(
+                any(
+                    backorder::Entity.into_iden(),
+                    backorder::Column::OrderId.into_iden(),
+                ),
+                "has_backorders",
+            )
             .filter(sales_order_line::Column::OrderId.eq(order_id))
             .order_by_asc(sales_order_line::Column::Position)
             .order_by_asc(sales_order_line::Column::Id)
-            .all(c)
-            .await?;
-        let mut lines = Vec::with_capacity(rows.len());
-        let mut items = HashMap::new();
-        for (line, item) in rows {
-            if let Some(i) = item {
-                items.entry(i.id).or_insert(i);
-            }
-            lines.push(line);
+            .into_query();
+        let rows = c.query_all(&query).await?;
+        let mut out = OrderLines {
+            lines: Vec::with_capacity(rows.len()),
+            items: HashMap::new(),
+            has_reservations: false,
+            has_backorders: false,
+        };
+        for row in rows {
+            out.lines
+                .push(sales_order_line::Model::from_query_result(&row, "A_")?);
+            let item = item::Model::from_query_result(&row, "B_")?;
+            out.items.entry(item.id).or_insert(item);
+            out.has_reservations = row.try_get("", "has_reservations")?;
+            out.has_backorders = row.try_get("", "has_backorders")?;
         }
-        Ok(OrderLines { lines, items })
+        Ok(out)
     }
 
     /// The stocked lines (kit parents and non-stocked lines move no stock) with their
-    /// reservations and backorders, in line order. Two more statements.
+    /// reservations and backorders, in line order: a statement for each of the two the order
+    /// holds any of.
     pub async fn states<C: ConnectionTrait>(
         self,
         c: &C,
         order_id: i64,
     ) -> AppResult<Vec<LineState>> {
-        let OrderLines { lines, items } = self;
-        let mut reservations = by_order(c, order_id).await?;
+        let OrderLines {
+            lines,
+            items,
+            has_reservations,
+            has_backorders,
+        } = self;
+        let mut reservations = if has_reservations {
+            by_order(c, order_id).await?
+        } else {
+            HashMap::new()
+        };
         let mut backorders: HashMap<i64, Vec<backorder::Model>> = HashMap::new();
-        for b in backorder::Entity::find()
-            .filter(backorder::Column::OrderId.eq(order_id))
-            .order_by_asc(backorder::Column::Id)
-            .all(c)
-            .await?
-        {
-            backorders.entry(b.order_line_id).or_default().push(b);
+        if has_backorders {
+            for b in backorder::Entity::find()
+                .filter(backorder::Column::OrderId.eq(order_id))
+                .order_by_asc(backorder::Column::Id)
+                .all(c)
+                .await?
+            {
+                backorders.entry(b.order_line_id).or_default().push(b);
+            }
         }
         Ok(lines
             .into_iter()
@@ -139,7 +185,7 @@ impl OrderLines {
 }
 
 /// The stocked lines of an order with their reservations and backorders, in line order
-/// ([`OrderLines::states`]). Four statements.
+/// ([`OrderLines::states`]). One to three statements.
 pub(crate) async fn line_states<C: ConnectionTrait>(
     c: &C,
     order_id: i64,
@@ -400,6 +446,8 @@ pub(crate) async fn shrink_many(
 pub(crate) struct Covered {
     pub outcomes: Vec<LineOutcome>,
     pub events: Vec<(OrderEvent, Option<serde_json::Value>)>,
+    /// The slots' STOCK_CHANGED rows, for the caller to write with its own events.
+    pub outbox: outbox::Batch,
 }
 
 /// [`cover_lines`] reading the order's lines itself, and recording its events.
@@ -412,7 +460,12 @@ pub(crate) async fn cover(
     let lines = OrderLines::read(tx, order.id).await?;
     let setup = setup_cache::of(tx, order.company_id).await?;
     let covered = cover_lines(tx, p, order, &setup, lines, create_backorders).await?;
-    order_rows::record_events(tx, order, covered.events).await?;
+    let mut batch = covered.outbox;
+    if !covered.events.is_empty() {
+        let rep = order_rows::customer_rep(tx, order).await?;
+        batch.order_events(order, rep, covered.events);
+    }
+    batch.write(tx).await?;
     Ok(covered.outcomes)
 }
 
@@ -439,6 +492,7 @@ pub(crate) async fn cover_lines(
         return Ok(Covered {
             outcomes: vec![],
             events: vec![],
+            outbox: outbox::Batch::default(),
         });
     }
     let mut item_ids: Vec<i64> = states.iter().map(|s| s.item.id).collect();
@@ -489,7 +543,8 @@ pub(crate) async fn cover_lines(
             short.join("; ")
         )));
     }
-    if !slots.apply(tx, p).await? {
+    let mut stock_events = outbox::Batch::default();
+    if !slots.apply(tx, p, &mut stock_events).await? {
         return Err(AppError::InsufficientStock(
             "stock moved while the order was being reserved; try again".into(),
         ));
@@ -557,7 +612,11 @@ pub(crate) async fn cover_lines(
     if let Some(payload) = summary(|o| o.backordered) {
         events.push((OrderEvent::Backordered, Some(payload)));
     }
-    Ok(Covered { outcomes, events })
+    Ok(Covered {
+        outcomes,
+        events,
+        outbox: stock_events,
+    })
 }
 
 /// After a line shrank (R-RES-3 "reducing a line releases"): what is reserved or backordered

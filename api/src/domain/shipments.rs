@@ -4,7 +4,7 @@
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::order_rows;
-use crate::domain::outbox::OrderEvent;
+use crate::domain::outbox::{self, OrderEvent};
 use crate::domain::quantities::{self, SlotView};
 use crate::domain::setup_cache;
 use crate::domain::stock_moves::SlotMoves;
@@ -208,7 +208,8 @@ pub async fn ship(
     .insert(&*tx)
     .await?;
     slots.set_reason(&format!("delivery note {}-{}", note.series, note.number));
-    if !slots.apply(&*tx, p).await? {
+    let mut stock_events = outbox::Batch::default();
+    if !slots.apply(&*tx, p, &mut stock_events).await? {
         return Err(AppError::InsufficientStock(
             "stock moved while shipping; try again".into(),
         ));
@@ -258,11 +259,12 @@ pub async fn ship(
     });
     // What shipped moves from released to fulfilled on its agreement lines (R-AGR-1).
     order_rows::track_agreements(&*tx, &order, &shipped_lines, None, None).await?;
-    order_rows::save_progress(
+    order_rows::save_progress_with(
         &tx,
         order,
         status,
         vec![(OrderEvent::Shipped, Some(payload))],
+        stock_events,
     )
     .await?;
     tx.commit().await?;

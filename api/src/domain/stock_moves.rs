@@ -95,7 +95,12 @@ impl SlotMoves {
 
     /// Writes every planned move: `false` (the caller rolls back) when some slot no longer
     /// held what was read — which a lock makes impossible unless a path forgot to take it.
-    pub async fn apply<C: ConnectionTrait>(&self, tx: &C, p: &Principal) -> AppResult<bool> {
+    pub async fn apply<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        p: &Principal,
+        events: &mut outbox::Batch,
+    ) -> AppResult<bool> {
         if self.read.is_empty() {
             return Ok(true);
         }
@@ -127,7 +132,7 @@ impl SlotMoves {
                 return Ok(false);
             }
         }
-        outbox::record_stocks(tx, self.read.keys().map(|id| &self.now[id])).await?;
+        events.stocks(self.read.keys().map(|id| &self.now[id]));
         if !self.journal.is_empty() {
             stock_movement::Entity::insert_many(self.journal.iter().map(|(slot, q, reason)| {
                 stock_movement::ActiveModel {

@@ -18,10 +18,11 @@ use entity::{
     sales_order, sales_order_line, sales_rep,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, UnionType};
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect,
+    QueryTrait, Set,
 };
 use std::collections::HashMap;
 
@@ -508,64 +509,87 @@ pub(super) struct PendingLine {
     components: Vec<PendingLine>,
 }
 
-/// The customer's own prices of `items` (R-ORD-6) and the items' descriptions in `language`
-/// (R-ITEM-5), in one statement (`UNION ALL`; each branch leaves the other's columns NULL).
-async fn prices_and_descriptions<C: ConnectionTrait>(
-    db: &C,
-    customer_id: i64,
-    language: &str,
-    items: &[i64],
-) -> AppResult<(HashMap<i64, Terms>, HashMap<i64, String>)> {
-    if items.is_empty() {
-        return Ok(Default::default());
-    }
-    let null = || Expr::cust("NULL");
-    let mut query = customer_price::Entity::find()
-        .select_only()
-        .expr_as(Expr::col(customer_price::Column::ItemId), "item_id")
-        .expr_as(null(), "description")
-        .expr_as(Expr::col(customer_price::Column::Price), "price")
-        .expr_as(
-            Expr::col(customer_price::Column::DiscountPercent),
-            "discount",
-        )
-        .filter(customer_price::Column::CustomerId.eq(customer_id))
-        .filter(customer_price::Column::ItemId.is_in(items.iter().copied()))
-        .into_query();
-    let descriptions = item_description::Entity::find()
-        .select_only()
-        .expr_as(Expr::col(item_description::Column::ItemId), "item_id")
-        .expr_as(
-            Expr::col(item_description::Column::Description),
-            "description",
-        )
-        .expr_as(null(), "price")
-        .expr_as(null(), "discount")
-        .filter(item_description::Column::ItemId.is_in(items.iter().copied()))
-        .filter(item_description::Column::Language.eq(language))
-        .into_query();
-    query.union(UnionType::All, descriptions);
-    let (mut terms, mut texts) = (HashMap::new(), HashMap::new());
-    for row in db.query_all(&query).await? {
-        let item_id: i64 = row.try_get("", "item_id")?;
-        match row.try_get::<Option<String>>("", "description")? {
-            Some(text) => {
-                texts.insert(item_id, text);
-            }
-            None => {
-                let price: Option<Dec> = row.try_get("", "price")?;
-                let discount: Option<Dec> = row.try_get("", "discount")?;
-                terms.insert(
-                    item_id,
+/// Items as a document line needs them: the item, the customer's own price and discount for
+/// it (R-ORD-6) and its description in the document's language (R-ITEM-5) — one statement per
+/// read, the two extras as sub-selects (both tables are unique on what they are looked up by).
+#[derive(Default)]
+struct Catalog {
+    items: HashMap<i64, item::Model>,
+    terms: HashMap<i64, Terms>,
+    descriptions: HashMap<i64, String>,
+}
+
+impl Catalog {
+    /// Adds the items matching `filter`.
+    async fn read<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        filter: Condition,
+        customer_id: i64,
+        language: &str,
+    ) -> AppResult<()> {
+        let of_item = |table: DynIden, item_id: DynIden, value: DynIden, extra: Condition| {
+            Expr::SubQuery(
+                None,
+                Box::new(
+                    Query::select()
+                        .column((table.clone(), value))
+                        .from(table.clone())
+                        .and_where(
+                            Expr::col((table, item_id)).equals((item::Entity, item::Column::Id)),
+                        )
+                        .cond_where(extra)
+                        .to_owned()
+                        .into(),
+                ),
+            )
+        };
+        let price = |value: customer_price::Column| {
+            of_item(
+                customer_price::Entity.into_iden(),
+                customer_price::Column::ItemId.into_iden(),
+                value.into_iden(),
+                Condition::all().add(customer_price::Column::CustomerId.eq(customer_id)),
+            )
+        };
+        let query = item::Entity::find()
+            .filter(filter)
+            .expr_as(price(customer_price::Column::Id), "cp_id")
+            .expr_as(price(customer_price::Column::Price), "cp_price")
+            .expr_as(
+                price(customer_price::Column::DiscountPercent),
+                "cp_discount",
+            )
+            .expr_as(
+                of_item(
+                    item_description::Entity.into_iden(),
+                    item_description::Column::ItemId.into_iden(),
+                    item_description::Column::Description.into_iden(),
+                    Condition::all().add(item_description::Column::Language.eq(language)),
+                ),
+                "description",
+            )
+            .into_query();
+        for row in db.query_all(&query).await? {
+            let item = item::Model::from_query_result(&row, "")?;
+            if row.try_get::<Option<i64>>("", "cp_id")?.is_some() {
+                let price: Option<Dec> = row.try_get("", "cp_price")?;
+                let discount: Option<Dec> = row.try_get("", "cp_discount")?;
+                self.terms.insert(
+                    item.id,
                     Terms {
                         price: price.map(|d| d.0),
                         discount_percent: discount.map(|d| d.0),
                     },
                 );
             }
+            if let Some(text) = row.try_get::<Option<String>>("", "description")? {
+                self.descriptions.insert(item.id, text);
+            }
+            self.items.insert(item.id, item);
         }
+        Ok(())
     }
-    Ok((terms, texts))
 }
 
 /// Resolves entered lines: item by id or barcode, sellable only (R-ITEM-2), price and discount
@@ -592,14 +616,16 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         .filter_map(|l| l.barcode.clone())
         .map(|b| b.trim().to_owned())
         .collect();
-    let mut items: HashMap<i64, item::Model> = item::Entity::find()
-        .filter(visibility::items(p))
-        .filter(item::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
+    let mut catalog = Catalog::default();
+    let (customer_id, language) = (c.id, order.language.as_str());
+    let visible = |ids: Vec<i64>| {
+        Condition::all()
+            .add(visibility::items(p))
+            .add(item::Column::Id.is_in(ids))
+    };
+    catalog
+        .read(db, visible(ids), customer_id, language)
+        .await?;
     let by_barcode: HashMap<String, i64> = if barcodes.is_empty() {
         HashMap::new()
     } else {
@@ -614,21 +640,17 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     };
     let missing: Vec<i64> = by_barcode
         .values()
-        .filter(|id| !items.contains_key(id))
+        .filter(|id| !catalog.items.contains_key(id))
         .copied()
         .collect();
     if !missing.is_empty() {
-        for i in item::Entity::find()
-            .filter(visibility::items(p))
-            .filter(item::Column::Id.is_in(missing))
-            .all(db)
-            .await?
-        {
-            items.insert(i.id, i);
-        }
+        catalog
+            .read(db, visible(missing), customer_id, language)
+            .await?;
     }
     // Kit components and their items.
-    let kit_ids: Vec<i64> = items
+    let kit_ids: Vec<i64> = catalog
+        .items
         .values()
         .filter(|i| i.kind == ItemKind::Kit)
         .map(|i| i.id)
@@ -638,20 +660,18 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         .values()
         .flatten()
         .map(|k| k.component_item_id)
-        .filter(|id| !items.contains_key(id))
+        .filter(|id| !catalog.items.contains_key(id))
         .collect();
     if !component_ids.is_empty() {
-        for i in item::Entity::find()
-            .filter(item::Column::Id.is_in(component_ids))
-            .all(db)
-            .await?
-        {
-            items.insert(i.id, i);
-        }
+        let components = Condition::all().add(item::Column::Id.is_in(component_ids));
+        catalog.read(db, components, customer_id, language).await?;
     }
+    let Catalog {
+        items,
+        terms: customer_terms,
+        descriptions,
+    } = catalog;
     let all_ids: Vec<i64> = items.keys().copied().collect();
-    let (customer_terms, descriptions) =
-        prices_and_descriptions(db, c.id, &order.language, &all_ids).await?;
     // Orders from an agreement name their agreement lines; any other order takes the effective
     // agreements of its customer on its date (R-AGR-2).
     let offers = match pinned {

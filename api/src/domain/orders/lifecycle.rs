@@ -7,9 +7,9 @@ use super::{Saved, kind_name, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::agreements::tracking;
-use crate::domain::order_rows::lock;
+use crate::domain::order_rows::{self, lock};
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{outbox, reservations};
+use crate::domain::{outbox, reservations, setup_cache};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -41,7 +41,7 @@ pub async fn confirm(
 ) -> AppResult<(Saved, Vec<reservations::LineOutcome>)> {
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
-    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    let (mut order, c) = order_rows::lock_with_customer(&tx, p, DocKind::Order, order_id).await?;
     if order.status != DocStatus::Draft {
         return Err(AppError::InvalidState(format!(
             "only a DRAFT order can be confirmed; this one is {:?}",
@@ -55,7 +55,7 @@ pub async fn confirm(
             "an order without lines cannot be confirmed",
         ));
     }
-    let (c, setup) = context(&tx, &order).await?;
+    let setup = setup_cache::of(&*tx, order.company_id).await?;
     order.status = DocStatus::Confirmed;
     let mut warnings = Vec::new();
     let mut events = vec![(OrderEvent::Confirmed, None)];
@@ -72,15 +72,17 @@ pub async fn confirm(
     }
     .update(&*tx)
     .await?;
-    let outcomes = if saved.credit_hold {
-        vec![]
+    // The slots' stock events and the order's own go out in one INSERT.
+    let (outcomes, mut batch) = if saved.credit_hold {
+        (vec![], outbox::Batch::default())
     } else {
         let covered =
             reservations::cover_lines(&tx, p, &saved, &setup, lines, create_backorders).await?;
         events.extend(covered.events);
-        covered.outcomes
+        (covered.outcomes, covered.outbox)
     };
-    outbox::record_many(&*tx, &saved, c.sales_rep_id, events).await?;
+    batch.order_events(&saved, c.sales_rep_id, events);
+    batch.write(&*tx).await?;
     tx.commit().await?;
     Ok((
         Saved {
