@@ -4,6 +4,7 @@
 use crate::auth::{Principal, visibility};
 use crate::domain::agreements::tracking;
 use crate::domain::outbox::{self, OrderEvent};
+use crate::domain::setup_cache::{self, Setup};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AgreementKind, DocKind, DocStatus, customer, item, sales_order, sales_order_line};
@@ -11,9 +12,10 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, JoinType, QueryFilter, QuerySelect,
+    FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QuerySelect, QueryTrait,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// NOT_FOUND for a document of this kind (R-ACC-8: what the caller may not see is absent).
 pub fn not_found(kind: DocKind) -> AppError {
@@ -43,14 +45,15 @@ pub async fn lock(
         .ok_or_else(|| not_found(kind.unwrap_or(DocKind::Order)))
 }
 
-/// [`lock`] with the order's customer read in the same statement (a join); only the order's
-/// row is locked, so orders of one customer do not queue on each other.
-pub async fn lock_with_customer(
+/// [`lock`] with the order's customer (a join) and the setup version read in the same
+/// statement; only the order's row is locked, so orders of one customer do not queue on each
+/// other.
+pub async fn lock_with_context(
     tx: &DatabaseTransaction,
     p: &Principal,
     kind: DocKind,
     id: i64,
-) -> AppResult<(sales_order::Model, customer::Model)> {
+) -> AppResult<(sales_order::Model, customer::Model, Arc<Setup>)> {
     let mut q = sales_order::Entity::find_by_id(id)
         .filter(visibility::sales_orders(p))
         .filter(sales_order::Column::Kind.eq(kind))
@@ -62,17 +65,18 @@ pub async fn lock_with_customer(
                 .to(customer::Column::Id)
                 .into(),
         );
+    q = setup_cache::with_version(q);
     if tx.get_database_backend() == DbBackend::Postgres {
         QuerySelect::query(&mut q).lock_with_tables(LockType::Update, [sales_order::Entity]);
     }
-    match q.one(tx).await? {
-        Some((order, Some(customer))) => Ok((order, customer)),
-        Some((order, None)) => Err(AppError::internal(anyhow::anyhow!(
-            "order {} has no customer",
-            order.id
-        ))),
-        None => Err(not_found(kind)),
-    }
+    let row = tx
+        .query_one(&q.into_query())
+        .await?
+        .ok_or_else(|| not_found(kind))?;
+    let order = sales_order::Model::from_query_result(&row, "A_")?;
+    let customer = customer::Model::from_query_result(&row, "B_")?;
+    let setup = setup_cache::at(tx, order.company_id, &row).await?;
+    Ok((order, customer, setup))
 }
 
 /// [`lock`] for a sales order.

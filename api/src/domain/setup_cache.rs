@@ -15,7 +15,11 @@ use entity::{
     bank_account, carrier, company, company_settings, freight_rate, payment_method,
     payment_term_restriction, payment_terms,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    Statement,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -52,12 +56,40 @@ pub async fn of<C: ConnectionTrait>(db: &C, company_id: i64) -> AppResult<Arc<Se
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT db_id, version FROM setup_version WHERE id = 1",
+            "SELECT db_id AS setup_db_id, version AS setup_version FROM setup_version WHERE id = 1",
         ))
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("setup_version has no row")))?;
-    let db_id: String = row.try_get("", "db_id")?;
-    let version: i64 = row.try_get("", "version")?;
+    at(db, company_id, &row).await
+}
+
+/// Adds the setup version to a statement the caller runs anyway (two sub-select columns), so
+/// that a hot path learns it without a round trip of its own; pass the row to [`at`].
+pub fn with_version<Q: QuerySelect>(q: Q) -> Q {
+    q.expr_as(
+        Expr::cust("(SELECT db_id FROM setup_version WHERE id = 1)"),
+        "setup_db_id",
+    )
+    .expr_as(
+        Expr::cust("(SELECT version FROM setup_version WHERE id = 1)"),
+        "setup_version",
+    )
+}
+
+/// The company's setup as of the version a row read with [`with_version`] carries: no
+/// statement when the copy in memory is that version.
+pub async fn at<C: ConnectionTrait>(
+    db: &C,
+    company_id: i64,
+    row: &QueryResult,
+) -> AppResult<Arc<Setup>> {
+    let missing = || AppError::internal(anyhow::anyhow!("setup_version has no row"));
+    let db_id: String = row
+        .try_get::<Option<String>>("", "setup_db_id")?
+        .ok_or_else(missing)?;
+    let version: i64 = row
+        .try_get::<Option<i64>>("", "setup_version")?
+        .ok_or_else(missing)?;
     let key = (db_id, company_id);
     if let Some((v, setup)) = cache().lock().expect("setup cache").get(&key)
         && *v == version

@@ -90,6 +90,53 @@ async fn create_confirm_and_ship_cost_the_same_statements_for_3_lines_or_30() {
     assert_eq!(three, thirty, "statements grow with the lines");
 }
 
+/// Issue 15's target: creating and confirming a 3-line order costs at most 20 statements, and
+/// 30 lines cost the same. Nothing of the customer's has shipped here (so the credit check
+/// reads no order lines); the request's own user read is counted.
+#[tokio::test]
+async fn create_and_confirm_take_at_most_20_statements() {
+    let w = world().await;
+    let items = stocked_items(&w, 30).await;
+    let ana = w.app.login("ana@iberia.example").await;
+    let place = |n: usize| {
+        let lines: Vec<_> = items[..n]
+            .iter()
+            .map(|i| json!({"itemId": i, "quantity": "1"}))
+            .collect();
+        let (w, ana) = (&w, &ana);
+        async move {
+            let before = w.app.state.statements.get();
+            let r = w
+                .app
+                .gql(
+                    Some(ana),
+                    "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }",
+                    json!({"i": {"customerId": w.acme, "lines": lines}}),
+                )
+                .await;
+            let id = r.data()["createSalesOrder"]["salesOrder"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let r = w.confirm(ana, &id, false).await;
+            assert_eq!(
+                r.data()["confirmSalesOrder"]["lines"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                n
+            );
+            w.app.state.statements.get() - before
+        }
+    };
+    place(3).await; // the customer's first order writes its series row
+    let three = place(3).await;
+    let thirty = place(30).await;
+    println!("statements for create + confirm: {three} (3 lines), {thirty} (30 lines)");
+    assert!(three <= 20, "create + confirm took {three} statements");
+    assert_eq!(three, thirty, "statements grow with the lines");
+}
+
 /// The setup cache (companies, settings, terms, methods, bank accounts, carriers, freight
 /// rates, unique items) trusts its copy only while the database's `setup_version` is unchanged,
 /// and triggers raise it on any change: here the change is plain SQL that no API instance saw,

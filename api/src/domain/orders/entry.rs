@@ -25,6 +25,7 @@ use sea_orm::{
     QueryTrait, Set,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Creates a quote or a sales order for a customer the caller sees (R-ORD-1, R-ACC-5).
 pub async fn create(
@@ -34,8 +35,7 @@ pub async fn create(
     input: NewDocument,
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
-    let (customer, ship_to) = customer_and_ship_to(db, p, input.customer_id).await?;
-    let setup = setup_cache::of(db, p.company_id).await?;
+    let (customer, ship_to, setup) = customer_and_ship_to(db, p, input.customer_id).await?;
     let settings = &setup.settings;
     let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
     apply_header(
@@ -147,13 +147,14 @@ pub async fn create_from_agreement(
     create(db, p, DocKind::Order, doc).await
 }
 
-/// The customer the caller sees (R-ACC-5) and its default shipping address (the one marked
-/// default, else the first), in one statement.
+/// The customer the caller sees (R-ACC-5), its default shipping address (the one marked
+/// default, else the first) and the company's setup, the first two and the setup's version in
+/// one statement.
 async fn customer_and_ship_to(
     db: &DatabaseConnection,
     p: &Principal,
     customer_id: i64,
-) -> AppResult<(customer::Model, Option<i64>)> {
+) -> AppResult<(customer::Model, Option<i64>, Arc<Setup>)> {
     let ship_to = Query::select()
         .column(customer_address::Column::Id)
         .from(customer_address::Entity)
@@ -173,12 +174,13 @@ async fn customer_and_ship_to(
         .filter(visibility::customers(p))
         .expr_as(Expr::SubQuery(None, Box::new(ship_to.into())), "ship_to_id");
     let row = db
-        .query_one(&query.into_query())
+        .query_one(&setup_cache::with_version(query).into_query())
         .await?
         .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
     Ok((
         customer::Model::from_query_result(&row, "")?,
         row.try_get("", "ship_to_id")?,
+        setup_cache::at(db, p.company_id, &row).await?,
     ))
 }
 

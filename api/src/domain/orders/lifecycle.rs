@@ -9,7 +9,7 @@ use crate::db;
 use crate::domain::agreements::tracking;
 use crate::domain::order_rows::{self, lock};
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{outbox, reservations, setup_cache};
+use crate::domain::{outbox, reservations};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -41,7 +41,8 @@ pub async fn confirm(
 ) -> AppResult<(Saved, Vec<reservations::LineOutcome>)> {
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
-    let (mut order, c) = order_rows::lock_with_customer(&tx, p, DocKind::Order, order_id).await?;
+    let (mut order, c, setup) =
+        order_rows::lock_with_context(&tx, p, DocKind::Order, order_id).await?;
     if order.status != DocStatus::Draft {
         return Err(AppError::InvalidState(format!(
             "only a DRAFT order can be confirmed; this one is {:?}",
@@ -55,7 +56,6 @@ pub async fn confirm(
             "an order without lines cannot be confirmed",
         ));
     }
-    let setup = setup_cache::of(&*tx, order.company_id).await?;
     order.status = DocStatus::Confirmed;
     let mut warnings = Vec::new();
     let mut events = vec![(OrderEvent::Confirmed, None)];
