@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod billing;
 pub mod ceiling;
+pub mod delivery;
 pub mod demo;
 pub mod fulfil;
 pub mod load;

@@ -16,12 +16,20 @@
 //! - `ceiling` (PostgreSQL, `TEST_DATABASE_URL`): runs `place-order`, then pgbench with the
 //!   same clients and seconds on the same database running a script of the same statements
 //!   (`api_tests::ceiling`), and prints Mercato's orders/s as a share of pgbench's;
+//! - `subscriptions [--subscribers N] [--events M] [--rate R] [--topic orders|stock]`: two
+//!   `mercato serve` processes, N WebSocket subscribers spread over both taking `orderEvents`
+//!   with the nested order (or `stockEvents`), M changes at R per second alternating between
+//!   the instances; commit → receipt latency p50/p99/max (`api_tests::delivery`). Needs
+//!   `cargo build --release -p api`; `BENCH_DATABASE_URL` / `BENCH_REDIS_URL` as below;
 //! - `kill-instance` (a fault run): two `mercato serve` processes on one database, place-order
 //!   load on both, one killed with `kill -9` halfway; prints and checks that the other kept
 //!   serving, that nothing is half-written and that the dead one's events were sequenced by
 //!   the survivor; also each server's start-up time and idle memory. Needs
 //!   `cargo build --release -p api`; SQLite file, or `BENCH_DATABASE_URL` (an empty
-//!   PostgreSQL database), `BENCH_REDIS_URL` for Redis.
+//!   PostgreSQL database), `BENCH_REDIS_URL` for Redis;
+//! - `redis-restart` and `postgres-restart` (fault runs): Redis, or the PostgreSQL cluster,
+//!   goes down halfway through place-order load and comes back; see `bench/faults.rs` for
+//!   what each checks.
 //!
 //! Without `--url` the server runs in this process on SQLite (PostgreSQL with
 //! `TEST_DATABASE_URL`), with the demo data; its memory is then this process's. With `--url`
@@ -32,14 +40,12 @@
 //! against an in-process server and prints one line per request kind.
 //!
 //!     cargo run --release -p api-tests --bin bench -- place-order --clients 16 --seconds 30
+mod faults;
+
 use api_tests::load::{self, Figures, Load, Rng, Target};
-use api_tests::servers;
 use api_tests::{TestApp, spawn_with};
-use entity::{DocKind, outbox, reservation, sales_order, sales_order_line, stock_level};
 use futures_util::future::join_all;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 const SCENARIOS: [&str; 4] = ["place-order", "hot-item", "list-orders", "invoice-and-pay"];
@@ -49,14 +55,26 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some(s) if SCENARIOS.contains(&s) => scenario(s, &args[1..]).await,
-        Some("kill-instance") => kill_instance(&args[1..]).await,
+        Some("kill-instance") => faults::kill_instance(&args[1..]).await,
+        Some("redis-restart") => faults::redis_restart(&args[1..]).await,
+        Some("postgres-restart") => faults::postgres_restart(&args[1..]).await,
+        Some("subscriptions") => {
+            let args = &args[1..];
+            api_tests::delivery::run(api_tests::delivery::Delivery {
+                subscribers: flag(args, "--subscribers").unwrap_or(1000),
+                events: flag(args, "--events").unwrap_or(200),
+                rate: flag(args, "--rate").unwrap_or(20.0),
+                orders: flag::<String>(args, "--topic").is_none_or(|t| t == "orders"),
+            })
+            .await
+        }
         Some("ceiling") => ceiling(&args[1..]).await,
         Some("suite") => suite(&args[1..]).await,
         None => suite(&[]).await,
         Some(n) if n.parse::<usize>().is_ok() => suite(&args).await,
         Some(other) => {
             eprintln!(
-                "unknown scenario {other:?}; one of {} or suite",
+                "unknown scenario {other:?}; one of {}, subscriptions, ceiling, kill-instance, redis-restart, postgres-restart or suite",
                 SCENARIOS.join(", ")
             );
             std::process::exit(2);
@@ -493,215 +511,6 @@ async fn ceiling(args: &[String]) {
     out["ceiling_orders_per_s"] = json!(tps);
     out["share_of_ceiling"] = json!((ratio * 1000.0).round() / 1000.0);
     println!("{out}");
-}
-
-/// `kill-instance`: see the module comment. Exits non-zero when a check fails.
-async fn kill_instance(args: &[String]) {
-    let clients: usize = flag(args, "--clients").unwrap_or(16);
-    let seconds: u64 = flag(args, "--seconds").unwrap_or(20);
-    let sqlite = std::env::temp_dir().join(format!(
-        "mercato-kill-bench-{}.db",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let database_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", sqlite.display()));
-    let redis_url = std::env::var("BENCH_REDIS_URL").unwrap_or_default();
-    let mut a = servers::start(&database_url, &redis_url, true).await;
-    let b = servers::start(&database_url, &redis_url, false).await;
-    println!(
-        "kill-instance on {}{}: {clients} clients for {seconds} s over two instances, A killed \
-         with kill -9 after {} s",
-        if database_url.starts_with("postgres") {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        },
-        if redis_url.is_empty() { "" } else { " + Redis" },
-        seconds / 2
-    );
-    println!(
-        "start-up to ready (migrated database): A {:.0} ms (migrates and seeds), B {:.0} ms; idle \
-         RSS A {:.1} MB, B {:.1} MB",
-        a.ready_after.as_secs_f64() * 1000.0,
-        b.ready_after.as_secs_f64() * 1000.0,
-        servers::rss_mib(a.pid()),
-        servers::rss_mib(b.pid())
-    );
-    let ta = Target::new(Some(a.url.clone()), Some(a.pid())).await;
-    let tb = Target::new(Some(b.url.clone()), Some(b.pid())).await;
-    let items = seed_items(&tb, "KILL", 50, 1_000_000).await;
-    let (ana, customers) = tb.rep_and_customers().await;
-    let db = sea_orm::Database::connect(&database_url)
-        .await
-        .expect("database");
-    // Orders after this id are the run's.
-    let first_bench_order = sales_order::Entity::find()
-        .all(&db)
-        .await
-        .unwrap()
-        .iter()
-        .map(|o| o.id)
-        .max()
-        .unwrap_or(0);
-
-    let started = Instant::now();
-    let kill_at = started + Duration::from_secs(seconds / 2);
-    let until = started + Duration::from_secs(seconds);
-    // (instance, before or after the kill) → (ok, errors by code)
-    type Tally = BTreeMap<(char, bool), (usize, BTreeMap<String, usize>)>;
-    let tally: std::sync::Mutex<Tally> = std::sync::Mutex::new(BTreeMap::new());
-    let (items, customers, ana, tally_ref, ta_ref, tb_ref) =
-        (&items, &customers, &ana, &tally, &ta, &tb);
-    let workers = (0..clients).map(|client| async move {
-        let mut i = 0u64;
-        while Instant::now() < until {
-            let (name, t) = if client % 2 == 0 {
-                ('A', ta_ref)
-            } else {
-                ('B', tb_ref)
-            };
-            let mut rng = Rng::new(client, i);
-            i += 1;
-            let lines: Vec<Value> = (0..3)
-                .map(|_| json!({"itemId": items[rng.below(items.len())], "quantity": "1"}))
-                .collect();
-            let result = place(t, ana, &customers[client % 2], json!(lines)).await;
-            let after = Instant::now() >= kill_at;
-            {
-                let mut tally = tally_ref.lock().unwrap();
-                let entry = tally.entry((name, after)).or_default();
-                match result {
-                    Ok(_) => entry.0 += 1,
-                    Err(code) => *entry.1.entry(code).or_default() += 1,
-                }
-            }
-            if name == 'A' && after {
-                // A is gone: its clients wait instead of spinning on refused connections.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    });
-    let killer = async {
-        tokio::time::sleep_until(kill_at.into()).await;
-        a.kill_hard();
-        println!(
-            "killed A (pid {}) at {:.1} s",
-            a.pid(),
-            started.elapsed().as_secs_f64()
-        );
-    };
-    tokio::join!(join_all(workers), killer);
-    // The survivor's sweeper runs every second: give it a few.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-
-    let tally = tally.into_inner().unwrap();
-    for ((name, after), (ok, errors)) in &tally {
-        println!(
-            "  {name} {}: {ok} orders placed, errors {:?}",
-            if *after {
-                "after the kill "
-            } else {
-                "before the kill"
-            },
-            errors
-        );
-    }
-    let b_after = tally.get(&('B', true)).cloned().unwrap_or_default();
-    let b_before = tally.get(&('B', false)).cloned().unwrap_or_default();
-    let orders = sales_order::Entity::find()
-        .filter(sales_order::Column::Kind.eq(DocKind::Order))
-        .all(&db)
-        .await
-        .unwrap();
-    let bench_orders: Vec<&sales_order::Model> =
-        orders.iter().filter(|o| o.id > first_bench_order).collect();
-    let mut lines_per_order: HashMap<i64, usize> = HashMap::new();
-    for l in sales_order_line::Entity::find()
-        .filter(sales_order_line::Column::OrderId.gt(first_bench_order))
-        .all(&db)
-        .await
-        .unwrap()
-    {
-        *lines_per_order.entry(l.order_id).or_default() += 1;
-    }
-    let partial = bench_orders
-        .iter()
-        .filter(|o| lines_per_order.get(&o.id).copied().unwrap_or(0) != 3)
-        .count();
-    let mut numbers: BTreeMap<(i64, String), Vec<i64>> = BTreeMap::new();
-    for o in &bench_orders {
-        numbers
-            .entry((o.company_id, o.series.clone()))
-            .or_default()
-            .push(o.number);
-    }
-    let gaps: usize = numbers
-        .values_mut()
-        .map(|n| {
-            n.sort_unstable();
-            n.windows(2).filter(|w| w[1] != w[0] + 1).count()
-        })
-        .sum();
-    let mut reserved_by_slot: HashMap<i64, rust_decimal::Decimal> = HashMap::new();
-    for r in reservation::Entity::find().all(&db).await.unwrap() {
-        *reserved_by_slot.entry(r.stock_level_id).or_default() += r.quantity.0;
-    }
-    let slots = stock_level::Entity::find().all(&db).await.unwrap();
-    let slot_mismatch = slots
-        .iter()
-        .filter(|s| {
-            s.reserved.0 != reserved_by_slot.get(&s.id).copied().unwrap_or_default()
-                || s.reserved.0 > s.on_hand.0
-        })
-        .count();
-    let unsequenced = outbox::Entity::find()
-        .filter(outbox::Column::Seq.is_null())
-        .count(&db)
-        .await
-        .unwrap();
-    let checks = [
-        (
-            format!(
-                "B kept serving: {} orders after the kill, {} errors before or after",
-                b_after.0,
-                b_before.1.values().sum::<usize>() + b_after.1.values().sum::<usize>()
-            ),
-            b_after.0 > 0 && b_before.1.is_empty() && b_after.1.is_empty(),
-        ),
-        (
-            format!(
-                "nothing half-written: {partial} of {} orders without their 3 lines",
-                bench_orders.len()
-            ),
-            partial == 0,
-        ),
-        (
-            format!("the run's order numbers gapless: {gaps} gaps"),
-            gaps == 0,
-        ),
-        (
-            format!(
-                "every slot's reserved = its reservations, ≤ on hand: {slot_mismatch} slots differ"
-            ),
-            slot_mismatch == 0,
-        ),
-        (
-            format!("every committed event sequenced by the survivor: {unsequenced} left"),
-            unsequenced == 0,
-        ),
-    ];
-    for (what, ok) in &checks {
-        println!("  check {}: {what}", if *ok { "OK  " } else { "FAIL" });
-    }
-    drop(b);
-    if database_url.starts_with("sqlite") {
-        for suffix in ["", "-wal", "-shm"] {
-            std::fs::remove_file(format!("{}{suffix}", sqlite.display())).ok();
-        }
-    }
-    if checks.iter().any(|(_, ok)| !ok) {
-        std::process::exit(1);
-    }
 }
 
 /// The suite: a fixed number of requests per request kind, against an in-process server.

@@ -1,19 +1,15 @@
-//! Event delivery benchmark: two `mercato serve` processes (release build) share one database
-//! and one Redis; N WebSocket subscribers are spread over both; a driver makes M stock
-//! adjustments, alternating between the instances, at a steady pace. Prints the delivery
-//! latency from commit to receipt (p50/p99/max over every subscriber × event), what was
-//! delivered, and each server's resident memory before and after the subscribers joined.
-//! Figures, not assertions.
-//!
-//!     cargo build --release -p api && \
-//!     cargo run --release -p api-tests --bin events_bench -- [subscribers] [events] [events/s]
+//! The `subscriptions` benchmark scenario (`bench subscriptions`): two `mercato serve`
+//! processes (release build) share one database and one Redis; N WebSocket subscribers are
+//! spread over both; a driver makes M changes, alternating between the instances, at a steady
+//! pace — order confirmations sent (subscribers take `orderEvents` with the nested order) or,
+//! with `--topic stock`, stock adjustments. Prints the delivery latency from commit to receipt
+//! (p50/p99/max over every subscriber × event), what was delivered, and each server's resident
+//! memory before and after the subscribers joined, and one JSON line. Figures, not assertions.
 //!
 //! SQLite file by default; `BENCH_DATABASE_URL=postgres://…/db` for PostgreSQL (the database
 //! must exist and be empty). `BENCH_REDIS_URL` (default redis://127.0.0.1:6379).
-//! `BENCH_TOPIC=orders` subscribes to `orderEvents { order { … } }` (a nested order per event)
-//! and drives `sendOrderConfirmation` instead of stock adjustments.
-use api_tests::servers::{rss_mib, start};
-use api_tests::ws;
+use crate::servers::{rss_mib, start};
+use crate::ws;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -34,12 +30,23 @@ async fn gql(url: &str, token: Option<&str>, query: &str, variables: Value) -> V
     v["data"].clone()
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let mut args = std::env::args().skip(1);
-    let subscribers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
-    let rate: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20.0);
+/// What `bench subscriptions` runs.
+pub struct Delivery {
+    pub subscribers: usize,
+    pub events: usize,
+    /// Changes per second.
+    pub rate: f64,
+    /// `orderEvents` with the nested order (else `stockEvents`).
+    pub orders: bool,
+}
+
+pub async fn run(d: Delivery) {
+    let Delivery {
+        subscribers,
+        events,
+        rate,
+        orders,
+    } = d;
     let redis_url =
         std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let sqlite = std::env::temp_dir().join(format!(
@@ -81,7 +88,6 @@ async fn main() {
     };
     let bolt = find("items", "sku", "BOLT-M8");
     let mad = find("warehouses", "code", "MAD");
-    let orders = std::env::var("BENCH_TOPIC").is_ok_and(|t| t == "orders");
     let admin = gql(
         &a.url,
         None,
@@ -251,6 +257,26 @@ async fn main() {
         "≈ {:.1} KiB per subscription",
         ((rss_subscribed.0 - rss_before.0) + (rss_subscribed.1 - rss_before.1)) * 1024.0
             / subscribers as f64
+    );
+    println!(
+        "{}",
+        json!({
+            "scenario": "subscriptions",
+            "backend": backend,
+            "subscribers": subscribers,
+            "events": events,
+            "rate": rate,
+            "topic": if orders { "orderEvents" } else { "stockEvents" },
+            "delivered": delivered,
+            "expected": subscribers * events,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "max_ms": l.last().copied(),
+            "rss_idle_mib": [rss_before.0, rss_before.1],
+            "rss_subscribed_mib": [rss_subscribed.0, rss_subscribed.1],
+            "rss_after_mib": [rss_after.0, rss_after.1],
+            "sql_statements": sql,
+        })
     );
     drop((a, b));
     for suffix in ["", "-wal", "-shm"] {
