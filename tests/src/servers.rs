@@ -54,6 +54,8 @@ pub async fn start(database_url: &str, redis_url: &str, seed: bool) -> Server {
         .env("MERCATO_SEED_DEMO", seed.to_string())
         .env("MERCATO_WORKERS", "2")
         .env("MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "100000")
+        // One principal stands for a thousand subscribers in `bench subscriptions`.
+        .env("MERCATO_WS_MAX_CONNECTIONS", "100000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -464,7 +464,11 @@ pub async fn redis_restart(args: &[String]) {
                 tokio::select! {
                     _ = stop.notified() => break,
                     msg = s.next() => {
-                        let Some(Ok(Message::Text(t))) = msg else { break };
+                        let t = match msg {
+                            Some(Ok(Message::Text(t))) => t,
+                            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                            Some(Ok(_)) => continue, // pings
+                        };
                         let v: Value = serde_json::from_str(&t).unwrap_or_default();
                         if let Some(id) = v["payload"]["data"]["orderEvents"]["id"].as_str() {
                             seen.push(id.parse().unwrap_or(-1));
@@ -525,6 +529,13 @@ pub async fn redis_restart(args: &[String]) {
         .iter()
         .filter_map(|e| e.seq)
         .collect();
+    let counts: Vec<usize> = received.iter().map(Vec::len).collect();
+    println!(
+        "  subscribers received {}..{} events each ({} committed)",
+        counts.iter().min().unwrap_or(&0),
+        counts.iter().max().unwrap_or(&0),
+        committed.len()
+    );
     let (mut missing, mut duplicates, mut complete) = (0usize, 0usize, 0usize);
     for seen in &received {
         let set: BTreeSet<i64> = seen.iter().copied().filter(|s| *s > first_event).collect();
