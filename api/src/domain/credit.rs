@@ -109,7 +109,7 @@ pub async fn exposure<C: ConnectionTrait>(
     // customer's open invoices and unallocated payments, and on PostgreSQL the sums of the
     // counted orders. Every branch has the same columns: `src`, `id`, `status`, six amounts
     // `a`…`f` and three flags `g`…`i`.
-    let orders_q = sales_order::Entity::find()
+    let mut query = sales_order::Entity::find()
         .select_only()
         .expr_as(Expr::val("O"), "src")
         .expr_as(Expr::col(sales_order::Column::Id), "id")
@@ -137,7 +137,6 @@ pub async fn exposure<C: ConnectionTrait>(
             ),
         )
         .into_query();
-    let mut query = orders_q;
     for branch in receivable_and_unallocated(customer_id) {
         query.union(UnionType::All, branch);
     }
@@ -207,9 +206,14 @@ pub async fn exposure<C: ConnectionTrait>(
                     e.receivable += pricing::round_money(company_total * open / total);
                 }
             }
-            _ => {
+            "S" => {
                 e.undelivered = v("a")?.0;
                 e.to_invoice = v("b")?.0;
+            }
+            other => {
+                return Err(crate::error::AppError::internal(anyhow::anyhow!(
+                    "credit exposure: unknown branch {other:?}"
+                )));
             }
         }
     }

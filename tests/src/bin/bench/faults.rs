@@ -404,14 +404,6 @@ impl Drop for Redis {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `redis-restart`.
 pub async fn redis_restart(args: &[String]) {
     let clients: usize = flag(args, "--clients").unwrap_or(16);
@@ -419,7 +411,7 @@ pub async fn redis_restart(args: &[String]) {
     let subscribers: usize = flag(args, "--subscribers").unwrap_or(100);
     let outage: u64 = flag(args, "--outage").unwrap_or(2);
     let database = Database::new("redis-bench");
-    let mut redis = Redis::start(free_port());
+    let mut redis = Redis::start(servers::free_port());
     let a = servers::start(&database.url, &redis.url(), true).await;
     let b = servers::start(&database.url, &redis.url(), false).await;
     println!(
@@ -434,16 +426,7 @@ pub async fn redis_restart(args: &[String]) {
     let tb = Target::new(Some(b.url.clone()), Some(b.pid())).await;
     let db = database.connect().await;
     let f = fixture(&tb, &db, "REDIS").await;
-    let admin = ta
-        .must(
-            None,
-            "mutation { login(input: {email: \"admin@iberia.example\", password: \"mercato-demo\"}) { token } }",
-            json!({}),
-        )
-        .await["login"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin = ta.login("admin@iberia.example").await;
     // Every subscriber collects the ids (sequence numbers) of the order events it receives.
     let stop = Arc::new(tokio::sync::Notify::new());
     let mut listeners = Vec::with_capacity(subscribers);
