@@ -2108,3 +2108,90 @@ async fn documents_are_attached_to_orders_and_their_removal_is_logged_r_pay_1() 
         "{kinds:?}"
     );
 }
+
+/// R-ORD-1: the ship-to address of a new order is the customer's default shipping address —
+/// not its billing address, not the first shipping address when another is the default; a
+/// customer without a default ships to its first shipping address. (Read in the same statement
+/// as the customer since issue 15.)
+#[tokio::test]
+async fn a_new_order_ships_to_the_customers_default_shipping_address_r_ord_1() {
+    let t = Demo::new().await;
+    let ana = t.app.id_of(&t.admin, "salesReps", "ANA").await;
+    let bolt = t.item("BOLT-M8").await;
+    let address = |kind: &str, city: &str, default: bool| json!({"kind": kind, "name": city, "line1": "Calle 1", "city": city, "country": "ES", "isDefault": default});
+    let customer = |code: &str, addresses: Value| {
+        let (t, ana) = (&t, &ana);
+        let code = code.to_owned();
+        async move {
+            let r = t
+                .app
+                .gql(
+                    Some(&t.admin),
+                    "mutation($input: CustomerInput!) { createCustomer(input: $input) { customer { id addresses { id city } } } }",
+                    json!({"input": {"code": code, "name": "Ship Co", "salesRepId": ana, "addresses": addresses}}),
+                )
+                .await;
+            r.data()["createCustomer"]["customer"].clone()
+        }
+    };
+    let id_of_city = |c: &Value, city: &str| {
+        c["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["city"] == city)
+            .unwrap()["id"]
+            .clone()
+    };
+    let ship_to = |c: Value| {
+        let t = &t;
+        let bolt = bolt.clone();
+        async move {
+            let o = t
+                .create(
+                    c["id"].as_str().unwrap(),
+                    json!([line(&bolt, "1")]),
+                    json!({}),
+                )
+                .await;
+            let id = o["salesOrder"]["id"].as_str().unwrap().to_owned();
+            t.app
+                .gql(
+                    Some(&t.admin),
+                    "query($id: ID!) { salesOrder(id: $id) { shipToAddressId } }",
+                    json!({ "id": id }),
+                )
+                .await
+                .data()["salesOrder"]["shipToAddressId"]
+                .clone()
+        }
+    };
+    let with_default = customer(
+        "SHIPDEF",
+        json!([
+            address("BILLING", "Bilbao", true),
+            address("SHIPPING", "Toledo", false),
+            address("SHIPPING", "Cuenca", true),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        ship_to(with_default.clone()).await,
+        id_of_city(&with_default, "Cuenca")
+    );
+    let without_default = customer(
+        "SHIPFIRST",
+        json!([
+            address("BILLING", "Bilbao", true),
+            address("SHIPPING", "Toledo", false),
+            address("SHIPPING", "Cuenca", false),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        ship_to(without_default.clone()).await,
+        id_of_city(&without_default, "Toledo")
+    );
+    let no_shipping = customer("SHIPNONE", json!([address("BILLING", "Bilbao", true)])).await;
+    assert_eq!(ship_to(no_shipping).await, Value::Null);
+}
