@@ -10,6 +10,7 @@ mod m20261201_000005_codes_ignore_case;
 mod m20261202_000006_invoicing;
 mod m20261203_000007_agreements;
 mod m20261204_000008_setup_version;
+mod m20261205_000009_credit_totals;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_invoicing::Migration),
             Box::new(m20261203_000007_agreements::Migration),
             Box::new(m20261204_000008_setup_version::Migration),
+            Box::new(m20261205_000009_credit_totals::Migration),
         ]
     }
 }

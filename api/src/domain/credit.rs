@@ -63,11 +63,11 @@ pub async fn exposure<C: ConnectionTrait>(
     customer_id: i64,
     excluding: i64,
 ) -> AppResult<Exposure> {
-    // PostgreSQL sums the orders that count itself (exact NUMERIC), so only the few orders
-    // whose lines must be looked at — some of their value moved — and those carrying an
-    // advance come back as rows: a customer with a thousand open orders costs one more small
-    // statement, not a thousand rows per save. SQLite holds amounts as text and must not sum
-    // them, so there every counted order comes back and Rust adds them up.
+    // On PostgreSQL triggers keep the sums of the counted orders per customer and the list of
+    // orders that need a closer look (migration 9), so only those few orders — some of their
+    // value moved, or they carry an advance — come back as rows, and the cost does not grow
+    // with the customer's open orders. SQLite holds amounts as text and must not sum them, so
+    // there every counted order comes back and Rust adds them up.
     let summed_in_sql = db.get_database_backend() == DbBackend::Postgres;
     let handed_exists = Expr::exists(
         Query::select()
@@ -136,42 +136,20 @@ pub async fn exposure<C: ConnectionTrait>(
                     ),
             ),
         )
+        .apply_if(summed_in_sql.then_some(customer_id), |q, c| {
+            // Only the watched orders can meet the conditions above (migration 9); the array
+            // keeps the plan on the primary key whatever the statistics say.
+            q.filter(Expr::cust_with_values(
+                r#""sales_orders"."id" = ANY (ARRAY(SELECT order_id FROM credit_watch WHERE customer_id = $1))"#,
+                [c],
+            ))
+        })
         .into_query();
     for branch in receivable_and_unallocated(customer_id) {
         query.union(UnionType::All, branch);
     }
     if summed_in_sql {
-        let open: Vec<String> = OPEN_STATUSES.iter().map(|s| s.to_value()).collect();
-        let undelivered = format!(
-            "COALESCE(SUM(company_total_amount - CASE WHEN freight_invoiced THEN \
-             company_freight_amount ELSE 0 END) FILTER (WHERE status IN ('{}')), 0)",
-            open.join("', '")
-        );
-        let freight = format!(
-            "COALESCE(SUM(company_freight_amount) FILTER (WHERE status = '{}' AND NOT \
-             freight_invoiced), 0)",
-            DocStatus::Shipped.to_value()
-        );
-        let sums = sales_order::Entity::find()
-            .select_only()
-            .expr_as(Expr::val("S"), "src")
-            .expr_as(Expr::val(0i64), "id")
-            .expr_as(Expr::val(""), "status")
-            .expr_as(Expr::cust(undelivered), "a")
-            .expr_as(Expr::cust(freight), "b")
-            .expr_as(Expr::cust("0::numeric"), "c")
-            .expr_as(Expr::cust("0::numeric"), "d")
-            .expr_as(Expr::cust("0::numeric"), "e")
-            .expr_as(Expr::cust("0::numeric"), "f")
-            .expr_as(Expr::val(false), "g")
-            .expr_as(Expr::val(false), "h")
-            .expr_as(Expr::val(false), "i")
-            .filter(sales_order::Column::CustomerId.eq(customer_id))
-            .filter(sales_order::Column::Kind.eq(DocKind::Order))
-            .filter(sales_order::Column::Status.is_in(COUNTED))
-            .filter(sales_order::Column::Id.ne(excluding))
-            .into_query();
-        query.union(UnionType::All, sums);
+        query.union(UnionType::All, totals_branch(customer_id, excluding));
     }
     let mut rows: Vec<OrderRow> = Vec::new();
     let mut e = Exposure::default();
@@ -324,6 +302,77 @@ pub async fn exposure<C: ConnectionTrait>(
         e.to_invoice += part(&v[1]) - part(&v[2]);
     }
     Ok(e)
+}
+
+/// The `S` branch on PostgreSQL: the customer's undelivered value and freight waiting for its
+/// invoice over all its counted orders, as the triggers keep them (folded total plus the
+/// deltas not folded yet), less what the order being saved contributes — the same term
+/// functions compute both, so the difference is exact.
+fn totals_branch(customer_id: i64, excluding: i64) -> SelectStatement {
+    let term = |function: &str, args: &str, table: &str| {
+        Expr::cust_with_values(
+            format!(
+                "COALESCE((SELECT {table} FROM credit_totals WHERE customer_id = $1), 0) \
+                 + COALESCE((SELECT SUM({table}) FROM credit_deltas WHERE customer_id = $1), 0) \
+                 - COALESCE((SELECT {function}({args}) FROM sales_orders \
+                 WHERE id = $2 AND customer_id = $1), 0)"
+            ),
+            [customer_id, excluding],
+        )
+    };
+    Query::select()
+        .expr_as(Expr::val("S"), "src")
+        .expr_as(Expr::val(0i64), "id")
+        .expr_as(Expr::val(""), "status")
+        .expr_as(
+            term(
+                "mercato_credit_undelivered",
+                "kind, status, company_total_amount, company_freight_amount, freight_invoiced",
+                "undelivered",
+            ),
+            "a",
+        )
+        .expr_as(
+            term(
+                "mercato_credit_to_invoice",
+                "kind, status, company_freight_amount, freight_invoiced",
+                "to_invoice",
+            ),
+            "b",
+        )
+        .expr_as(Expr::cust("0::numeric"), "c")
+        .expr_as(Expr::cust("0::numeric"), "d")
+        .expr_as(Expr::cust("0::numeric"), "e")
+        .expr_as(Expr::cust("0::numeric"), "f")
+        .expr_as(Expr::val(false), "g")
+        .expr_as(Expr::val(false), "h")
+        .expr_as(Expr::val(false), "i")
+        .to_owned()
+}
+
+/// Folds the credit deltas the triggers appended into the per-customer totals (PostgreSQL;
+/// see migration 9), in one statement: the rows it deletes are exactly the rows it adds up, and
+/// a reader sees either all of them as deltas or all of them in the total. The event relay
+/// calls it on every poll; an advisory lock keeps two instances from folding at once (they
+/// would otherwise queue on each other's rows). Returns how many customers' totals changed.
+pub async fn fold_deltas<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    let folded = db
+        .execute_unprepared(
+            "WITH turn AS (SELECT pg_try_advisory_xact_lock(7243901) AS mine), \
+             moved AS (DELETE FROM credit_deltas WHERE (SELECT mine FROM turn) \
+             RETURNING customer_id, undelivered, to_invoice) \
+             INSERT INTO credit_totals AS t (customer_id, undelivered, to_invoice) \
+             SELECT customer_id, SUM(undelivered), SUM(to_invoice) FROM moved \
+             GROUP BY customer_id ORDER BY customer_id \
+             ON CONFLICT (customer_id) DO UPDATE SET \
+             undelivered = t.undelivered + EXCLUDED.undelivered, \
+             to_invoice = t.to_invoice + EXCLUDED.to_invoice",
+        )
+        .await?;
+    Ok(folded.rows_affected())
 }
 
 /// (id, status, company total, company net, company freight, freight invoiced, advance,

@@ -62,6 +62,11 @@ pub async fn run(db: DatabaseConnection, hub: Arc<Hub>, bus: Arc<Bus>, poll: Dur
         }
         if polled {
             hub.catch_up().await;
+            // Housekeeping that rides on the sweeper's period: keep the credit check's
+            // unfolded deltas few (migration 9).
+            if let Err(e) = crate::domain::credit::fold_deltas(&db).await {
+                tracing::warn!(error = ?e, "folding credit deltas failed; retrying at the next poll");
+            }
         }
         metrics::gauge!("mercato_subscriptions").set(hub.subscribers() as f64);
     }
