@@ -7,8 +7,12 @@
 //! concurrency and across API instances.
 use crate::error::{AppError, AppResult};
 use entity::{DocType, number_series};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseTransaction, EntityTrait, Set};
+use sea_orm::sea_query::{
+    CommonTableExpression, Expr, ExprTrait, IntoIden, Query, UpdateStatement, WithClause,
+};
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, Set,
+};
 
 pub async fn next(
     tx: &DatabaseTransaction,
@@ -39,14 +43,53 @@ pub async fn next(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("number series row vanished")))
 }
 
-/// Takes the next number of an existing series row, or `None` when the row does not exist.
-async fn increment(
+/// Takes the next number and writes it into a document in one statement (PostgreSQL):
+/// `update` is the document's UPDATE without its number column; a data-modifying CTE takes the
+/// number and the UPDATE sets it, returning the whole row. The series row is locked from this
+/// statement to the commit, with no round trip in between — every new document of the series
+/// queues on that lock, so the stretch is kept as short as it can be (issue 15).
+///
+/// `None` on SQLite (one writer: there is no queue to shorten) and when the series has no row
+/// yet (its first document); the caller then takes [`next`] and updates as usual. `current` is
+/// the document's placeholder number, kept when no number was taken.
+pub async fn update_numbered<M: FromQueryResult>(
     tx: &DatabaseTransaction,
     company_id: i64,
     series: &str,
     doc_type: DocType,
-) -> AppResult<Option<i64>> {
-    let stmt = Query::update()
+    mut update: UpdateStatement,
+    number: impl IntoIden,
+    current: i64,
+) -> AppResult<Option<M>> {
+    if tx.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let taken = CommonTableExpression::new()
+        .query(increment_statement(company_id, series, doc_type))
+        .table_name("taken")
+        .to_owned();
+    update
+        .value(
+            number,
+            Expr::cust_with_values(
+                "COALESCE((SELECT next_number - 1 FROM taken), $1)",
+                [current],
+            ),
+        )
+        .returning_all();
+    let stmt = update.with(WithClause::new().cte(taken).to_owned());
+    let Some(row) = tx.query_one(&stmt).await? else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "the numbered document's row vanished"
+        )));
+    };
+    let numbered = M::from_query_result(&row, "")?;
+    let number: i64 = row.try_get("", "number")?;
+    Ok((number != current).then_some(numbered))
+}
+
+fn increment_statement(company_id: i64, series: &str, doc_type: DocType) -> UpdateStatement {
+    Query::update()
         .table(number_series::Entity)
         .value(
             number_series::Column::NextNumber,
@@ -56,7 +99,17 @@ async fn increment(
         .and_where(Expr::col(number_series::Column::Code).eq(series))
         .and_where(Expr::col(number_series::Column::DocType).eq(doc_type.to_value()))
         .returning_col(number_series::Column::NextNumber)
-        .to_owned();
+        .to_owned()
+}
+
+/// Takes the next number of an existing series row, or `None` when the row does not exist.
+async fn increment(
+    tx: &DatabaseTransaction,
+    company_id: i64,
+    series: &str,
+    doc_type: DocType,
+) -> AppResult<Option<i64>> {
+    let stmt = increment_statement(company_id, series, doc_type);
     match tx.query_one(&stmt).await? {
         Some(row) => {
             let after: i64 = row.try_get("", "next_number")?;

@@ -16,8 +16,8 @@ use entity::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, NotSet,
+    PaginatorTrait, QueryFilter, QueryTrait, Set,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -241,29 +241,52 @@ pub(super) async fn finish_lines(
     )
     .await?;
 
-    // The number is taken last: the series row stays locked from here to the commit, and every
-    // new document of the series queues on it, so the shorter that stretch, the better.
-    if order.number < 0 {
-        let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
-            (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
-            (DocKind::Quote, false) => DocType::Quote,
-        };
-        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
-    }
-
     if order.id != 0 && event != OrderEvent::Created {
         order.version += 1;
     }
     order.updated_at = Utc::now();
-    let saved = order
-        .clone()
-        .into_active_model()
-        .reset_all()
-        .update(tx)
-        .await?;
-    for e in events {
-        outbox::record(tx, &saved, c.sales_rep_id, e, None).await?;
-    }
+    // The events go out before the number is taken (they do not carry it): from the number on,
+    // the series row stays locked to the commit and every new document of the series queues
+    // on it, so nothing else may happen in that stretch.
+    outbox::record_many(
+        tx,
+        &order,
+        c.sales_rep_id,
+        events.into_iter().map(|e| (e, None)).collect(),
+    )
+    .await?;
+    let saved = if order.number < 0 {
+        let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
+            (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
+            (DocKind::Quote, false) => DocType::Quote,
+        };
+        let mut row = order.clone().into_active_model().reset_all();
+        (row.id, row.number) = (NotSet, NotSet);
+        let update = sales_order::Entity::update_many()
+            .set(row)
+            .filter(sales_order::Column::Id.eq(order.id))
+            .into_query();
+        let (company, series, placeholder) = (order.company_id, order.series.clone(), order.number);
+        match numbering::update_numbered(
+            tx,
+            company,
+            &series,
+            doc_type,
+            update,
+            sales_order::Column::Number,
+            placeholder,
+        )
+        .await?
+        {
+            Some(saved) => saved,
+            None => {
+                order.number = numbering::next(tx, company, &series, doc_type).await?;
+                order.into_active_model().reset_all().update(tx).await?
+            }
+        }
+    } else {
+        order.into_active_model().reset_all().update(tx).await?
+    };
     Ok(Saved {
         order: saved,
         warnings,
