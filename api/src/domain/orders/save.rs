@@ -255,7 +255,10 @@ pub(super) async fn finish_lines(
         events.into_iter().map(|e| (e, None)).collect(),
     )
     .await?;
-    let saved = if order.number < 0 {
+    // A new order's number and row go out in one statement where the backend allows it
+    // (`numbering::update_numbered`); otherwise the number is taken and the row written after.
+    let mut numbered = None;
+    if order.number < 0 {
         let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
             (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
             (DocKind::Quote, false) => DocType::Quote,
@@ -266,26 +269,23 @@ pub(super) async fn finish_lines(
             .set(row)
             .filter(sales_order::Column::Id.eq(order.id))
             .into_query();
-        let (company, series, placeholder) = (order.company_id, order.series.clone(), order.number);
-        match numbering::update_numbered(
+        numbered = numbering::update_numbered(
             tx,
-            company,
-            &series,
+            order.company_id,
+            &order.series,
             doc_type,
             update,
             sales_order::Column::Number,
-            placeholder,
+            order.number,
         )
-        .await?
-        {
-            Some(saved) => saved,
-            None => {
-                order.number = numbering::next(tx, company, &series, doc_type).await?;
-                order.into_active_model().reset_all().update(tx).await?
-            }
+        .await?;
+        if numbered.is_none() {
+            order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
         }
-    } else {
-        order.into_active_model().reset_all().update(tx).await?
+    }
+    let saved = match numbered {
+        Some(saved) => saved,
+        None => order.into_active_model().reset_all().update(tx).await?,
     };
     Ok(Saved {
         order: saved,
