@@ -1,6 +1,7 @@
 //! Benchmark program. Two modes:
 //!
-//!     bench <scenario> [--clients N] [--seconds S] [--warmup S] [--url URL] [--server-pid PID]
+//!     bench <scenario> [--clients N] [--seconds S] [--warmup S]
+//!           [--url URL [--server-pid PID] [--database-url URL]]
 //!     bench [suite] [clients] [requests-per-scenario]
 //!
 //! Scenarios (closed-loop clients for a duration, warm-up not counted; prints a table and one
@@ -34,7 +35,9 @@
 //! Without `--url` the server runs in this process on SQLite (PostgreSQL with
 //! `TEST_DATABASE_URL`), with the demo data; its memory is then this process's. With `--url`
 //! it drives a running server that has the demo data (`--server-pid` for its memory,
-//! `MERCATO_METRICS_TOKEN` when its `/metrics` needs one). Each run seeds its own items.
+//! `MERCATO_METRICS_TOKEN` when its `/metrics` needs one, `--database-url` for the statistics
+//! refresh below). Each run seeds its own items. On PostgreSQL the planner statistics are
+//! refreshed (`ANALYZE`) when the warm-up ends: see `Target::refresh_statistics`.
 //!
 //! The suite (the default) runs a fixed number of requests through a list of single requests
 //! against an in-process server and prints one line per request kind.
@@ -99,7 +102,8 @@ async fn scenario(name: &str, args: &[String]) {
         seconds: flag(args, "--seconds").unwrap_or(30),
         warmup: flag(args, "--warmup").unwrap_or(3),
     };
-    let target = Target::new(flag(args, "--url"), flag(args, "--server-pid")).await;
+    let mut target = Target::new(flag(args, "--url"), flag(args, "--server-pid")).await;
+    target.database_url = flag(args, "--database-url");
     let rss_start = target.rss_mb();
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
