@@ -136,10 +136,9 @@ impl Target {
     /// Refreshes PostgreSQL's planner statistics (`ANALYZE`) and says how long it took; `None`
     /// on SQLite, or at `--url` without `--database-url`. A run starts on an empty database
     /// that grows by thousands of orders in seconds, while autovacuum analyzes a table at most
-    /// once a minute: until then PostgreSQL plans for empty tables — measured 2026-12-03, it
-    /// looked an order up by id through the number index, reading every order (4,282 buffers
-    /// per call), and `place-order` ran at 184 instead of 224 orders/s. The benchmark measures
-    /// the steady state of a live database, so it analyzes once, when the warm-up ends.
+    /// once a minute: until then PostgreSQL plans for empty tables (README, "Planner
+    /// statistics", has what that cost). The benchmark measures the steady state of a live
+    /// database, so it analyzes once, when the warm-up ends.
     pub async fn refresh_statistics(&self) -> Option<Duration> {
         use sea_orm::{ConnectionTrait, DbBackend};
         let started = Instant::now();
@@ -148,17 +147,23 @@ impl Target {
                 app.state.db.execute_unprepared("ANALYZE").await
             }
             (None, Some(url)) if url.starts_with("postgres") => {
-                match sea_orm::Database::connect(url.as_str()).await {
+                let db = sea_orm::Database::connect(url.as_str()).await;
+                match db {
                     Ok(db) => db.execute_unprepared("ANALYZE").await,
                     Err(e) => Err(e),
                 }
             }
+            (None, None) => {
+                println!(
+                    "planner statistics not refreshed: give --database-url when the server at \
+                     --url is on PostgreSQL, or its figures are those of stale plans"
+                );
+                return None;
+            }
             _ => return None,
         };
-        match result {
-            Ok(_) => Some(started.elapsed()),
-            Err(e) => panic!("ANALYZE failed: {e}"),
-        }
+        let _ = result.unwrap_or_else(|e| panic!("ANALYZE failed: {e}"));
+        Some(started.elapsed())
     }
 
     /// SQL statements the server has executed (`mercato_db_statements_total`).
