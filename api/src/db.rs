@@ -41,7 +41,13 @@ async fn connect_sized(
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        // The pool's default pings every connection it hands out: one more round trip per
+        // checkout (several per order), invisible in statement counts. A connection that sat
+        // idle may have been dropped by the server or a firewall, so those are still pinged;
+        // a busy one that broke fails its statement with UNAVAILABLE and is closed when it
+        // returns to the pool, which pings every connection then.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1));
     if url.starts_with("sqlite") {
         // WAL gives concurrent readers beside the single writer; writers queue on the busy
         // timeout because every write transaction starts IMMEDIATE (see `write_tx`).

@@ -11,6 +11,7 @@ mod m20261202_000006_invoicing;
 mod m20261203_000007_agreements;
 mod m20261204_000008_setup_version;
 mod m20261205_000009_credit_totals;
+mod m20261206_000010_sequence_events;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_agreements::Migration),
             Box::new(m20261204_000008_setup_version::Migration),
             Box::new(m20261205_000009_credit_totals::Migration),
+            Box::new(m20261206_000010_sequence_events::Migration),
         ]
     }
 }

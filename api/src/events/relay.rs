@@ -4,9 +4,11 @@
 //! the sweeper of ARCHITECTURE.md.
 //!
 //! Numbers are taken from the one-row `event_sequence` table inside the sequencing
-//! transaction, which locks that row: sequencing transactions run one at a time across all
-//! instances, so numbers are gapless and follow commit order. Replaying "everything after
-//! n" therefore never misses an event that commits later with a smaller number.
+//! transaction, which locks that row (on PostgreSQL `FOR UPDATE` inside
+//! `mercato_sequence_events`, migration 10; on SQLite the write lock): sequencing transactions
+//! run one at a time across all instances, so numbers are gapless and follow commit order.
+//! Replaying "everything after n" therefore never misses an event that commits later with a
+//! smaller number.
 use super::bus::Bus;
 use super::hub::Hub;
 use super::{Event, watch_commits};
@@ -87,6 +89,28 @@ pub async fn sequence_all(db: &DatabaseConnection) -> AppResult<usize> {
 
 /// Numbers up to `limit` unsequenced outbox rows (oldest first) and returns them as events.
 pub async fn sequence_pending(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Event>> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => sequence_in_one_statement(db, limit).await,
+        _ => sequence_in_steps(db, limit).await,
+    }
+}
+
+/// PostgreSQL: the whole pass is `mercato_sequence_events` (migration 10), one round trip.
+async fn sequence_in_one_statement(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Event>> {
+    let rows = outbox::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT * FROM mercato_sequence_events($1)",
+            [(limit as i32).into()],
+        ))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(Event::from_row).collect())
+}
+
+/// SQLite: the IMMEDIATE transaction holds the write lock while the rows are read, numbered
+/// and the last number stored.
+async fn sequence_in_steps(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Event>> {
     // A cheap look through the partial index before taking any lock.
     let pending = outbox::Entity::find()
         .select_only()
@@ -101,13 +125,11 @@ pub async fn sequence_pending(db: &DatabaseConnection, limit: u64) -> AppResult<
     }
     let tx = db::write_tx(db).await?;
     let backend = tx.get_database_backend();
-    let lock = match backend {
-        DbBackend::Postgres => "SELECT last_seq FROM event_sequence WHERE id = 1 FOR UPDATE",
-        // The IMMEDIATE transaction already holds SQLite's write lock.
-        _ => "SELECT last_seq FROM event_sequence WHERE id = 1",
-    };
     let last: i64 = match tx
-        .query_one_raw(Statement::from_string(backend, lock))
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT last_seq FROM event_sequence WHERE id = 1",
+        ))
         .await?
     {
         Some(r) => r.try_get("", "last_seq")?,
@@ -145,10 +167,7 @@ pub async fn sequence_pending(db: &DatabaseConnection, limit: u64) -> AppResult<
     tx.execute(&update).await?;
     tx.execute_raw(Statement::from_sql_and_values(
         backend,
-        match backend {
-            DbBackend::Postgres => "UPDATE event_sequence SET last_seq = $1 WHERE id = 1",
-            _ => "UPDATE event_sequence SET last_seq = ? WHERE id = 1",
-        },
+        "UPDATE event_sequence SET last_seq = ? WHERE id = 1",
         [next.into()],
     ))
     .await?;

@@ -632,3 +632,60 @@ async fn nested_fields_of_an_event_are_loaded_once_for_all_subscribers_of_a_clas
         "20 subscribers cost {extra} statements (one per subscriber is 40)"
     );
 }
+
+/// ARCHITECTURE.md § Events: event ids are gapless and never given twice, whichever instance's
+/// relay numbers a row. Twelve clients write orders through two instances at once, so both
+/// relays (and on PostgreSQL `mercato_sequence_events`, migration 10) race for the same
+/// unsequenced rows.
+#[tokio::test]
+async fn two_relays_racing_number_every_event_once_without_gaps() {
+    let d = Demo::new().await;
+    let b = d.app.sibling(&[]).await;
+    let clients = (0..12).map(|c| {
+        let (d, app) = (&d, if c % 2 == 0 { &d.app } else { &b });
+        async move {
+            for _ in 0..5 {
+                create_order(app, &d.admin, &d.acme, &d.bolt, 1).await;
+            }
+        }
+    });
+    futures_util::future::join_all(clients).await;
+    sequenced_events_of(&d.app, "0", 0).await;
+    let db = &d.app.state.db;
+    let backend = db.get_database_backend();
+    let seqs: Vec<i64> = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT seq FROM outbox ORDER BY seq",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.try_get::<Option<i64>>("", "seq")
+                .unwrap()
+                .expect("sequenced")
+        })
+        .collect();
+    let created = seqs.len() as i64;
+    assert!(created >= 60, "at least one event per order: {created}");
+    assert_eq!(
+        seqs,
+        (1..=created).collect::<Vec<i64>>(),
+        "gapless, no twin"
+    );
+    let last = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT last_seq FROM event_sequence WHERE id = 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "last_seq")
+        .unwrap();
+    assert_eq!(
+        last, created,
+        "the sequence row holds the last number given"
+    );
+}
