@@ -353,8 +353,9 @@ fn totals_branch(customer_id: i64, excluding: i64) -> SelectStatement {
 /// Folds the credit deltas the triggers appended into the per-customer totals (PostgreSQL;
 /// see migration 9), in one statement: the rows it deletes are exactly the rows it adds up, and
 /// a reader sees either all of them as deltas or all of them in the total. The event relay
-/// calls it on every poll; an advisory lock keeps two instances from folding at once (they
-/// would otherwise queue on each other's rows). Returns how many customers' totals changed.
+/// calls it on every poll and every 200 ms while commits arrive; an advisory lock keeps two
+/// instances from folding at once (they would otherwise queue on each other's rows). Returns
+/// how many customers' totals changed.
 pub async fn fold_deltas<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(0);
