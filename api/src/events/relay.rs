@@ -125,7 +125,7 @@ async fn sequence_in_one_statement(db: &DatabaseConnection, limit: u64) -> AppRe
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT * FROM mercato_sequence_events($1)",
-            [(limit as i32).into()],
+            [i32::try_from(limit).unwrap_or(i32::MAX).into()],
         ))
         .all(db)
         .await?;
