@@ -43,11 +43,14 @@ async fn connect_sized(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         // The pool's default pings every connection it hands out: one more round trip per
-        // checkout (several per order), invisible in statement counts. A connection that sat
-        // idle may have been dropped by the server or a firewall, so those are still pinged;
-        // a busy one that broke fails its statement with UNAVAILABLE and is closed when it
-        // returns to the pool, which pings every connection then.
-        .test_before_acquire_if_idle_for(Duration::from_secs(1));
+        // checkout (several per order), invisible in statement counts. Under load a
+        // connection comes back within milliseconds and goes out unpinged. One that sat idle
+        // longer may have been dropped by the server, a restart or a firewall, so it is
+        // still pinged, and a dead one is replaced before any request sees it (the fault test
+        // kills connections and expects the next request to succeed). A connection that
+        // breaks between two quick uses fails its statement with UNAVAILABLE and is closed
+        // when it returns to the pool, which pings every connection then.
+        .test_before_acquire_if_idle_for(Duration::from_millis(100));
     if url.starts_with("sqlite") {
         // WAL gives concurrent readers beside the single writer; writers queue on the busy
         // timeout because every write transaction starts IMMEDIATE (see `write_tx`).
