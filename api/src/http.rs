@@ -6,6 +6,7 @@ use crate::domain::idempotency::{self, Claim};
 use crate::domain::principals;
 use crate::error::AppError;
 use crate::graphql::loaders::{Activity, Loaders};
+use crate::graphql::parsed_queries;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
@@ -233,6 +234,7 @@ async fn execute(
     };
     let operation = request.operation_name.clone();
     let mut request = request;
+    parsed_queries::prepare(&mut request);
     let activity = Activity::default();
     if let Some(p) = principal {
         request = request.data(Loaders::new(&state.db, &p, &activity)).data(p);
@@ -294,7 +296,7 @@ async fn execute(
 /// names no single operation (the schema then refuses it).
 fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
     use async_graphql::parser::types::DocumentOperations;
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    let doc = parsed_queries::parsed(&request.query)?;
     match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),

@@ -129,12 +129,8 @@ async fn fresh_database() -> (String, Cleanup) {
                 .await
                 .expect("create test database");
             db.close().await.ok();
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
             (
-                format!("{base}/{name}"),
+                with_database(&admin_url, &name),
                 Cleanup::PostgresDatabase { admin_url, name },
             )
         }
@@ -145,6 +141,21 @@ async fn fresh_database() -> (String, Cleanup) {
                 Cleanup::SqliteFile(path),
             )
         }
+    }
+}
+
+/// `admin_url` with its database replaced by `name`, keeping any query (a URL such as
+/// `postgres://postgres@localhost/test?host=/var/run/postgresql` goes through the Unix socket,
+/// whose path has slashes of its own).
+pub fn with_database(admin_url: &str, name: &str) -> String {
+    let (path, query) = match admin_url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (admin_url, None),
+    };
+    let base = path.rsplit_once('/').map_or(path, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
     }
 }
 
@@ -392,4 +403,24 @@ pub fn id_in(data: &Value, list: &str, code: &str) -> String {
 
 fn code_field(list: &str) -> &'static str {
     if list == "items" { "sku" } else { "code" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn a_database_url_keeps_its_query_when_the_database_changes() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database(
+                "postgres://postgres@localhost/test?host=/var/run/postgresql",
+                "t1"
+            ),
+            "postgres://postgres@localhost/t1?host=/var/run/postgresql"
+        );
+    }
 }

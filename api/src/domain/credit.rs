@@ -5,6 +5,7 @@
 //! so none makes it vanish or count twice. Over the limit (or `credit_blocked`) an order is put
 //! on credit hold when the company blocks on credit excess, and otherwise saved with a warning.
 use super::{pricing, quantities};
+use crate::db::Template;
 use crate::error::AppResult;
 use entity::{
     BackorderStatus, Dec, DocKind, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus,
@@ -18,6 +19,7 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 /// Orders whose amount still counts as undelivered: entered but not yet (entirely) shipped.
 pub const OPEN_STATUSES: [DocStatus; 3] = [
@@ -68,92 +70,17 @@ pub async fn exposure<C: ConnectionTrait>(
     // value moved, or they carry an advance — come back as rows, and the cost does not grow
     // with the customer's open orders. SQLite holds amounts as text and must not sum them, so
     // there every counted order comes back and Rust adds them up.
-    let summed_in_sql = db.get_database_backend() == DbBackend::Postgres;
-    let handed_exists = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(backorder::Entity)
-            .and_where(
-                Expr::col((backorder::Entity, backorder::Column::OrderId))
-                    .equals((sales_order::Entity, sales_order::Column::Id)),
-            )
-            .and_where(backorder::Column::Status.is_in(HANDED_OVER))
-            .to_owned(),
-    );
-    let billed_exists = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(invoice_line::Entity)
-            .and_where(
-                Expr::col((invoice_line::Entity, invoice_line::Column::OrderId))
-                    .equals((sales_order::Entity, sales_order::Column::Id)),
-            )
-            .to_owned(),
-    );
-    let mut counted = Condition::all()
-        .add(sales_order::Column::Status.is_in(COUNTED))
-        .add(sales_order::Column::Id.ne(excluding));
-    if summed_in_sql {
-        counted = counted.add(
-            Condition::any()
-                .add(
-                    sales_order::Column::Status
-                        .is_in([DocStatus::PartiallyShipped, DocStatus::Shipped]),
-                )
-                .add(handed_exists.clone())
-                .add(billed_exists.clone()),
-        );
-    }
-    // One statement (`UNION ALL`) for the orders that count, the advances no invoice took yet
-    // (any non-cancelled order, this one included, whose advance is not all applied), the
-    // customer's open invoices and unallocated payments, and on PostgreSQL the sums of the
-    // counted orders. Every branch has the same columns: `src`, `id`, `status`, six amounts
-    // `a`…`f` and three flags `g`…`i`.
-    let mut query = sales_order::Entity::find()
-        .select_only()
-        .expr_as(Expr::val("O"), "src")
-        .expr_as(Expr::col(sales_order::Column::Id), "id")
-        .expr_as(Expr::col(sales_order::Column::Status), "status")
-        .expr_as(Expr::col(sales_order::Column::CompanyTotalAmount), "a")
-        .expr_as(Expr::col(sales_order::Column::CompanyNetAmount), "b")
-        .expr_as(Expr::col(sales_order::Column::CompanyFreightAmount), "c")
-        .expr_as(Expr::col(sales_order::Column::AdvanceAmount), "d")
-        .expr_as(Expr::col(sales_order::Column::AdvanceApplied), "e")
-        .expr_as(Expr::col(sales_order::Column::ExchangeRate), "f")
-        .expr_as(Expr::col(sales_order::Column::FreightInvoiced), "g")
-        .expr_as(handed_exists, "h")
-        .expr_as(billed_exists, "i")
-        .filter(sales_order::Column::CustomerId.eq(customer_id))
-        .filter(sales_order::Column::Kind.eq(DocKind::Order))
-        .filter(
-            Condition::any().add(counted).add(
-                // Equal amounts are equal text on SQLite too (both canonical).
-                Condition::all()
-                    .add(sales_order::Column::Status.ne(DocStatus::Cancelled))
-                    .add(
-                        Expr::col(sales_order::Column::AdvanceAmount)
-                            .ne(Expr::col(sales_order::Column::AdvanceApplied)),
-                    ),
-            ),
-        )
-        .apply_if(summed_in_sql.then_some(customer_id), |q, c| {
-            // Only the watched orders can meet the conditions above (migration 9); the array
-            // keeps the plan on the primary key whatever the statistics say.
-            q.filter(Expr::cust_with_values(
-                r#""sales_orders"."id" = ANY (ARRAY(SELECT order_id FROM credit_watch WHERE customer_id = $1))"#,
-                [c],
-            ))
-        })
-        .into_query();
-    for branch in receivable_and_unallocated(customer_id) {
-        query.union(UnionType::All, branch);
-    }
-    if summed_in_sql {
-        query.union(UnionType::All, totals_branch(customer_id, excluding));
-    }
+    let backend = db.get_database_backend();
+    let summed_in_sql = backend == DbBackend::Postgres;
+    // Built once per backend (it is the largest statement of an order's save; see
+    // `db::template`).
+    static QUERY: LazyLock<Template<2>> = LazyLock::new(Template::new);
+    let statement = QUERY.statement(backend, 0, [customer_id, excluding], |ids| {
+        exposure_query(summed_in_sql, ids)
+    });
     let mut rows: Vec<OrderRow> = Vec::new();
     let mut e = Exposure::default();
-    for row in db.query_all(&query).await? {
+    for row in db.query_all_raw(statement).await? {
         let src: String = row.try_get("", "src")?;
         let v = |c: &str| row.try_get::<Dec>("", c);
         match src.as_str() {
@@ -302,6 +229,94 @@ pub async fn exposure<C: ConnectionTrait>(
         e.to_invoice += part(&v[1]) - part(&v[2]);
     }
     Ok(e)
+}
+
+/// The statement [`exposure`] runs: the customer's counted orders and advances, open invoices
+/// and unallocated payments, and (`summed_in_sql`, PostgreSQL) the triggers' sums.
+fn exposure_query(summed_in_sql: bool, [customer_id, excluding]: [i64; 2]) -> SelectStatement {
+    let handed_exists = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(backorder::Entity)
+            .and_where(
+                Expr::col((backorder::Entity, backorder::Column::OrderId))
+                    .equals((sales_order::Entity, sales_order::Column::Id)),
+            )
+            .and_where(backorder::Column::Status.is_in(HANDED_OVER))
+            .to_owned(),
+    );
+    let billed_exists = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(invoice_line::Entity)
+            .and_where(
+                Expr::col((invoice_line::Entity, invoice_line::Column::OrderId))
+                    .equals((sales_order::Entity, sales_order::Column::Id)),
+            )
+            .to_owned(),
+    );
+    let mut counted = Condition::all()
+        .add(sales_order::Column::Status.is_in(COUNTED))
+        .add(sales_order::Column::Id.ne(excluding));
+    if summed_in_sql {
+        counted = counted.add(
+            Condition::any()
+                .add(
+                    sales_order::Column::Status
+                        .is_in([DocStatus::PartiallyShipped, DocStatus::Shipped]),
+                )
+                .add(handed_exists.clone())
+                .add(billed_exists.clone()),
+        );
+    }
+    // One statement (`UNION ALL`) for the orders that count, the advances no invoice took yet
+    // (any non-cancelled order, this one included, whose advance is not all applied), the
+    // customer's open invoices and unallocated payments, and on PostgreSQL the sums of the
+    // counted orders. Every branch has the same columns: `src`, `id`, `status`, six amounts
+    // `a`…`f` and three flags `g`…`i`.
+    let mut query = sales_order::Entity::find()
+        .select_only()
+        .expr_as(Expr::val("O"), "src")
+        .expr_as(Expr::col(sales_order::Column::Id), "id")
+        .expr_as(Expr::col(sales_order::Column::Status), "status")
+        .expr_as(Expr::col(sales_order::Column::CompanyTotalAmount), "a")
+        .expr_as(Expr::col(sales_order::Column::CompanyNetAmount), "b")
+        .expr_as(Expr::col(sales_order::Column::CompanyFreightAmount), "c")
+        .expr_as(Expr::col(sales_order::Column::AdvanceAmount), "d")
+        .expr_as(Expr::col(sales_order::Column::AdvanceApplied), "e")
+        .expr_as(Expr::col(sales_order::Column::ExchangeRate), "f")
+        .expr_as(Expr::col(sales_order::Column::FreightInvoiced), "g")
+        .expr_as(handed_exists, "h")
+        .expr_as(billed_exists, "i")
+        .filter(sales_order::Column::CustomerId.eq(customer_id))
+        .filter(sales_order::Column::Kind.eq(DocKind::Order))
+        .filter(
+            Condition::any().add(counted).add(
+                // Equal amounts are equal text on SQLite too (both canonical).
+                Condition::all()
+                    .add(sales_order::Column::Status.ne(DocStatus::Cancelled))
+                    .add(
+                        Expr::col(sales_order::Column::AdvanceAmount)
+                            .ne(Expr::col(sales_order::Column::AdvanceApplied)),
+                    ),
+            ),
+        )
+        .apply_if(summed_in_sql.then_some(customer_id), |q, c| {
+            // Only the watched orders can meet the conditions above (migration 9); the array
+            // keeps the plan on the primary key whatever the statistics say.
+            q.filter(Expr::cust_with_values(
+                r#""sales_orders"."id" = ANY (ARRAY(SELECT order_id FROM credit_watch WHERE customer_id = $1))"#,
+                [c],
+            ))
+        })
+        .into_query();
+    for branch in receivable_and_unallocated(customer_id) {
+        query.union(UnionType::All, branch);
+    }
+    if summed_in_sql {
+        query.union(UnionType::All, totals_branch(customer_id, excluding));
+    }
+    query
 }
 
 /// The `S` branch on PostgreSQL: the customer's undelivered value and freight waiting for its

@@ -6,7 +6,7 @@
 //! locked in id order and orders before slots, so transactions that touch several never
 //! deadlock one another.
 use crate::auth::{Permission, Principal, visibility};
-use crate::db;
+use crate::db::{self, Template};
 use crate::domain::order_rows;
 use crate::domain::outbox::{self, OrderEvent};
 use crate::domain::quantities::{self, LineProgress, SlotView};
@@ -20,7 +20,7 @@ use entity::{
     sales_order_line, stock_level, warehouse,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query};
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
@@ -28,6 +28,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 /// `reserveStock`: one slot, one line, a quantity in stock units.
 pub struct ReserveInput {
@@ -67,46 +68,53 @@ pub(crate) struct OrderLines {
     has_backorders: bool,
 }
 
+/// The order's lines with their items, and whether it has reservations or backorders (built
+/// once: see `db::template`).
+fn lines_query([order_id]: [i64; 1]) -> SelectStatement {
+    let any = |table: DynIden, column: DynIden| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(table.clone())
+                .and_where(Expr::col((table, column)).eq(order_id))
+                .to_owned(),
+        )
+    };
+    // Each line with its item (an inner join: items are never deleted while referenced).
+    sales_order_line::Entity::find()
+        .select_also(item::Entity)
+        .join(
+            JoinType::InnerJoin,
+            sales_order_line::Entity::belongs_to(item::Entity)
+                .from(sales_order_line::Column::ItemId)
+                .to(item::Column::Id)
+                .into(),
+        )
+        .expr_as(
+            any(
+                reservation::Entity.into_iden(),
+                reservation::Column::OrderId.into_iden(),
+            ),
+            "has_reservations",
+        )
+        .expr_as(
+            any(
+                backorder::Entity.into_iden(),
+                backorder::Column::OrderId.into_iden(),
+            ),
+            "has_backorders",
+        )
+        .filter(sales_order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(sales_order_line::Column::Position)
+        .order_by_asc(sales_order_line::Column::Id)
+        .into_query()
+}
+
 impl OrderLines {
     pub async fn read<C: ConnectionTrait>(c: &C, order_id: i64) -> AppResult<OrderLines> {
-        let any = |table: DynIden, column: DynIden| {
-            Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(table.clone())
-                    .and_where(Expr::col((table, column)).eq(order_id))
-                    .to_owned(),
-            )
-        };
-        // Each line with its item (an inner join: items are never deleted while referenced).
-        let query = sales_order_line::Entity::find()
-            .select_also(item::Entity)
-            .join(
-                JoinType::InnerJoin,
-                sales_order_line::Entity::belongs_to(item::Entity)
-                    .from(sales_order_line::Column::ItemId)
-                    .to(item::Column::Id)
-                    .into(),
-            )
-            .expr_as(
-                any(
-                    reservation::Entity.into_iden(),
-                    reservation::Column::OrderId.into_iden(),
-                ),
-                "has_reservations",
-            )
-            .expr_as(
-                any(
-                    backorder::Entity.into_iden(),
-                    backorder::Column::OrderId.into_iden(),
-                ),
-                "has_backorders",
-            )
-            .filter(sales_order_line::Column::OrderId.eq(order_id))
-            .order_by_asc(sales_order_line::Column::Position)
-            .order_by_asc(sales_order_line::Column::Id)
-            .into_query();
-        let rows = c.query_all(&query).await?;
+        static QUERY: LazyLock<Template<1>> = LazyLock::new(Template::new);
+        let statement = QUERY.statement(c.get_database_backend(), 0, [order_id], lines_query);
+        let rows = c.query_all_raw(statement).await?;
         let mut out = OrderLines {
             lines: Vec::with_capacity(rows.len()),
             items: HashMap::new(),

@@ -13,6 +13,7 @@ pub mod items;
 pub mod limits;
 pub mod loaders;
 pub mod orders;
+pub mod parsed_queries;
 pub mod payments;
 pub mod proformas;
 pub mod purchasing;

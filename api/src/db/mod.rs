@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub mod template;
+pub use template::Template;
+
 /// Counts SQL statements executed through one connection pool (exposed in `/metrics`, and
 /// used by tests to prove that a request costs a fixed number of statements).
 #[derive(Clone, Default)]
