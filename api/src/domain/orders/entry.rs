@@ -35,11 +35,12 @@ pub async fn create(
     input: NewDocument,
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
-    let (customer, ship_to, setup) = customer_and_ship_to(db, p, input.customer_id).await?;
+    let reads = db::Reads::begin(db).await?;
+    let (customer, ship_to, setup) = customer_and_ship_to(&reads, p, input.customer_id).await?;
     let settings = &setup.settings;
     let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
     apply_header(
-        db,
+        &reads,
         p,
         &customer,
         &setup.company.currency,
@@ -49,7 +50,7 @@ pub async fn create(
     )
     .await?;
     let pending = resolve_lines(
-        db,
+        &reads,
         p,
         &customer,
         &draft,
@@ -59,7 +60,7 @@ pub async fn create(
     )
     .await?;
 
-    let tx = db::write_tx(db).await?;
+    let tx = reads.into_write_tx().await?;
     if let Some(id) = input.agreement_id {
         agreements::still_effective(&*tx, id).await?;
     }
@@ -150,8 +151,8 @@ pub async fn create_from_agreement(
 /// The customer the caller sees (R-ACC-5), its default shipping address (the one marked
 /// default, else the first) and the company's setup, the first two and the setup's version in
 /// one statement.
-async fn customer_and_ship_to(
-    db: &DatabaseConnection,
+async fn customer_and_ship_to<C: ConnectionTrait>(
+    db: &C,
     p: &Principal,
     customer_id: i64,
 ) -> AppResult<(customer::Model, Option<i64>, Arc<Setup>)> {
