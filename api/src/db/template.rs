@@ -22,8 +22,11 @@ const STAND_IN: i64 = i64::MIN + 0x5eed_0000;
 /// A statement with `N` id arguments, cached per backend and shape.
 pub struct Template<const N: usize> {
     /// A handful of entries (backends × shapes): a list searched in order is enough.
-    built: Mutex<Vec<((DbBackend, u32), Arc<Built>)>>,
+    built: Mutex<Vec<(Key, Arc<Built>)>>,
 }
+
+/// (backend, shape).
+type Key = (DbBackend, u32);
 
 struct Built {
     sql: String,
@@ -78,8 +81,7 @@ impl<const N: usize> Template<N> {
         for &(at, arg) in &built.slots {
             values[at] = Value::BigInt(Some(args[arg]));
         }
-        let statement =
-            Statement::from_sql_and_values(backend, built.sql.clone(), values.into_iter());
+        let statement = Statement::from_sql_and_values(backend, built.sql.clone(), values);
         if cfg!(debug_assertions) {
             let fresh = backend.build(&build(args));
             assert_eq!(
