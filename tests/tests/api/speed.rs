@@ -173,3 +173,35 @@ async fn a_setup_change_made_behind_the_apis_back_is_obeyed_by_the_next_order() 
     assert_eq!(refused.code(), "VALIDATION", "{}", refused.0);
     assert!(refused.0.to_string().contains("R-ITEM-6"), "{}", refused.0);
 }
+
+/// PostgreSQL plans each of the server's prepared statements once per connection
+/// (`db::generic_plans`): under `plan_cache_mode = auto` the credit check and the item read were
+/// planned afresh for half their calls under load, and planning cost PostgreSQL more CPU per
+/// order than running them. A URL that names the setting keeps its own.
+#[tokio::test]
+async fn postgres_sessions_keep_one_plan_per_statement_unless_the_url_says_otherwise() {
+    if !api_tests::on_postgres() {
+        eprintln!("skipped: PostgreSQL only (TEST_DATABASE_URL)");
+        return;
+    }
+    let mode = |db: sea_orm::DatabaseConnection| async move {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SHOW plan_cache_mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap()
+    };
+    let url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let (server, _) = api::db::connect(&url).await.unwrap();
+    assert_eq!(mode(server).await, "force_generic_plan");
+    let own = format!(
+        "{url}{}options=-c%20plan_cache_mode%3Dauto",
+        if url.contains('?') { '&' } else { '?' }
+    );
+    let (server, _) = api::db::connect(&own).await.unwrap();
+    assert_eq!(mode(server).await, "auto");
+}

@@ -469,10 +469,26 @@ async fn ceiling(args: &[String]) {
         ))
         .await,
     };
+    // pgbench's sessions plan as the server's do (`api::db::generic_plans`).
+    let plan_cache_mode = {
+        use sea_orm::ConnectionTrait;
+        let server = &target.app.as_ref().unwrap().state.db;
+        server
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SHOW plan_cache_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap()
+    };
     let script = api_tests::ceiling::script(&params);
     let path = std::env::temp_dir().join(format!("mercato-ceiling-{run}.sql"));
     std::fs::write(&path, &script).expect("script written");
     let output = std::process::Command::new("pgbench")
+        .env("PGOPTIONS", format!("-c plan_cache_mode={plan_cache_mode}"))
         .args([
             "-n",
             // Prepared statements, as the server's driver uses them.
@@ -501,7 +517,7 @@ async fn ceiling(args: &[String]) {
         .find(|l| l.starts_with("number of failed transactions"))
         .unwrap_or("");
     println!(
-        "pgbench, the same statements ({} per order, script {}): {tps:.1} orders/s {failed}",
+        "pgbench, the same statements ({} per order, script {}, plan_cache_mode {plan_cache_mode}): {tps:.1} orders/s {failed}",
         api_tests::ceiling::statements(&script),
         path.display()
     );
