@@ -20,6 +20,9 @@ pub struct Target {
     metrics_token: Option<String>,
     /// The database of the server at `--url` (`--database-url`), for [`Target::refresh_statistics`].
     pub database_url: Option<String>,
+    /// Set by the first [`Target::refresh_statistics`]: later runs on this target (`bench
+    /// ceiling`'s rounds) do not analyze again in their counted time.
+    analyzed: std::sync::atomic::AtomicBool,
 }
 
 impl Target {
@@ -36,6 +39,7 @@ impl Target {
                 server_pid,
                 metrics_token,
                 database_url: None,
+                analyzed: Default::default(),
             },
             None => {
                 let app = spawn_with(
@@ -53,6 +57,7 @@ impl Target {
                     server_pid: Some(std::process::id()),
                     metrics_token,
                     database_url: None,
+                    analyzed: Default::default(),
                 }
             }
         }
@@ -138,9 +143,15 @@ impl Target {
     /// that grows by thousands of orders in seconds, while autovacuum analyzes a table at most
     /// once a minute: until then PostgreSQL plans for empty tables (README, "Planner
     /// statistics", has what that cost). The benchmark measures the steady state of a live
-    /// database, so it analyzes once, when the warm-up ends.
+    /// database, so it analyzes once, when the first run's warm-up ends.
     pub async fn refresh_statistics(&self) -> Option<Duration> {
         use sea_orm::{ConnectionTrait, DbBackend};
+        if self
+            .analyzed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return None;
+        }
         let started = Instant::now();
         let result = match (&self.app, &self.database_url) {
             (Some(app), _) if app.state.db.get_database_backend() == DbBackend::Postgres => {
@@ -215,6 +226,38 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The figures of several runs of one scenario taken together (`bench ceiling`'s rounds).
+    pub fn merge(runs: Vec<Figures>) -> Figures {
+        let attempted = |f: &Figures| (f.latencies.len() + f.errors.values().sum::<usize>()) as f64;
+        let total: f64 = runs.iter().map(attempted).sum();
+        let statements_per_op = runs
+            .iter()
+            .map(|f| f.statements_per_op.map(|s| s * attempted(f)))
+            .sum::<Option<f64>>()
+            .filter(|_| total > 0.0)
+            .map(|s| s / total);
+        let mut merged = Figures {
+            scenario: runs
+                .first()
+                .map_or_else(String::new, |f| f.scenario.clone()),
+            ops: 0,
+            seconds: 0.0,
+            latencies: Vec::new(),
+            errors: BTreeMap::new(),
+            statements_per_op,
+        };
+        for run in runs {
+            merged.ops += run.ops;
+            merged.seconds += run.seconds;
+            merged.latencies.extend(run.latencies);
+            for (code, n) in run.errors {
+                *merged.errors.entry(code).or_default() += n;
+            }
+        }
+        merged.latencies.sort();
+        merged
+    }
+
     pub fn throughput(&self) -> f64 {
         self.ops as f64 / self.seconds
     }
@@ -306,18 +349,19 @@ where
         }
         times
     });
-    // Statistics are refreshed and the statement counter read when the warm-up ends
+    // The statement counter is read and statistics are refreshed when the warm-up ends
     // (operations in flight then are counted in full though they started before: at most one
     // per client).
     let reading = async {
         tokio::time::sleep_until(counted_from.into()).await;
+        let before = target.statements().await;
         if let Some(took) = target.refresh_statistics().await {
             println!(
                 "planner statistics refreshed when the warm-up ended (ANALYZE, {} ms)",
                 took.as_millis()
             );
         }
-        target.statements().await
+        before
     };
     let (times, before) = tokio::join!(join_all(workers), reading);
     let mut latencies: Vec<Duration> = times.into_iter().flatten().collect();
@@ -362,5 +406,36 @@ impl Rng {
     /// A number from 0 to `n - 1`.
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Figures;
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    fn run(ms: &[u64], errors: usize, seconds: f64, statements: f64) -> Figures {
+        Figures {
+            scenario: "place-order".into(),
+            ops: ms.len(),
+            seconds,
+            latencies: ms.iter().map(|m| Duration::from_millis(*m)).collect(),
+            errors: BTreeMap::from([("UNAVAILABLE".to_owned(), errors)]),
+            statements_per_op: Some(statements),
+        }
+    }
+
+    /// `bench ceiling`'s rounds: throughput of the totals, latencies pooled, statements per
+    /// operation weighted by the operations each round attempted.
+    #[test]
+    fn merged_rounds_count_as_one_run() {
+        let merged = Figures::merge(vec![run(&[30, 10], 0, 2.0, 18.0), run(&[20], 1, 4.0, 12.0)]);
+        assert_eq!(merged.ops, 3);
+        assert_eq!(merged.throughput(), 0.5);
+        assert_eq!(merged.ms(0.0), 10.0);
+        assert_eq!(merged.ms(1.0), 30.0);
+        assert_eq!(merged.errors["UNAVAILABLE"], 1);
+        assert_eq!(merged.statements_per_op, Some(15.0));
     }
 }
