@@ -43,6 +43,20 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
+/// The `plan_cache_mode` a PostgreSQL connection's sessions run with (`api::db::generic_plans`).
+pub async fn plan_cache_mode(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::ConnectionTrait;
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SHOW plan_cache_mode",
+    ))
+    .await
+    .expect("SHOW plan_cache_mode")
+    .expect("a row")
+    .try_get_by_index::<String>(0)
+    .expect("a text")
+}
+
 /// A server with an empty database (migrated, no data).
 pub async fn spawn_app() -> TestApp {
     spawn(false, &[]).await

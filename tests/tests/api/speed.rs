@@ -184,24 +184,16 @@ async fn postgres_sessions_keep_one_plan_per_statement_unless_the_url_says_other
         eprintln!("skipped: PostgreSQL only (TEST_DATABASE_URL)");
         return;
     }
-    let mode = |db: sea_orm::DatabaseConnection| async move {
-        db.query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SHOW plan_cache_mode",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<String>(0)
-        .unwrap()
-    };
     let url = std::env::var("TEST_DATABASE_URL").unwrap();
     let (server, _) = api::db::connect(&url).await.unwrap();
-    assert_eq!(mode(server).await, "force_generic_plan");
+    assert_eq!(
+        api_tests::plan_cache_mode(&server).await,
+        "force_generic_plan"
+    );
     let own = format!(
         "{url}{}options=-c%20plan_cache_mode%3Dauto",
         if url.contains('?') { '&' } else { '?' }
     );
     let (server, _) = api::db::connect(&own).await.unwrap();
-    assert_eq!(mode(server).await, "auto");
+    assert_eq!(api_tests::plan_cache_mode(&server).await, "auto");
 }

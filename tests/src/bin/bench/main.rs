@@ -498,20 +498,7 @@ async fn ceiling(args: &[String]) {
         .await,
     };
     // pgbench's sessions plan as the server's do (`api::db::generic_plans`).
-    let plan_cache_mode = {
-        use sea_orm::ConnectionTrait;
-        app.state
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                "SHOW plan_cache_mode",
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get_by_index::<String>(0)
-            .unwrap()
-    };
+    let plan_cache_mode = api_tests::plan_cache_mode(&app.state.db).await;
     let script = api_tests::ceiling::script(&params);
     let path = std::env::temp_dir().join(format!("mercato-ceiling-{run}.sql"));
     std::fs::write(&path, &script).expect("script written");
