@@ -43,18 +43,28 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
-/// The `plan_cache_mode` a PostgreSQL connection's sessions run with (`api::db::generic_plans`).
-pub async fn plan_cache_mode(db: &sea_orm::DatabaseConnection) -> String {
+/// How a PostgreSQL connection's sessions run (`api::db::pg_session`): what its prepared
+/// statements are planned with, and whether it goes over TLS.
+pub struct Session {
+    pub plan_cache_mode: String,
+    pub tls: bool,
+}
+
+pub async fn session(db: &sea_orm::DatabaseConnection) -> Session {
     use sea_orm::ConnectionTrait;
-    db.query_one_raw(sea_orm::Statement::from_string(
-        db.get_database_backend(),
-        "SHOW plan_cache_mode",
-    ))
-    .await
-    .expect("SHOW plan_cache_mode")
-    .expect("a row")
-    .try_get_by_index::<String>(0)
-    .expect("a text")
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT current_setting('plan_cache_mode'), \
+             COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+        ))
+        .await
+        .expect("the session's settings")
+        .expect("a row");
+    Session {
+        plan_cache_mode: row.try_get_by_index(0).expect("a text"),
+        tls: row.try_get_by_index(1).expect("a bool"),
+    }
 }
 
 /// A server with an empty database (migrated, no data).

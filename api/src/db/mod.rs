@@ -1,6 +1,6 @@
 //! Database connection: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, chosen by URL.
 use crate::error::{AppError, AppResult};
-use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -68,7 +68,7 @@ async fn connect_sized(
     } else {
         opts.max_connections(max.unwrap_or(20))
             .min_connections(1)
-            .map_sqlx_postgres_opts(generic_plans);
+            .map_sqlx_postgres_opts(pg_session(url));
     }
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
@@ -79,6 +79,52 @@ async fn connect_sized(
         tracing::trace!(target: "mercato::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
     });
     Ok((db, counter))
+}
+
+/// How the server's PostgreSQL sessions start: [`generic_plans`], and [`plain_on_loopback`]
+/// unless the URL (or `PGSSLMODE`) names an `sslmode`.
+fn pg_session(url: &str) -> impl Fn(PgConnectOptions) -> PgConnectOptions + Send + Sync + 'static {
+    let names_sslmode = url_names_sslmode(url) || std::env::var_os("PGSSLMODE").is_some();
+    move |o| {
+        let o = generic_plans(o);
+        if names_sslmode {
+            o
+        } else {
+            plain_on_loopback(o)
+        }
+    }
+}
+
+/// Whether a connection URL's query names the TLS mode (`sslmode`, or sqlx's `ssl-mode`).
+fn url_names_sslmode(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query
+            .split('&')
+            .any(|pair| matches!(pair.split('=').next(), Some("sslmode" | "ssl-mode")))
+    })
+}
+
+/// A database on this host is reached without TLS, unless the URL asks for it. The driver's
+/// default, `sslmode=prefer`, encrypts whenever the server offers TLS, yet it verifies no
+/// certificate and falls back to plain text when refused: it guards a connection against
+/// somebody reading the wire, and loopback traffic never reaches a wire — reading it takes
+/// this host's root, who can read the processes' memory as well. What it costs is real: rustls
+/// was a fifth of the server's CPU under `place-order` (issue 15), and PostgreSQL pays the
+/// other end. A remote host keeps the driver's default; `?sslmode=require` (or `verify-full`)
+/// gives TLS on loopback too.
+fn plain_on_loopback(o: PgConnectOptions) -> PgConnectOptions {
+    let host = o.get_host();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        o.ssl_mode(PgSslMode::Disable)
+    } else {
+        o
+    }
 }
 
 /// What a session's prepared statements are planned with, unless `DATABASE_URL` says otherwise
@@ -263,4 +309,38 @@ impl ConnectionTrait for Reads<'_> {
 
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ssl_mode(url: &str) -> PgSslMode {
+        pg_session(url)(url.parse().unwrap()).get_ssl_mode()
+    }
+
+    #[test]
+    fn loopback_goes_without_tls_unless_the_url_names_sslmode() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://postgres@localhost/test",
+            "postgres://postgres@[::1]:5432/test?application_name=m",
+            "postgres://postgres@localhost/test?host=/var/run/postgresql",
+        ] {
+            assert!(matches!(ssl_mode(url), PgSslMode::Disable), "{url}");
+        }
+        assert!(matches!(
+            ssl_mode("postgres://postgres@127.0.0.1/test?sslmode=require"),
+            PgSslMode::Require
+        ));
+        assert!(matches!(
+            ssl_mode("postgres://postgres@127.0.0.1/test?application_name=m&sslmode=prefer"),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(
+            ssl_mode("postgres://postgres@db.example.com/test"),
+            PgSslMode::Prefer
+        ));
+        assert!(!url_names_sslmode("postgres://u@h/d?options=sslmode"));
+    }
 }

@@ -5,6 +5,7 @@
 //! transaction ends (PostgreSQL row lock; SQLite's IMMEDIATE write lock), and a rolled-back
 //! document rolls its number back too, so numbers are consecutive with no gap under any
 //! concurrency and across API instances.
+use crate::domain::outbox;
 use crate::error::{AppError, AppResult};
 use entity::{DocType, number_series};
 use sea_orm::sea_query::{
@@ -49,9 +50,14 @@ pub async fn next(
 /// statement to the commit, with no round trip in between — every new document of the series
 /// queues on that lock, so the stretch is kept as short as it can be (issue 15).
 ///
+/// The same statement writes the transaction's outbox rows gathered in `events` (another
+/// data-modifying CTE): they were the round trip before it, and they do not carry the number.
+/// When the statement runs, `events` is left empty; otherwise the caller writes it.
+///
 /// `None` on SQLite (one writer: there is no queue to shorten) and when the series has no row
 /// yet (its first document); the caller then takes [`next`] and updates as usual. `current` is
 /// the document's placeholder number, kept when no number was taken.
+#[allow(clippy::too_many_arguments)]
 pub async fn update_numbered<M: FromQueryResult>(
     tx: &DatabaseTransaction,
     company_id: i64,
@@ -60,6 +66,7 @@ pub async fn update_numbered<M: FromQueryResult>(
     mut update: UpdateStatement,
     number: impl IntoIden,
     current: i64,
+    events: &mut outbox::Batch,
 ) -> AppResult<Option<M>> {
     if tx.get_database_backend() != DbBackend::Postgres {
         return Ok(None);
@@ -68,6 +75,10 @@ pub async fn update_numbered<M: FromQueryResult>(
         .query(increment_statement(company_id, series, doc_type))
         .table_name("taken")
         .to_owned();
+    let mut with = WithClause::new().cte(taken).to_owned();
+    for carried in events.take_ctes() {
+        with.cte(carried);
+    }
     update
         .value(
             number,
@@ -77,7 +88,7 @@ pub async fn update_numbered<M: FromQueryResult>(
             ),
         )
         .returning_all();
-    let stmt = update.with(WithClause::new().cte(taken).to_owned());
+    let stmt = update.with(with);
     let Some(row) = tx.query_one(&stmt).await? else {
         return Err(AppError::internal(anyhow::anyhow!(
             "the numbered document's row vanished"

@@ -4,7 +4,10 @@
 use crate::error::AppResult;
 use chrono::Utc;
 use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set,
+};
 
 /// The kind of a stock slot's event (R-STK-1); every other kind is an [`OrderEvent`]. The
 /// transport (`events::subscribe`) and the GraphQL enum (`graphql::events::OrderEventKind`,
@@ -165,13 +168,20 @@ pub async fn record_many<C: ConnectionTrait>(
 /// written in one INSERT at its end, in the order they were gathered (their ids, and so their
 /// sequence numbers, follow it). Every row sets every column, so that one multi-row INSERT
 /// takes them all.
+///
+/// A batch also carries other inserts that nothing reads before the commit (an order's new
+/// reservations and backorders): on PostgreSQL they go out in the same statement, as
+/// data-modifying CTEs, one round trip instead of two or three (issue 15).
 #[derive(Default)]
-pub struct Batch(Vec<outbox::ActiveModel>);
+pub struct Batch {
+    rows: Vec<outbox::ActiveModel>,
+    carried: Vec<InsertStatement>,
+}
 
 impl Batch {
     /// A STOCK_CHANGED row for each slot (set-based stock moves).
     pub fn stocks<'a>(&mut self, slots: impl IntoIterator<Item = &'a stock_level::Model>) {
-        self.0.extend(slots.into_iter().map(stock_row));
+        self.rows.extend(slots.into_iter().map(stock_row));
     }
 
     pub fn order_events(
@@ -180,18 +190,63 @@ impl Batch {
         customer_rep_id: Option<i64>,
         events: impl IntoIterator<Item = (OrderEvent, Option<serde_json::Value>)>,
     ) {
-        self.0.extend(
+        self.rows.extend(
             events
                 .into_iter()
                 .map(|(kind, payload)| order_row(order, customer_rep_id, kind, payload)),
         );
     }
 
-    pub async fn write<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
-        if !self.0.is_empty() {
-            outbox::Entity::insert_many(self.0)
-                .exec_without_returning(db)
-                .await?;
+    /// An insert to write with the rows, before them.
+    pub fn carry(&mut self, insert: InsertStatement) {
+        self.carried.push(insert);
+    }
+
+    /// Everything the batch writes, as data-modifying common table expressions for another
+    /// write of the same transaction to carry on PostgreSQL (`numbering::update_numbered`).
+    /// Empties the batch.
+    pub fn take_ctes(&mut self) -> Vec<CommonTableExpression> {
+        self.take_statements()
+            .into_iter()
+            .enumerate()
+            .map(|(i, insert)| {
+                CommonTableExpression::new()
+                    .query(insert)
+                    .table_name(Alias::new(format!("carried_{i}")))
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    fn take_statements(&mut self) -> Vec<InsertStatement> {
+        let mut statements = std::mem::take(&mut self.carried);
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            statements.push(outbox::Entity::insert_many(rows).into_query());
+        }
+        statements
+    }
+
+    pub async fn write<C: ConnectionTrait>(mut self, db: &C) -> AppResult<()> {
+        let mut statements = self.take_statements();
+        let Some(last) = statements.pop() else {
+            return Ok(());
+        };
+        if db.get_database_backend() == DbBackend::Postgres && !statements.is_empty() {
+            let mut with = WithClause::new();
+            for cte in (Self {
+                rows: vec![],
+                carried: statements,
+            })
+            .take_ctes()
+            {
+                with.cte(cte);
+            }
+            db.execute(&last.with(with)).await?;
+        } else {
+            for insert in statements.iter().chain([&last]) {
+                db.execute(insert).await?;
+            }
         }
         Ok(())
     }

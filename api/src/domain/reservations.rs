@@ -454,7 +454,8 @@ pub(crate) async fn shrink_many(
 pub(crate) struct Covered {
     pub outcomes: Vec<LineOutcome>,
     pub events: Vec<(OrderEvent, Option<serde_json::Value>)>,
-    /// The slots' STOCK_CHANGED rows, for the caller to write with its own events.
+    /// The slots' STOCK_CHANGED rows and the new reservations and backorders, for the caller
+    /// to write with its own events before anything reads them.
     pub outbox: outbox::Batch,
 }
 
@@ -595,15 +596,12 @@ pub(crate) async fn cover_lines(
             backordered: shortage.max(Decimal::ZERO),
         });
     }
+    // Nothing reads them before the commit: they go out with the outbox rows.
     if !new_reservations.is_empty() {
-        reservation::Entity::insert_many(new_reservations)
-            .exec_without_returning(tx)
-            .await?;
+        stock_events.carry(reservation::Entity::insert_many(new_reservations).into_query());
     }
     if !new_backorders.is_empty() {
-        backorder::Entity::insert_many(new_backorders)
-            .exec_without_returning(tx)
-            .await?;
+        stock_events.carry(backorder::Entity::insert_many(new_backorders).into_query());
     }
     let summary = |pick: fn(&LineOutcome) -> Decimal| {
         let lines: Vec<_> = outcomes

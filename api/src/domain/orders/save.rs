@@ -245,24 +245,24 @@ pub(super) async fn finish_lines(
         order.version += 1;
     }
     order.updated_at = Utc::now();
-    // The events go out before the number is taken (they do not carry it): from the number on,
-    // the series row stays locked to the commit and every new document of the series queues
-    // on it, so nothing else may happen in that stretch.
-    outbox::record_many(
-        tx,
+    // The events go out before the number is taken, or with it (they do not carry it): from
+    // the number on, the series row stays locked to the commit and every new document of the
+    // series queues on it, so nothing else may happen in that stretch.
+    let mut events_out = outbox::Batch::default();
+    events_out.order_events(
         &order,
         c.sales_rep_id,
-        events.into_iter().map(|e| (e, None)).collect(),
-    )
-    .await?;
-    // A new order's number and row go out in one statement where the backend allows it
-    // (`numbering::update_numbered`); otherwise the number is taken and the row written after.
+        events.into_iter().map(|e| (e, None)),
+    );
+    // A new order's number, row and events go out in one statement where the backend allows it
+    // (`numbering::update_numbered`); otherwise the events are written, then the number is
+    // taken and the row written.
     let mut numbered = None;
+    let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
+        (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
+        (DocKind::Quote, false) => DocType::Quote,
+    };
     if order.number < 0 {
-        let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
-            (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
-            (DocKind::Quote, false) => DocType::Quote,
-        };
         let mut row = order.clone().into_active_model().reset_all();
         (row.id, row.number) = (NotSet, NotSet);
         let update = sales_order::Entity::update_many()
@@ -277,11 +277,14 @@ pub(super) async fn finish_lines(
             update,
             sales_order::Column::Number,
             order.number,
+            &mut events_out,
         )
         .await?;
-        if numbered.is_none() {
-            order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
-        }
+    }
+    // Whatever did not go out with the number (nothing, when it did).
+    events_out.write(tx).await?;
+    if order.number < 0 && numbered.is_none() {
+        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
     }
     let saved = match numbered {
         Some(saved) => saved,

@@ -497,15 +497,17 @@ async fn ceiling(args: &[String]) {
         ))
         .await,
     };
-    // pgbench's sessions plan as the server's do (`api::db::generic_plans`).
-    let plan_cache_mode = api_tests::plan_cache_mode(&app.state.db).await;
+    // pgbench's sessions plan as the server's do and use TLS when they do (`api::db::pg_session`).
+    let session = api_tests::session(&app.state.db).await;
     let script = api_tests::ceiling::script(&params);
     let path = std::env::temp_dir().join(format!("mercato-ceiling-{run}.sql"));
     std::fs::write(&path, &script).expect("script written");
     println!(
-        "pgbench script: {} ({} statements per order), plan_cache_mode {plan_cache_mode}",
+        "pgbench script: {} ({} statements per order), plan_cache_mode {}, TLS {}",
         path.display(),
-        api_tests::ceiling::statements(&script)
+        api_tests::ceiling::statements(&script),
+        session.plan_cache_mode,
+        if session.tls { "on" } else { "off" }
     );
     let mut mercato = Vec::new();
     let (mut pg_orders, mut pg_seconds) = (0.0, 0.0);
@@ -521,7 +523,7 @@ async fn ceiling(args: &[String]) {
                 },
             )
             .await;
-        let tps = pgbench(&path, &database_url, &plan_cache_mode, load.clients, slice);
+        let tps = pgbench(&path, &database_url, &session, load.clients, slice);
         println!(
             "round {round}: Mercato {:.1} orders/s, pgbench {tps:.1}: {:.0} %",
             figures.throughput(),
@@ -553,12 +555,17 @@ async fn ceiling(args: &[String]) {
 fn pgbench(
     script: &std::path::Path,
     database_url: &str,
-    plan_cache_mode: &str,
+    session: &api_tests::Session,
     clients: usize,
     seconds: u64,
 ) -> f64 {
     let output = std::process::Command::new("pgbench")
-        .env("PGOPTIONS", format!("-c plan_cache_mode={plan_cache_mode}"))
+        .env(
+            "PGOPTIONS",
+            format!("-c plan_cache_mode={}", session.plan_cache_mode),
+        )
+        // A `sslmode` in the URL still wins, as it does for the server.
+        .env("PGSSLMODE", if session.tls { "require" } else { "disable" })
         .args([
             "-n",
             // Prepared statements, as the server's driver uses them.
