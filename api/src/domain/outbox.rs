@@ -4,7 +4,9 @@
 use crate::error::AppResult;
 use chrono::Utc;
 use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
-use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, InsertStatement, SubQueryStatement, UpdateStatement, WithClause,
+};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set,
 };
@@ -175,7 +177,35 @@ pub async fn record_many<C: ConnectionTrait>(
 #[derive(Default)]
 pub struct Batch {
     rows: Vec<outbox::ActiveModel>,
-    carried: Vec<InsertStatement>,
+    carried: Vec<Carried>,
+}
+
+/// A write that goes out with a batch's rows, before them.
+pub enum Carried {
+    Insert(InsertStatement),
+    Update(UpdateStatement),
+}
+
+impl From<InsertStatement> for Carried {
+    fn from(s: InsertStatement) -> Self {
+        Carried::Insert(s)
+    }
+}
+
+impl From<UpdateStatement> for Carried {
+    fn from(s: UpdateStatement) -> Self {
+        Carried::Update(s)
+    }
+}
+
+impl Carried {
+    async fn execute<C: ConnectionTrait>(&self, db: &C) -> AppResult<()> {
+        match self {
+            Carried::Insert(s) => db.execute(s).await?,
+            Carried::Update(s) => db.execute(s).await?,
+        };
+        Ok(())
+    }
 }
 
 impl Batch {
@@ -197,59 +227,67 @@ impl Batch {
         );
     }
 
-    /// An insert to write with the rows, before them.
-    pub fn carry(&mut self, insert: InsertStatement) {
-        self.carried.push(insert);
+    /// A write to go out with the rows, before them: one that nothing in the transaction
+    /// reads back before the commit.
+    pub fn carry(&mut self, write: impl Into<Carried>) {
+        self.carried.push(write.into());
     }
 
     /// Everything the batch writes, as data-modifying common table expressions for another
     /// write of the same transaction to carry on PostgreSQL (`numbering::update_numbered`).
     /// Empties the batch.
     pub fn take_ctes(&mut self) -> Vec<CommonTableExpression> {
-        self.take_statements()
-            .into_iter()
-            .enumerate()
-            .map(|(i, insert)| {
-                CommonTableExpression::new()
-                    .query(insert)
-                    .table_name(Alias::new(format!("carried_{i}")))
-                    .to_owned()
-            })
-            .collect()
+        ctes(self.take_writes())
     }
 
-    fn take_statements(&mut self) -> Vec<InsertStatement> {
-        let mut statements = std::mem::take(&mut self.carried);
+    fn take_writes(&mut self) -> Vec<Carried> {
+        let mut writes = std::mem::take(&mut self.carried);
         if !self.rows.is_empty() {
             let rows = std::mem::take(&mut self.rows);
-            statements.push(outbox::Entity::insert_many(rows).into_query());
+            writes.push(outbox::Entity::insert_many(rows).into_query().into());
         }
-        statements
+        writes
     }
 
     pub async fn write<C: ConnectionTrait>(mut self, db: &C) -> AppResult<()> {
-        let mut statements = self.take_statements();
-        let Some(last) = statements.pop() else {
+        let mut writes = self.take_writes();
+        let Some(last) = writes.pop() else {
             return Ok(());
         };
-        if db.get_database_backend() == DbBackend::Postgres && !statements.is_empty() {
-            let mut with = WithClause::new();
-            for cte in (Self {
-                rows: vec![],
-                carried: statements,
-            })
-            .take_ctes()
-            {
-                with.cte(cte);
+        if db.get_database_backend() != DbBackend::Postgres || writes.is_empty() {
+            for write in writes.iter().chain([&last]) {
+                write.execute(db).await?;
             }
-            db.execute(&last.with(with)).await?;
-        } else {
-            for insert in statements.iter().chain([&last]) {
-                db.execute(insert).await?;
-            }
+            return Ok(());
         }
+        let mut with = WithClause::new();
+        for cte in ctes(writes) {
+            with.cte(cte);
+        }
+        match last {
+            Carried::Insert(s) => db.execute(&s.with(with)).await?,
+            Carried::Update(s) => db.execute(&s.with(with)).await?,
+        };
         Ok(())
     }
+}
+
+/// Writes as data-modifying CTEs (PostgreSQL), named `carried_0`, `carried_1`, …
+fn ctes(writes: Vec<Carried>) -> Vec<CommonTableExpression> {
+    writes
+        .into_iter()
+        .enumerate()
+        .map(|(i, write)| {
+            let query: SubQueryStatement = match write {
+                Carried::Insert(s) => s.into(),
+                Carried::Update(s) => s.into(),
+            };
+            CommonTableExpression::new()
+                .query(query)
+                .table_name(Alias::new(format!("carried_{i}")))
+                .to_owned()
+        })
+        .collect()
 }
 
 fn order_row(

@@ -11,7 +11,7 @@ use crate::domain::order_rows::{self, lock};
 use crate::domain::outbox::OrderEvent;
 use crate::domain::{outbox, reservations};
 use crate::error::{AppError, AppResult};
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::{
     DocKind, DocStatus, PurchaseOrderStatus, backorder, backorder_assignment, customer,
     delivery_date_change, order_confirmation, order_installment, purchase_order,
@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryTrait, Set,
 };
 use std::collections::HashMap;
 
@@ -62,16 +62,24 @@ pub async fn confirm(
     if judge(&tx, p, &c, &setup.settings, &mut order, &mut warnings).await? {
         events.push((OrderEvent::CreditHoldSet, None));
     }
-    let saved = sales_order::ActiveModel {
-        id: Set(order.id),
-        status: Set(order.status),
-        credit_hold: Set(order.credit_hold),
-        version: Set(order.version + 1),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(&*tx)
-    .await?;
+    // The status change is written last, with the events (`outbox::Batch::carry`): the row is
+    // locked, and nothing before the commit reads it back. Its new state is known here; the
+    // timestamp is cut to the microseconds the database keeps.
+    let saved = sales_order::Model {
+        version: order.version + 1,
+        updated_at: Utc::now().trunc_subsecs(6),
+        ..order
+    };
+    let status_change = sales_order::Entity::update_many()
+        .set(sales_order::ActiveModel {
+            status: Set(saved.status),
+            credit_hold: Set(saved.credit_hold),
+            version: Set(saved.version),
+            updated_at: Set(saved.updated_at),
+            ..Default::default()
+        })
+        .filter(sales_order::Column::Id.eq(saved.id))
+        .into_query();
     // The slots' stock events and the order's own go out in one INSERT.
     let (outcomes, mut batch) = if saved.credit_hold {
         (vec![], outbox::Batch::default())
@@ -81,6 +89,7 @@ pub async fn confirm(
         events.extend(covered.events);
         (covered.outcomes, covered.outbox)
     };
+    batch.carry(status_change);
     batch.order_events(&saved, c.sales_rep_id, events);
     batch.write(&*tx).await?;
     tx.commit().await?;
