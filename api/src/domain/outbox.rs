@@ -171,9 +171,10 @@ pub async fn record_many<C: ConnectionTrait>(
 /// sequence numbers, follow it). Every row sets every column, so that one multi-row INSERT
 /// takes them all.
 ///
-/// A batch also carries other inserts that nothing reads before the commit (an order's new
-/// reservations and backorders): on PostgreSQL they go out in the same statement, as
-/// data-modifying CTEs, one round trip instead of two or three (issue 15).
+/// A batch also carries other writes that nothing reads back before the commit (a
+/// confirmation's new reservations and backorders, and its status change): on PostgreSQL they
+/// go out in the same statement, as data-modifying CTEs, one round trip instead of up to four
+/// (issue 15).
 #[derive(Default)]
 pub struct Batch {
     rows: Vec<outbox::ActiveModel>,
@@ -195,6 +196,15 @@ impl From<InsertStatement> for Carried {
 impl From<UpdateStatement> for Carried {
     fn from(s: UpdateStatement) -> Self {
         Carried::Update(s)
+    }
+}
+
+impl From<Carried> for SubQueryStatement {
+    fn from(write: Carried) -> Self {
+        match write {
+            Carried::Insert(s) => s.into(),
+            Carried::Update(s) => s.into(),
+        }
     }
 }
 
@@ -264,10 +274,7 @@ impl Batch {
         for cte in ctes(writes) {
             with.cte(cte);
         }
-        match last {
-            Carried::Insert(s) => db.execute(&s.with(with)).await?,
-            Carried::Update(s) => db.execute(&s.with(with)).await?,
-        };
+        db.execute(&with.query(last)).await?;
         Ok(())
     }
 }
@@ -278,12 +285,8 @@ fn ctes(writes: Vec<Carried>) -> Vec<CommonTableExpression> {
         .into_iter()
         .enumerate()
         .map(|(i, write)| {
-            let query: SubQueryStatement = match write {
-                Carried::Insert(s) => s.into(),
-                Carried::Update(s) => s.into(),
-            };
             CommonTableExpression::new()
-                .query(query)
+                .query(write)
                 .table_name(Alias::new(format!("carried_{i}")))
                 .to_owned()
         })
