@@ -1,11 +1,12 @@
 //! The outbox: every change another party should learn about writes an event row in the same
 //! transaction as the change (ARCHITECTURE.md § Events; R-ORD-17 "every status change is an
 //! event"). The row carries what visibility needs: company, customer, customer's rep, order rep.
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, InsertStatement, SubQueryStatement, UpdateStatement, WithClause,
+    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement, UpdateStatement,
+    WithClause,
 };
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set,
@@ -185,6 +186,13 @@ pub struct Batch {
 pub enum Carried {
     Insert(InsertStatement),
     Update(UpdateStatement),
+    /// An UPDATE that must change exactly `rows` rows, or the write fails with `refusal` (and
+    /// the caller's transaction rolls back): a compare-and-set (`stock_moves`).
+    Guarded {
+        update: UpdateStatement,
+        rows: u64,
+        refusal: AppError,
+    },
 }
 
 impl From<InsertStatement> for Carried {
@@ -204,17 +212,35 @@ impl From<Carried> for SubQueryStatement {
         match write {
             Carried::Insert(s) => s.into(),
             Carried::Update(s) => s.into(),
+            Carried::Guarded { update, .. } => counted(update).into(),
         }
     }
 }
 
 impl Carried {
-    async fn execute<C: ConnectionTrait>(&self, db: &C) -> AppResult<()> {
+    async fn execute<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
         match self {
-            Carried::Insert(s) => db.execute(s).await?,
-            Carried::Update(s) => db.execute(s).await?,
-        };
+            Carried::Insert(s) => {
+                db.execute(&s).await?;
+            }
+            Carried::Update(s) => {
+                db.execute(&s).await?;
+            }
+            Carried::Guarded {
+                update,
+                rows,
+                refusal,
+            } => {
+                if db.execute(&update).await?.rows_affected() != rows {
+                    return Err(refusal);
+                }
+            }
+        }
         Ok(())
+    }
+
+    fn is_guarded(&self) -> bool {
+        matches!(self, Carried::Guarded { .. })
     }
 }
 
@@ -245,9 +271,13 @@ impl Batch {
 
     /// Everything the batch writes, as data-modifying common table expressions for another
     /// write of the same transaction to carry on PostgreSQL (`numbering::update_numbered`).
-    /// Empties the batch.
+    /// Empties the batch — unless it holds a guarded write, whose count only [`Batch::write`]
+    /// checks: then nothing is taken.
     pub fn take_ctes(&mut self) -> Vec<CommonTableExpression> {
-        ctes(self.take_writes())
+        if self.carried.iter().any(Carried::is_guarded) {
+            return vec![];
+        }
+        ctes(self.take_writes()).0
     }
 
     fn take_writes(&mut self) -> Vec<Carried> {
@@ -259,38 +289,102 @@ impl Batch {
         writes
     }
 
+    /// Writes the carried writes, then the rows. On PostgreSQL that is one statement; the
+    /// counts of guarded writes come back through the rows' INSERT (`RETURNING`), so a batch
+    /// with a guarded write and no rows goes out a statement at a time.
     pub async fn write<C: ConnectionTrait>(mut self, db: &C) -> AppResult<()> {
+        let has_rows = !self.rows.is_empty();
         let mut writes = self.take_writes();
         let Some(last) = writes.pop() else {
             return Ok(());
         };
-        if db.get_database_backend() != DbBackend::Postgres || writes.is_empty() {
-            for write in writes.iter().chain([&last]) {
+        let guarded = writes.iter().any(Carried::is_guarded) || last.is_guarded();
+        if db.get_database_backend() != DbBackend::Postgres
+            || writes.is_empty()
+            || (guarded && !has_rows)
+        {
+            for write in writes.into_iter().chain([last]) {
                 write.execute(db).await?;
             }
             return Ok(());
         }
+        let (ctes, guards) = ctes(writes);
         let mut with = WithClause::new();
-        for cte in ctes(writes) {
+        for cte in ctes {
             with.cte(cte);
         }
-        db.execute(&with.query(last)).await?;
+        let Carried::Insert(mut rows) = last else {
+            db.execute(&with.query(last)).await?;
+            return Ok(());
+        };
+        if guards.is_empty() {
+            db.execute(&with.query(rows)).await?;
+            return Ok(());
+        }
+        rows.returning(
+            Query::returning().exprs(
+                guards
+                    .iter()
+                    .map(|g| Expr::cust(format!("(SELECT count(*) FROM {})", g.table))),
+            ),
+        );
+        let counted = db.query_one(&with.query(rows)).await?.ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("the outbox INSERT returned no row"))
+        })?;
+        for (i, guard) in guards.into_iter().enumerate() {
+            let changed: i64 = counted.try_get_by_index(i)?;
+            if u64::try_from(changed).ok() != Some(guard.rows) {
+                return Err(guard.refusal);
+            }
+        }
         Ok(())
     }
 }
 
-/// Writes as data-modifying CTEs (PostgreSQL), named `carried_0`, `carried_1`, …
-fn ctes(writes: Vec<Carried>) -> Vec<CommonTableExpression> {
-    writes
+/// A guarded write carried as a CTE: its table's name, and what its count must be.
+struct Guard {
+    table: String,
+    rows: u64,
+    refusal: AppError,
+}
+
+/// Writes as data-modifying CTEs (PostgreSQL), named `carried_0`, `carried_1`, …, with the
+/// guards of the guarded ones.
+fn ctes(writes: Vec<Carried>) -> (Vec<CommonTableExpression>, Vec<Guard>) {
+    let mut guards = Vec::new();
+    let ctes = writes
         .into_iter()
         .enumerate()
         .map(|(i, write)| {
+            let table = format!("carried_{i}");
+            let query: SubQueryStatement = match write {
+                Carried::Guarded {
+                    update,
+                    rows,
+                    refusal,
+                } => {
+                    guards.push(Guard {
+                        table: table.clone(),
+                        rows,
+                        refusal,
+                    });
+                    counted(update).into()
+                }
+                write => write.into(),
+            };
             CommonTableExpression::new()
-                .query(write)
-                .table_name(Alias::new(format!("carried_{i}")))
+                .query(query)
+                .table_name(Alias::new(table))
                 .to_owned()
         })
-        .collect()
+        .collect();
+    (ctes, guards)
+}
+
+/// A CTE's rows are countable only when it returns them.
+fn counted(mut update: UpdateStatement) -> UpdateStatement {
+    update.returning(Query::returning().expr(Expr::val(1)));
+    update
 }
 
 fn order_row(

@@ -552,12 +552,15 @@ pub(crate) async fn cover_lines(
             short.join("; ")
         )));
     }
+    // The moves go out with the caller's events; nothing reads the slots before that.
     let mut stock_events = outbox::Batch::default();
-    if !slots.apply(tx, p, &mut stock_events).await? {
-        return Err(AppError::InsufficientStock(
-            "stock moved while the order was being reserved; try again".into(),
-        ));
-    }
+    slots
+        .apply_with_events(tx, p, &mut stock_events, || {
+            AppError::InsufficientStock(
+                "stock moved while the order was being reserved; try again".into(),
+            )
+        })
+        .await?;
 
     let now = Utc::now();
     let mut outcomes = Vec::with_capacity(states.len());

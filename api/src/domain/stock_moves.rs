@@ -15,8 +15,8 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{Dec, stock_level, stock_movement};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, Query};
-use sea_orm::{Condition, ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, InsertStatement, Query, UpdateStatement};
+use sea_orm::{Condition, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set};
 use std::collections::{BTreeMap, HashMap};
 
 /// Slots at most per UPDATE (five bound values each on SQLite): far under both backends'
@@ -101,54 +101,100 @@ impl SlotMoves {
         p: &Principal,
         events: &mut outbox::Batch,
     ) -> AppResult<bool> {
-        if self.read.is_empty() {
-            return Ok(true);
-        }
-        use stock_level::Column as C;
-        let now = Utc::now();
-        let ids: Vec<i64> = self.read.keys().copied().collect();
-        for chunk in ids.chunks(SLOTS_PER_STATEMENT) {
-            let (mut on_hand, mut reserved) = (CaseStatement::new(), CaseStatement::new());
-            let mut guard = Condition::any();
-            for id in chunk {
-                let slot = &self.now[id];
-                let (read_on_hand, read_reserved) = &self.read[id];
-                on_hand = on_hand.case(Expr::col(C::Id).eq(*id), slot.on_hand);
-                reserved = reserved.case(Expr::col(C::Id).eq(*id), slot.reserved);
-                guard = guard.add(
-                    Condition::all()
-                        .add(Expr::col(C::Id).eq(*id))
-                        .add(Expr::col(C::OnHand).eq(*read_on_hand))
-                        .add(Expr::col(C::Reserved).eq(*read_reserved)),
-                );
-            }
-            let mut stmt = Query::update();
-            stmt.table(stock_level::Entity)
-                .value(C::OnHand, on_hand.finally(Expr::col(C::OnHand)))
-                .value(C::Reserved, reserved.finally(Expr::col(C::Reserved)))
-                .value(C::UpdatedAt, now)
-                .cond_where(guard);
-            if tx.execute(&stmt).await?.rows_affected() != chunk.len() as u64 {
+        for (stmt, rows) in self.updates() {
+            if tx.execute(&stmt).await?.rows_affected() != rows {
                 return Ok(false);
             }
         }
         events.stocks(self.read.keys().map(|id| &self.now[id]));
-        if !self.journal.is_empty() {
-            stock_movement::Entity::insert_many(self.journal.iter().map(|(slot, q, reason)| {
-                stock_movement::ActiveModel {
-                    company_id: Set(p.company_id),
-                    stock_level_id: Set(*slot),
-                    quantity: Set(Dec(*q)),
-                    reason: Set(reason.clone()),
-                    user_id: Set(p.user_id()),
-                    api_token_id: Set(p.api_token_id()),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-            }))
-            .exec_without_returning(tx)
-            .await?;
+        if let Some(journal) = self.journal(p) {
+            tx.execute(&journal).await?;
         }
         Ok(true)
+    }
+
+    /// [`apply`](Self::apply) for a caller that writes `events` before anything reads the
+    /// slots again: on PostgreSQL the moves go out with the events, in their statement
+    /// (`outbox::Carried::Guarded`), and a slot that no longer held what was read fails that
+    /// write with `refusal`. Elsewhere the moves are written now.
+    pub async fn apply_with_events<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        p: &Principal,
+        events: &mut outbox::Batch,
+        refusal: impl Fn() -> AppError,
+    ) -> AppResult<()> {
+        if tx.get_database_backend() != DbBackend::Postgres {
+            return match self.apply(tx, p, events).await? {
+                true => Ok(()),
+                false => Err(refusal()),
+            };
+        }
+        for (update, rows) in self.updates() {
+            events.carry(outbox::Carried::Guarded {
+                update,
+                rows,
+                refusal: refusal(),
+            });
+        }
+        events.stocks(self.read.keys().map(|id| &self.now[id]));
+        if let Some(journal) = self.journal(p) {
+            events.carry(journal);
+        }
+        Ok(())
+    }
+
+    /// The compare-and-set UPDATEs of the moved slots, each with the rows it must change.
+    fn updates(&self) -> Vec<(UpdateStatement, u64)> {
+        use stock_level::Column as C;
+        let now = Utc::now();
+        let ids: Vec<i64> = self.read.keys().copied().collect();
+        ids.chunks(SLOTS_PER_STATEMENT)
+            .map(|chunk| {
+                let (mut on_hand, mut reserved) = (CaseStatement::new(), CaseStatement::new());
+                let mut guard = Condition::any();
+                for id in chunk {
+                    let slot = &self.now[id];
+                    let (read_on_hand, read_reserved) = &self.read[id];
+                    on_hand = on_hand.case(Expr::col(C::Id).eq(*id), slot.on_hand);
+                    reserved = reserved.case(Expr::col(C::Id).eq(*id), slot.reserved);
+                    guard = guard.add(
+                        Condition::all()
+                            .add(Expr::col(C::Id).eq(*id))
+                            .add(Expr::col(C::OnHand).eq(*read_on_hand))
+                            .add(Expr::col(C::Reserved).eq(*read_reserved)),
+                    );
+                }
+                let mut stmt = Query::update();
+                stmt.table(stock_level::Entity)
+                    .value(C::OnHand, on_hand.finally(Expr::col(C::OnHand)))
+                    .value(C::Reserved, reserved.finally(Expr::col(C::Reserved)))
+                    .value(C::UpdatedAt, now)
+                    .cond_where(guard);
+                (stmt, chunk.len() as u64)
+            })
+            .collect()
+    }
+
+    /// The movement journal's rows for the on-hand changes, if any.
+    fn journal(&self, p: &Principal) -> Option<InsertStatement> {
+        if self.journal.is_empty() {
+            return None;
+        }
+        let now = Utc::now();
+        let rows = self
+            .journal
+            .iter()
+            .map(|(slot, q, reason)| stock_movement::ActiveModel {
+                company_id: Set(p.company_id),
+                stock_level_id: Set(*slot),
+                quantity: Set(Dec(*q)),
+                reason: Set(reason.clone()),
+                user_id: Set(p.user_id()),
+                api_token_id: Set(p.api_token_id()),
+                created_at: Set(now),
+                ..Default::default()
+            });
+        Some(stock_movement::Entity::insert_many(rows).into_query())
     }
 }

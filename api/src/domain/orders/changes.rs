@@ -1,7 +1,7 @@
 //! Changing an open document: header, lines, positions (R-ORD-14), delivery dates (R-ORD-8)
 //! and confirmations sent (R-ORD-15).
 use super::entry::{
-    apply_header, insert_lines, needs_override, replace_installments, resolve_lines,
+    AgreementTerms, apply_header, insert_lines, needs_override, replace_installments, resolve_lines,
 };
 use super::queries::lines_by_orders;
 use super::save::{context, customer_of, finish, save_status};
@@ -57,7 +57,18 @@ pub async fn update(
     .await?;
     let mut warnings = vec![];
     let pending = match replace_lines {
-        Some(lines) => Some(resolve_lines(&tx, p, &c, &draft, &setup.settings, lines, None).await?),
+        Some(lines) => Some(
+            resolve_lines(
+                &tx,
+                p,
+                &c,
+                &draft,
+                &setup.settings,
+                lines,
+                AgreementTerms::Effective,
+            )
+            .await?,
+        ),
         None => None,
     };
     if let Some(pending) = pending {
@@ -103,7 +114,16 @@ pub async fn add_line(
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
     let (c, setup) = context(&tx, &order).await?;
-    let pending = resolve_lines(&tx, p, &c, &order, &setup.settings, vec![line], None).await?;
+    let pending = resolve_lines(
+        &tx,
+        p,
+        &c,
+        &order,
+        &setup.settings,
+        vec![line],
+        AgreementTerms::Effective,
+    )
+    .await?;
     let last = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.eq(order_id))
         .order_by_desc(sales_order_line::Column::Position)

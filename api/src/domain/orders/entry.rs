@@ -10,19 +10,22 @@ use crate::domain::pricing::Terms;
 use crate::domain::setup_cache::{self, Setup};
 use crate::domain::{agreements, pricing, sales_setup, validate};
 use crate::error::{AppError, AppResult};
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::{
-    AddressKind, AgreementKind, Dec, DocKind, DocStatus, FinancialStatus, FreightTerms, ItemKind,
-    PriceSource, bank_account, carrier, company_settings, customer, customer_address,
-    customer_price, item, item_barcode, item_description, order_installment, payment_method,
-    sales_order, sales_order_line, sales_rep,
+    AddressKind, AgreementKind, AgreementStatus, Dec, DocKind, DocStatus, FinancialStatus,
+    FreightTerms, ItemKind, PriceSource, agreement, bank_account, carrier, company_settings,
+    customer, customer_address, customer_price, item, item_barcode, item_description,
+    order_installment, payment_method, sales_order, sales_order_line, sales_rep,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Order, Query};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, InsertStatement, IntoIden, Order,
+    Query, WithClause,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect,
-    QueryTrait, Set,
+    DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, NotSet,
+    QueryFilter, QuerySelect, QueryTrait, Set,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +39,13 @@ pub async fn create(
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
     let reads = db::Reads::begin(db).await?;
-    let (customer, ship_to, setup) = customer_and_ship_to(&reads, p, input.customer_id).await?;
+    let Buyer {
+        customer,
+        ship_to,
+        setup,
+        under_agreement,
+        order_id,
+    } = buyer(&reads, p, input.customer_id).await?;
     let settings = &setup.settings;
     let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
     apply_header(
@@ -49,16 +58,12 @@ pub async fn create(
         true,
     )
     .await?;
-    let pending = resolve_lines(
-        &reads,
-        p,
-        &customer,
-        &draft,
-        settings,
-        input.lines,
-        input.pinned.as_deref(),
-    )
-    .await?;
+    let terms = match input.pinned.as_deref() {
+        Some(offers) => AgreementTerms::Pinned(offers),
+        None if under_agreement => AgreementTerms::Effective,
+        None => AgreementTerms::NoneEffective,
+    };
+    let pending = resolve_lines(&reads, p, &customer, &draft, settings, input.lines, terms).await?;
 
     let tx = reads.into_write_tx().await?;
     if let Some(id) = input.agreement_id {
@@ -66,10 +71,7 @@ pub async fn create(
     }
     draft.number = placeholder_number();
     draft.agreement_id = input.agreement_id;
-    let mut am = draft.clone().into_active_model().reset_all();
-    am.id = sea_orm::ActiveValue::NotSet;
-    let order = am.insert(&tx).await?;
-    let inserted = insert_lines(&tx, &order, pending, 1).await?;
+    let (order, inserted) = insert_document(&tx, draft, order_id, pending).await?;
     if let Some(inst) = &input.header.installments {
         replace_installments(&tx, order.id, inst).await?;
     }
@@ -148,14 +150,22 @@ pub async fn create_from_agreement(
     create(db, p, DocKind::Order, doc).await
 }
 
-/// The customer the caller sees (R-ACC-5), its default shipping address (the one marked
-/// default, else the first) and the company's setup, the first two and the setup's version in
-/// one statement.
-async fn customer_and_ship_to<C: ConnectionTrait>(
-    db: &C,
-    p: &Principal,
-    customer_id: i64,
-) -> AppResult<(customer::Model, Option<i64>, Arc<Setup>)> {
+/// What creating a document reads first, in one statement: the customer the caller sees
+/// (R-ACC-5), its default shipping address (the one marked default, else the first), whether it
+/// buys under any effective sales agreement, the setup's version, and on PostgreSQL the new
+/// document's id (so that its row and lines go out in one statement, [`insert_document`]).
+struct Buyer {
+    customer: customer::Model,
+    ship_to: Option<i64>,
+    setup: Arc<Setup>,
+    /// `false`: no agreement can price the lines (R-AGR-2), and none is read.
+    under_agreement: bool,
+    /// Taken from the orders' id sequence (PostgreSQL only); an id left unused by a refused
+    /// document is a harmless hole (ids are not document numbers, R-ORD-2).
+    order_id: Option<i64>,
+}
+
+async fn buyer<C: ConnectionTrait>(db: &C, p: &Principal, customer_id: i64) -> AppResult<Buyer> {
     let ship_to = Query::select()
         .column(customer_address::Column::Id)
         .from(customer_address::Entity)
@@ -171,18 +181,42 @@ async fn customer_and_ship_to<C: ConnectionTrait>(
         .order_by(customer_address::Column::Id, Order::Asc)
         .limit(1)
         .to_owned();
-    let query = customer::Entity::find_by_id(customer_id)
+    let agreement = Query::select()
+        .expr(Expr::val(1))
+        .from(agreement::Entity)
+        .and_where(
+            Expr::col((agreement::Entity, agreement::Column::CustomerId))
+                .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(agreement::Column::Kind.eq(AgreementKind::Sales))
+        .and_where(agreement::Column::Status.eq(AgreementStatus::Effective))
+        .to_owned();
+    let mut query = customer::Entity::find_by_id(customer_id)
         .filter(visibility::customers(p))
-        .expr_as(Expr::SubQuery(None, Box::new(ship_to.into())), "ship_to_id");
+        .expr_as(Expr::SubQuery(None, Box::new(ship_to.into())), "ship_to_id")
+        .expr_as(Expr::exists(agreement), "under_agreement");
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        query = query.expr_as(
+            Expr::cust("nextval(pg_get_serial_sequence('sales_orders', 'id'))"),
+            "new_order_id",
+        );
+    }
     let row = db
         .query_one(&setup_cache::with_version(query).into_query())
         .await?
         .ok_or_else(|| AppError::validation("customerId", "no such customer"))?;
-    Ok((
-        customer::Model::from_query_result(&row, "")?,
-        row.try_get("", "ship_to_id")?,
-        setup_cache::at(db, p.company_id, &row).await?,
-    ))
+    Ok(Buyer {
+        customer: customer::Model::from_query_result(&row, "")?,
+        ship_to: row.try_get("", "ship_to_id")?,
+        setup: setup_cache::at(db, p.company_id, &row).await?,
+        under_agreement: row.try_get("", "under_agreement")?,
+        order_id: if postgres {
+            Some(row.try_get("", "new_order_id")?)
+        } else {
+            None
+        },
+    })
 }
 
 /// The header a new document gets from its customer (R-ORD-1, R-ORD-11).
@@ -595,6 +629,17 @@ impl Catalog {
     }
 }
 
+/// Which agreement terms may price a document's new lines (R-AGR-2).
+#[derive(Clone, Copy)]
+pub(super) enum AgreementTerms<'a> {
+    /// The customer's effective agreements on the document's date: read them.
+    Effective,
+    /// The customer has no effective sales agreement (known from an earlier read): none is read.
+    NoneEffective,
+    /// An order from an agreement names each line's terms (R-AGR-3).
+    Pinned(&'a [Offer]),
+}
+
 /// Resolves entered lines: item by id or barcode, sellable only (R-ITEM-2), price and discount
 /// (R-ORD-6) in the order currency (R-ORD-7), description in the order language (R-ITEM-5;
 /// editable only for non-stocked items, R-ITEM-1), cost (manual for non-stocked items when the
@@ -606,8 +651,12 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     order: &sales_order::Model,
     settings: &company_settings::Model,
     inputs: Vec<LineInput>,
-    pinned: Option<&[Offer]>,
+    terms: AgreementTerms<'_>,
 ) -> AppResult<Vec<PendingLine>> {
+    let pinned = match terms {
+        AgreementTerms::Pinned(offers) => Some(offers),
+        _ => None,
+    };
     let field = "lines";
     if inputs.is_empty() {
         return Ok(vec![]);
@@ -677,9 +726,9 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
     let all_ids: Vec<i64> = items.keys().copied().collect();
     // Orders from an agreement name their agreement lines; any other order takes the effective
     // agreements of its customer on its date (R-AGR-2).
-    let offers = match pinned {
-        Some(_) => Offers::default(),
-        None => {
+    let offers = match terms {
+        AgreementTerms::Pinned(_) | AgreementTerms::NoneEffective => Offers::default(),
+        AgreementTerms::Effective => {
             agreements::terms::effective(
                 db,
                 p.company_id,
@@ -990,6 +1039,37 @@ impl PendingLine {
     }
 }
 
+/// Inserts a new document and its lines. With an id taken beforehand ([`Buyer::order_id`],
+/// PostgreSQL) the row goes out with the top-level lines, one statement: it is the lines'
+/// INSERT's data-modifying CTE, and their foreign key is checked at the statement's end. The
+/// row is then known without reading it back (timestamps cut to the microseconds the database
+/// keeps); what the save writes last comes back from the database all the same.
+async fn insert_document(
+    tx: &DatabaseTransaction,
+    mut draft: sales_order::Model,
+    id: Option<i64>,
+    pending: Vec<PendingLine>,
+) -> AppResult<(sales_order::Model, Inserted)> {
+    let mut am = draft.clone().into_active_model().reset_all();
+    match id {
+        Some(id) if !pending.is_empty() => {
+            am.id = Set(id);
+            draft.id = id;
+            draft.created_at = draft.created_at.trunc_subsecs(6);
+            draft.updated_at = draft.updated_at.trunc_subsecs(6);
+            let row = sales_order::Entity::insert(am).into_query();
+            let inserted = insert_lines_after(tx, &draft, pending, 1, Some(row)).await?;
+            Ok((draft, inserted))
+        }
+        _ => {
+            am.id = id.map_or(NotSet, Set);
+            let order = am.insert(tx).await?;
+            let inserted = insert_lines(tx, &order, pending, 1).await?;
+            Ok((order, inserted))
+        }
+    }
+}
+
 /// Inserts lines from `first_position` on: all top-level lines in one statement, then all kit
 /// components in one more, pointing at their kit line (found by its position). Lines on an
 /// agreement are first [`apportion`]ed; the warnings say what went beyond a commitment.
@@ -998,6 +1078,18 @@ pub(super) async fn insert_lines(
     order: &sales_order::Model,
     lines: Vec<PendingLine>,
     first_position: i64,
+) -> AppResult<Inserted> {
+    insert_lines_after(tx, order, lines, first_position, None).await
+}
+
+/// [`insert_lines`], the top-level lines' INSERT carrying `first` (PostgreSQL) as a CTE;
+/// `lines` must not be empty when `first` is given.
+async fn insert_lines_after(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    lines: Vec<PendingLine>,
+    first_position: i64,
+    first: Option<InsertStatement>,
 ) -> AppResult<Inserted> {
     let mut out = Inserted {
         lines: Vec::new(),
@@ -1043,10 +1135,25 @@ pub(super) async fn insert_lines(
         }
     }
     // The inserted rows come back (RETURNING): the save that follows reads none of them again.
-    out.lines =
-        sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)))
-            .exec_with_returning(tx)
-            .await?;
+    let top =
+        sales_order_line::Entity::insert_many(positioned.iter().map(|(pos, l)| row(l, *pos, None)));
+    out.lines = match first {
+        None => top.exec_with_returning(tx).await?,
+        Some(first) => {
+            let carried = CommonTableExpression::new()
+                .query(first)
+                .table_name(Alias::new("new_document"))
+                .to_owned();
+            let mut top = top.into_query();
+            top.returning_all();
+            let stmt = top.with(WithClause::new().cte(carried).to_owned());
+            let mut rows = Vec::with_capacity(positioned.len());
+            for r in tx.query_all(&stmt).await? {
+                rows.push(sales_order_line::Model::from_query_result(&r, "")?);
+            }
+            rows
+        }
+    };
     if lines.iter().all(|l| l.components.is_empty()) {
         return Ok(out);
     }
