@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub mod session;
 pub mod template;
+pub use session::Session;
 pub use template::Template;
 
 /// Counts SQL statements executed through one connection pool (exposed in `/metrics`, and
@@ -72,6 +74,9 @@ async fn connect_sized(
     }
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
+    if db.get_database_backend() == DbBackend::Postgres {
+        session::register(db.get_postgres_connection_pool(), &counter);
+    }
     let inner = counter.0.clone();
     db.set_metric_callback(move |info| {
         inner.fetch_add(1, Ordering::Relaxed);
@@ -245,30 +250,38 @@ impl ConnectionTrait for WriteTx {
     }
 }
 
-/// Where a mutation reads before it writes. On PostgreSQL the reads run inside its write
-/// transaction, begun first: one pool checkout for the whole mutation instead of one per read,
-/// and the pool pings every connection it takes back (a round trip each, three per order
-/// created, issue 15). Reads in a READ COMMITTED transaction see what they would see outside
-/// it, and they lock nothing. On SQLite the write transaction holds the file's write lock,
-/// which reads should not lengthen, so they go to the pool and the transaction begins after.
+/// Where a mutation reads before it writes. On PostgreSQL the reads share one pooled
+/// connection outside any transaction ([`Session`]): one checkout for them all instead of one
+/// per read, and the pool pings every connection it takes back (a round trip each, issue 15).
+/// A mutation that can write everything in one statement writes it on that connection, atomic
+/// by itself, with no BEGIN or COMMIT; one that cannot lets it go and begins a write
+/// transaction ([`Reads::into_write_tx`]). Reads in a READ COMMITTED transaction would see
+/// what they see outside it, and they lock nothing, so nothing is lost by reading first. On
+/// SQLite the write transaction holds the file's write lock, which reads should not lengthen,
+/// so they go to the pool and the transaction begins after.
 pub enum Reads<'a> {
     Pool(&'a DatabaseConnection),
-    Tx(WriteTx),
+    Session(Session, &'a DatabaseConnection),
 }
 
 impl<'a> Reads<'a> {
-    pub async fn begin(db: &'a DatabaseConnection) -> AppResult<Self> {
-        Ok(match db.get_database_backend() {
-            DbBackend::Postgres => Reads::Tx(write_tx(db).await?),
-            _ => Reads::Pool(db),
+    /// A [`Session`] on PostgreSQL, the pool elsewhere.
+    pub async fn session(db: &'a DatabaseConnection) -> AppResult<Self> {
+        Ok(match Session::acquire(db).await? {
+            Some(session) => Reads::Session(session, db),
+            None => Reads::Pool(db),
         })
     }
 
-    /// The write transaction: the one the reads ran in, or a new one.
+    /// A write transaction for what the reads found: the session (if any) goes back to the
+    /// pool first.
     pub async fn into_write_tx(self) -> AppResult<WriteTx> {
         match self {
-            Reads::Tx(tx) => Ok(tx),
             Reads::Pool(db) => write_tx(db).await,
+            Reads::Session(session, db) => {
+                drop(session);
+                write_tx(db).await
+            }
         }
     }
 }
@@ -278,31 +291,31 @@ impl ConnectionTrait for Reads<'_> {
     fn get_database_backend(&self) -> DbBackend {
         match self {
             Reads::Pool(db) => db.get_database_backend(),
-            Reads::Tx(tx) => tx.get_database_backend(),
+            Reads::Session(..) => DbBackend::Postgres,
         }
     }
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match self {
             Reads::Pool(db) => db.execute_raw(stmt).await,
-            Reads::Tx(tx) => tx.execute_raw(stmt).await,
+            Reads::Session(session, _) => session.execute_raw(stmt).await,
         }
     }
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match self {
             Reads::Pool(db) => db.execute_unprepared(sql).await,
-            Reads::Tx(tx) => tx.execute_unprepared(sql).await,
+            Reads::Session(session, _) => session.execute_unprepared(sql).await,
         }
     }
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
             Reads::Pool(db) => db.query_one_raw(stmt).await,
-            Reads::Tx(tx) => tx.query_one_raw(stmt).await,
+            Reads::Session(session, _) => session.query_one_raw(stmt).await,
         }
     }
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
             Reads::Pool(db) => db.query_all_raw(stmt).await,
-            Reads::Tx(tx) => tx.query_all_raw(stmt).await,
+            Reads::Session(session, _) => session.query_all_raw(stmt).await,
         }
     }
 }

@@ -152,16 +152,89 @@ async fn create_and_confirm_take_at_most_20_statements() {
     println!("statements for create + confirm: {three} (3 lines), {thirty} (30 lines)");
     assert!(three <= 20, "create + confirm took {three} statements");
     assert_eq!(three, thirty, "statements grow with the lines");
-    // On PostgreSQL a new order's events ride with its number, its row with its lines (the id
-    // taken in the first read), and a confirmation's stock moves, reservations and status change
-    // with its events (`outbox::Batch`): six statements fewer than SQLite's 18 (which also takes
-    // the number in a statement of its own). Neither reads agreement lines for a customer
-    // without an effective agreement.
+    // On PostgreSQL a new order's number, row, lines and event go out in one statement (the id
+    // taken in the first read, credit judged before the row exists), and a confirmation's stock
+    // moves, reservations and status change with its events (`outbox::Batch`): seven statements
+    // fewer than SQLite's 18 (which also takes the number in a statement of its own). Neither
+    // reads agreement lines for a customer without an effective agreement.
     if api_tests::on_postgres() {
-        assert!(three <= 12, "create + confirm took {three} statements");
+        assert!(three <= 11, "create + confirm took {three} statements");
     } else {
         assert!(three <= 18, "create + confirm took {three} statements");
     }
+}
+
+/// A plain new order goes out in one statement on PostgreSQL (number, row, lines and event,
+/// outside any transaction: `numbering::insert_numbered`), in a transaction elsewhere. Either way
+/// a write that fails at its last step leaves nothing: no order, no line, no event, and no
+/// number taken — the next order gets the number the failed one would have had (R-ORD-2,
+/// gapless). The failure is a trigger refusing the order's event, the statement's last write.
+#[tokio::test]
+async fn a_new_order_whose_write_fails_leaves_nothing_and_takes_no_number() {
+    use entity::{outbox, sales_order, sales_order_line};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let w = world().await;
+    let items = stocked_items(&w, 3).await;
+    let ana = w.app.login("ana@iberia.example").await;
+    let db = &w.app.state.db;
+    let lines: Vec<_> = items
+        .iter()
+        .map(|i| json!({"itemId": i, "quantity": "1"}))
+        .collect();
+    let create = || {
+        w.app.gql(
+            Some(&ana),
+            "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { number lines { position quantity } } } }",
+            json!({"i": {"customerId": w.acme, "lines": lines}}),
+        )
+    };
+    let first = create().await;
+    let number = first.data()["createSalesOrder"]["salesOrder"]["number"]
+        .as_i64()
+        .unwrap();
+    let positions: Vec<i64> = first.data()["createSalesOrder"]["salesOrder"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3], "the lines come back in order");
+
+    let (refuse, allow) = if api_tests::on_postgres() {
+        (
+            "CREATE FUNCTION refuse_created() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+             CREATE TRIGGER refuse_created BEFORE INSERT ON outbox FOR EACH ROW \
+             WHEN (NEW.kind = 'ORDER_CREATED') EXECUTE FUNCTION refuse_created();",
+            "DROP TRIGGER refuse_created ON outbox; DROP FUNCTION refuse_created();",
+        )
+    } else {
+        (
+            "CREATE TRIGGER refuse_created BEFORE INSERT ON outbox \
+             WHEN NEW.kind = 'ORDER_CREATED' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "DROP TRIGGER refuse_created;",
+        )
+    };
+    let counts = || async {
+        (
+            sales_order::Entity::find().count(db).await.unwrap(),
+            sales_order_line::Entity::find().count(db).await.unwrap(),
+            outbox::Entity::find().count(db).await.unwrap(),
+        )
+    };
+    let before = counts().await;
+    db.execute_unprepared(refuse).await.unwrap();
+    let refused = create().await;
+    db.execute_unprepared(allow).await.unwrap();
+    assert_eq!(refused.code(), "INTERNAL", "{}", refused.0);
+    assert_eq!(counts().await, before, "the failed order left rows behind");
+
+    let next = create().await;
+    assert_eq!(
+        next.data()["createSalesOrder"]["salesOrder"]["number"].as_i64(),
+        Some(number + 1),
+        "the failed order took a number"
+    );
 }
 
 /// A stock move rides with the outbox rows (`stock_moves::SlotMoves::apply_with_events`) as a

@@ -16,8 +16,8 @@ use entity::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, NotSet,
-    PaginatorTrait, QueryFilter, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, NotSet, PaginatorTrait, QueryFilter, QueryTrait, Set,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -102,13 +102,107 @@ pub(super) async fn finish_lines(
     held: Held<'_>,
 ) -> AppResult<Saved> {
     let (c, lines, items) = (held.customer, held.lines, held.items);
-    let mut warnings = Vec::new();
     validate::document_lines("lines", lines.len())?;
     let factors: HashMap<i64, Decimal> = items
         .values()
         .map(|i| (i.id, i.sales_unit_factor.0))
         .collect();
     order_rows::track_agreements(tx, &order, lines, Some(&factors), Some(c.sales_rep_id)).await?;
+    let Figured { events, warnings } =
+        figure(tx, p, setup, &mut order, event, judge_credit, &held).await?;
+
+    sync_unique_claims(
+        tx,
+        &setup.unique_items,
+        &order,
+        lines,
+        event == OrderEvent::Created,
+    )
+    .await?;
+
+    if order.id != 0 && event != OrderEvent::Created {
+        order.version += 1;
+    }
+    order.updated_at = Utc::now();
+    // The events go out before the number is taken, or with it (they do not carry it): from
+    // the number on, the series row stays locked to the commit and every new document of the
+    // series queues on it, so nothing else may happen in that stretch.
+    let mut events_out = outbox::Batch::default();
+    events_out.order_events(
+        &order,
+        c.sales_rep_id,
+        events.into_iter().map(|e| (e, None)),
+    );
+    // A new order's number, row and events go out in one statement where the backend allows it
+    // (`numbering::update_numbered`); otherwise the events are written, then the number is
+    // taken and the row written.
+    let mut numbered = None;
+    let doc_type = doc_type(&order, &setup.settings);
+    if order.number < 0 {
+        let mut row = order.clone().into_active_model().reset_all();
+        (row.id, row.number) = (NotSet, NotSet);
+        let update = sales_order::Entity::update_many()
+            .set(row)
+            .filter(sales_order::Column::Id.eq(order.id))
+            .into_query();
+        numbered = numbering::update_numbered(
+            tx,
+            order.company_id,
+            &order.series,
+            doc_type,
+            update,
+            sales_order::Column::Number,
+            order.number,
+            &mut events_out,
+        )
+        .await?;
+    }
+    // Whatever did not go out with the number (nothing, when it did).
+    events_out.write(tx).await?;
+    if order.number < 0 && numbered.is_none() {
+        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
+    }
+    let saved = match numbered {
+        Some(saved) => saved,
+        None => order.into_active_model().reset_all().update(tx).await?,
+    };
+    Ok(Saved {
+        order: saved,
+        warnings,
+    })
+}
+
+/// The number series a document takes its number from (R-ORD-2): quotes share the orders'
+/// unless the company keeps them apart.
+pub(super) fn doc_type(order: &sales_order::Model, settings: &company_settings::Model) -> DocType {
+    match (order.kind, settings.quotes_share_order_numbering) {
+        (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
+        (DocKind::Quote, false) => DocType::Quote,
+    }
+}
+
+/// What [`figure`] found: the events the save records and what it warns of.
+pub(super) struct Figured {
+    pub events: Vec<OrderEvent>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Figures a document from its lines and judges it, writing nothing: totals, weight, volume
+/// and freight (R-ORD-4, 7, 12, 13), the payment rules (R-ORD-10) and credit (R-ORD-9, which
+/// may set the hold). A new order can thus be judged before its row exists, and then go out
+/// in one statement (`entry`, issue 15).
+pub(super) async fn figure<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    setup: &Setup,
+    order: &mut sales_order::Model,
+    event: OrderEvent,
+    judge_credit: bool,
+    held: &Held<'_>,
+) -> AppResult<Figured> {
+    let (c, lines, items) = (held.customer, held.lines, held.items);
+    let mut warnings = Vec::new();
+    validate::document_lines("lines", lines.len())?;
     let figures: Vec<LineFigures> = lines
         .iter()
         .map(|l| {
@@ -169,7 +263,7 @@ pub(super) async fn finish_lines(
                 let province = match order.ship_to_address_id {
                     Some(a) if carrier.calc_type == entity::FreightCalc::KgProvince => {
                         customer_address::Entity::find_by_id(a)
-                            .one(tx)
+                            .one(db)
                             .await?
                             .and_then(|a| a.province)
                     }
@@ -225,82 +319,20 @@ pub(super) async fn finish_lines(
     order.company_freight_amount = Dec(t.company_freight);
     order.company_total_amount = Dec(t.company_total);
 
-    check_payment_rules(tx, setup, &order, held.has_installments).await?;
+    check_payment_rules(db, setup, order, held.has_installments).await?;
 
     let mut events = vec![event];
-    if judge_credit && judge(tx, p, c, &setup.settings, &mut order, &mut warnings).await? {
+    if judge_credit && judge(db, p, c, &setup.settings, order, &mut warnings).await? {
         events.push(OrderEvent::CreditHoldSet);
     }
-
-    sync_unique_claims(
-        tx,
-        &setup.unique_items,
-        &order,
-        lines,
-        event == OrderEvent::Created,
-    )
-    .await?;
-
-    if order.id != 0 && event != OrderEvent::Created {
-        order.version += 1;
-    }
-    order.updated_at = Utc::now();
-    // The events go out before the number is taken, or with it (they do not carry it): from
-    // the number on, the series row stays locked to the commit and every new document of the
-    // series queues on it, so nothing else may happen in that stretch.
-    let mut events_out = outbox::Batch::default();
-    events_out.order_events(
-        &order,
-        c.sales_rep_id,
-        events.into_iter().map(|e| (e, None)),
-    );
-    // A new order's number, row and events go out in one statement where the backend allows it
-    // (`numbering::update_numbered`); otherwise the events are written, then the number is
-    // taken and the row written.
-    let mut numbered = None;
-    let doc_type = match (order.kind, setup.settings.quotes_share_order_numbering) {
-        (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
-        (DocKind::Quote, false) => DocType::Quote,
-    };
-    if order.number < 0 {
-        let mut row = order.clone().into_active_model().reset_all();
-        (row.id, row.number) = (NotSet, NotSet);
-        let update = sales_order::Entity::update_many()
-            .set(row)
-            .filter(sales_order::Column::Id.eq(order.id))
-            .into_query();
-        numbered = numbering::update_numbered(
-            tx,
-            order.company_id,
-            &order.series,
-            doc_type,
-            update,
-            sales_order::Column::Number,
-            order.number,
-            &mut events_out,
-        )
-        .await?;
-    }
-    // Whatever did not go out with the number (nothing, when it did).
-    events_out.write(tx).await?;
-    if order.number < 0 && numbered.is_none() {
-        order.number = numbering::next(tx, order.company_id, &order.series, doc_type).await?;
-    }
-    let saved = match numbered {
-        Some(saved) => saved,
-        None => order.into_active_model().reset_all().update(tx).await?,
-    };
-    Ok(Saved {
-        order: saved,
-        warnings,
-    })
+    Ok(Figured { events, warnings })
 }
 
 /// Judges the customer's credit with this order (R-ORD-9) and sets its hold; `true` when the
 /// order goes on hold now (a CREDIT_HOLD_SET event). Over the limit without blocking is a
 /// warning. Only a live order is judged.
-pub(super) async fn judge(
-    tx: &DatabaseTransaction,
+pub(super) async fn judge<C: ConnectionTrait>(
+    tx: &C,
     p: &Principal,
     c: &customer::Model,
     settings: &company_settings::Model,
@@ -341,8 +373,8 @@ pub(super) async fn judge(
 /// R-ORD-10: a payment method that requires a bank account needs one of the company's;
 /// custom terms need installments summing to 100; restricted terms are refused below their
 /// minimum amount (company currency).
-pub(super) async fn check_payment_rules(
-    tx: &DatabaseTransaction,
+pub(super) async fn check_payment_rules<C: ConnectionTrait>(
+    tx: &C,
     setup: &Setup,
     order: &sales_order::Model,
     has_installments: Option<bool>,
