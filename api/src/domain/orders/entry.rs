@@ -1,11 +1,11 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
 //! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
-use super::save::{Figured, Held, doc_type, figure, finish_lines};
+use super::save::{Figured, Held, doc_type, event_batch, figure, finish_lines};
 use super::{HeaderInput, LineInput, NewDocument, Saved, Warning, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::agreements::terms::{Capacity, Offer, Offers};
-use crate::domain::outbox::{self, OrderEvent};
+use crate::domain::outbox::OrderEvent;
 use crate::domain::pricing::Terms;
 use crate::domain::setup_cache::{self, Setup};
 use crate::domain::{agreements, numbering, pricing, sales_setup, validate};
@@ -163,12 +163,7 @@ async fn create_in_one_statement(
     .await
     .map_err(|e| e.context("saving a new sales document"))?;
     draft.updated_at = Utc::now();
-    let mut batch = outbox::Batch::default();
-    batch.order_events(
-        &draft,
-        customer.sales_rep_id,
-        events.into_iter().map(|e| (e, None)),
-    );
+    let mut batch = event_batch(&draft, customer.sales_rep_id, events);
     let (order, _) =
         numbering::insert_numbered::<sales_order::Entity, sales_order_line::Entity, _>(
             session,

@@ -127,12 +127,7 @@ pub(super) async fn finish_lines(
     // The events go out before the number is taken, or with it (they do not carry it): from
     // the number on, the series row stays locked to the commit and every new document of the
     // series queues on it, so nothing else may happen in that stretch.
-    let mut events_out = outbox::Batch::default();
-    events_out.order_events(
-        &order,
-        c.sales_rep_id,
-        events.into_iter().map(|e| (e, None)),
-    );
+    let mut events_out = event_batch(&order, c.sales_rep_id, events);
     // A new order's number, row and events go out in one statement where the backend allows it
     // (`numbering::update_numbered`); otherwise the events are written, then the number is
     // taken and the row written.
@@ -179,6 +174,21 @@ pub(super) fn doc_type(order: &sales_order::Model, settings: &company_settings::
         (DocKind::Order, _) | (DocKind::Quote, true) => DocType::Order,
         (DocKind::Quote, false) => DocType::Quote,
     }
+}
+
+/// The outbox rows of a save's events (they carry no payload).
+pub(super) fn event_batch(
+    order: &sales_order::Model,
+    customer_rep_id: Option<i64>,
+    events: Vec<OrderEvent>,
+) -> outbox::Batch {
+    let mut batch = outbox::Batch::default();
+    batch.order_events(
+        order,
+        customer_rep_id,
+        events.into_iter().map(|e| (e, None)),
+    );
+    batch
 }
 
 /// What [`figure`] found: the events the save records and what it warns of.
