@@ -1,5 +1,6 @@
 //! Entering a document: the header from the customer (R-ORD-1), lines resolved and priced
-//! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction.
+//! (R-ORD-5, 6, 7, R-ITEM-1, 2, 5), kits expanded, all inserted in one transaction — or, for
+//! a plain document on PostgreSQL, in one statement ([`create_in_one_statement`]).
 use super::save::{Figured, Held, doc_type, event_batch, figure, finish_lines};
 use super::{HeaderInput, LineInput, NewDocument, Saved, Warning, placeholder_number};
 use crate::auth::{Permission, Principal, visibility};
