@@ -29,20 +29,10 @@ pub async fn next(
         return Ok(n);
     }
     // A series is usable from its first document; `createNumberSeries` only sets a start.
-    number_series::Entity::insert(number_series::ActiveModel {
-        company_id: Set(company_id),
-        code: Set(series.to_owned()),
-        doc_type: Set(doc_type),
-        next_number: Set(1),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([
-        number_series::Column::CompanyId,
-        number_series::Column::Code,
-        number_series::Column::DocType,
-    ])
-    .exec(tx)
-    .await?;
+    number_series::Entity::insert(series_row(company_id, series, doc_type, 1))
+        .on_conflict_do_nothing_on(SERIES_KEY)
+        .exec(tx)
+        .await?;
     increment(tx, company_id, series, doc_type)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("number series row vanished")))
@@ -132,26 +122,16 @@ where
     D::Model: FromQueryResult,
     L::Model: FromQueryResult,
 {
-    let mut taken = number_series::Entity::insert(number_series::ActiveModel {
-        company_id: Set(company_id),
-        code: Set(series.to_owned()),
-        doc_type: Set(doc_type),
-        next_number: Set(2),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            number_series::Column::CompanyId,
-            number_series::Column::Code,
-            number_series::Column::DocType,
-        ])
-        .value(
-            number_series::Column::NextNumber,
-            Expr::col((number_series::Entity, number_series::Column::NextNumber)).add(1),
+    let mut taken = number_series::Entity::insert(series_row(company_id, series, doc_type, 2))
+        .on_conflict(
+            OnConflict::columns(SERIES_KEY)
+                .value(
+                    number_series::Column::NextNumber,
+                    Expr::col((number_series::Entity, number_series::Column::NextNumber)).add(1),
+                )
+                .to_owned(),
         )
-        .to_owned(),
-    )
-    .into_query();
+        .into_query();
     taken.returning_col(number_series::Column::NextNumber);
 
     let (mut columns, mut values) = (Vec::new(), Vec::new());
@@ -213,6 +193,29 @@ where
         .map(|r| L::Model::from_query_result(r, ""))
         .collect::<Result<_, _>>()?;
     Ok((document, lines))
+}
+
+/// What identifies a series row: (company, series, document type).
+const SERIES_KEY: [number_series::Column; 3] = [
+    number_series::Column::CompanyId,
+    number_series::Column::Code,
+    number_series::Column::DocType,
+];
+
+/// A new series row whose next document takes `next_number`.
+fn series_row(
+    company_id: i64,
+    series: &str,
+    doc_type: DocType,
+    next_number: i64,
+) -> number_series::ActiveModel {
+    number_series::ActiveModel {
+        company_id: Set(company_id),
+        code: Set(series.to_owned()),
+        doc_type: Set(doc_type),
+        next_number: Set(next_number),
+        ..Default::default()
+    }
 }
 
 /// The prefix of the document's columns beside its lines' in [`insert_numbered`]'s rows.
