@@ -70,6 +70,10 @@ impl Application {
                 login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
                 hub: hub.clone(),
                 access_recheck: config.events.access_recheck,
+                public_links_only: config.env == crate::config::Env::Prod,
+                probe_throttle: crate::auth::throttle::ProbeThrottle::new(
+                    config.probes_per_hour,
+                ),
             },
             config.limits,
         );

@@ -22,6 +22,9 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     /// Login attempts per e-mail per minute (per process).
     pub login_attempts_per_minute: u32,
+    /// CONFLICT answers about identifiers held by another tenant, per caller and hour
+    /// (docs/access.md, "What a tenant admin may learn").
+    pub probes_per_hour: u32,
     pub limits: GraphqlLimits,
     pub workers: usize,
     /// Browser origins allowed by CORS; `*` allows any.
@@ -157,6 +160,7 @@ impl Config {
             jwt_issuer: var("MERCATO_JWT_ISSUER").unwrap_or_else(|| "mercato".to_owned()),
             token_ttl_seconds: parse(&var, "MERCATO_TOKEN_TTL_SECONDS", "3600")?,
             login_attempts_per_minute: parse(&var, "MERCATO_LOGIN_ATTEMPTS_PER_MINUTE", "10")?,
+            probes_per_hour: parse(&var, "MERCATO_PROBES_PER_HOUR", "20")?,
             limits: GraphqlLimits {
                 max_depth: parse(&var, "MERCATO_GRAPHQL_MAX_DEPTH", "12")?,
                 max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "25000")?,

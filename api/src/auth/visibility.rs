@@ -163,8 +163,38 @@ impl Permission {
     }
 }
 
-/// FORBIDDEN unless the principal holds `permission` (R-ACC-8).
+impl Permission {
+    /// Decisions that are the seller's alone: prices, free goods and other commercial terms of
+    /// an order, the commitments of an agreement, the money a payment says arrived. A caller
+    /// bound to a customer (a buyer, a customer-bound API token) never holds them, whatever its
+    /// role or scopes say (R-ACC-5, R-ACC-7, R-ORD-5, R-AGR-1, R-PAY-2).
+    pub fn is_sellers(self) -> bool {
+        matches!(
+            self,
+            Permission::OverrideOrderTerms
+                | Permission::ReleaseCreditHold
+                | Permission::ManageSalesAgreements
+                | Permission::ManagePurchaseAgreements
+                | Permission::RecordPayments
+                | Permission::ManageInvoices
+        )
+    }
+}
+
+/// Scopes a token bound to a customer cannot usefully hold: everything they grant is the
+/// seller's ([`Permission::is_sellers`]). Creating such a token is refused (R-ACC-7).
+pub fn sellers_scope(scope: Scope) -> bool {
+    matches!(scope, Scope::AgreementsWrite | Scope::PaymentsWrite)
+}
+
+/// FORBIDDEN unless the principal holds `permission` (R-ACC-8); the seller's decisions never
+/// to a caller bound to a customer ([`Permission::is_sellers`]).
 pub fn require(p: &Principal, permission: Permission) -> AppResult<()> {
+    if p.customer_id.is_some() && permission.is_sellers() {
+        return Err(AppError::forbidden(format!(
+            "{permission:?} is the seller's: a caller bound to a customer may not"
+        )));
+    }
     let allowed = match p.role {
         Some(role) => permission.roles().contains(&role),
         None => permission.scopes().iter().any(|s| p.has_scope(*s)),
@@ -516,6 +546,45 @@ impl Audience {
             Audience::Nobody => false,
         }
     }
+}
+
+/// What the details of an event name, for [`reads_event_details`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventDetails {
+    /// Quantities, lines, dates: whoever hears the event reads them.
+    Goods,
+    /// Invoices, proformas, credit notes and their amounts.
+    Invoices,
+    /// Payments: amounts, the invoices they settle.
+    Payments,
+}
+
+/// Whether `p`, already hearing an event (its [`Audience`] admitted it), may read what its
+/// details name: invoice figures only for invoice readers, payments only for those who may
+/// look the payment up — payments are seen by customer (R-ACC-3…5), so a rep who took an
+/// order of another rep's customer hears its PAYMENT_RECORDED without the amounts.
+pub fn reads_event_details(p: &Principal, details: EventDetails, owner: &EventOwner) -> bool {
+    match details {
+        EventDetails::Goods => true,
+        EventDetails::Invoices => can(p, Permission::ReadInvoices),
+        EventDetails::Payments => {
+            can(p, Permission::ReadInvoices)
+                && owner.company_id == p.company_id
+                && match (p.customer_id, p.role) {
+                    (Some(c), _) => owner.customer_id == Some(c),
+                    (None, Some(Role::SalesRep) | Some(Role::SalesManager)) => owner
+                        .customer_rep_id
+                        .is_some_and(|r| p.visible_rep_ids.contains(&r)),
+                    _ => true,
+                }
+        }
+    }
+}
+
+/// Whether `p` reads payment figures at all (an order's schedule and advance): whoever reads
+/// invoices; never the warehouse or purchasing (R-ACC-6).
+pub fn reads_payments(p: &Principal) -> bool {
+    can(p, Permission::ReadInvoices)
 }
 
 /// Events of orders (and their backorders): exactly the orders [`sales_orders`] lets the

@@ -40,6 +40,14 @@ pub async fn create_for_company(
             "at least one scope is required",
         ));
     }
+    if input.customer_id.is_some()
+        && let Some(s) = input.scopes.iter().find(|s| visibility::sellers_scope(**s))
+    {
+        return Err(AppError::validation(
+            "scopes",
+            format!("{s} is the seller's: a token bound to a customer cannot hold it (R-ACC-7)"),
+        ));
+    }
     if input.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::validation("expiresAt", "must be in the future"));
     }

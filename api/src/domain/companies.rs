@@ -26,11 +26,14 @@ pub struct FirstAdmin {
 pub async fn create(
     db: &DatabaseConnection,
     p: &Principal,
+    probes: &crate::auth::throttle::ProbeThrottle,
     input: NewCompany,
     admin: FirstAdmin,
 ) -> AppResult<(company::Model, user::Model)> {
     visibility::require(p, Permission::ManageMasterData)?;
-    create_with_admin(db, input, admin).await
+    create_with_admin(db, input, admin)
+        .await
+        .map_err(|e| users::counted_probe(probes, p, e))
 }
 
 pub async fn create_with_admin(
@@ -59,14 +62,14 @@ pub async fn create_with_admin(
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, input: NewCompany) -> AppResult<company::Model> {
-    let code = validate::required("code", &input.code, 20)?.to_uppercase();
+    let code = validate::code("code", &input.code, 20)?.to_uppercase();
     if company::Entity::find()
         .filter(company::Column::Code.eq(&code))
         .one(db)
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!("company code {code} is taken")));
+        return Err(AppError::Conflict(format!("{} ({code})", users::CODE_TAKEN)));
     }
     Ok(company::ActiveModel {
         code: Set(code),

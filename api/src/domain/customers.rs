@@ -68,7 +68,7 @@ pub async fn create(
 ) -> AppResult<customer::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let company = companies::own(db, p).await?;
-    let code = validate::required_on_create("code", &input.code, 40)?;
+    let code = validate::code("code", input.code.as_deref().unwrap_or(""), 40)?;
     let name = validate::required_on_create("name", &input.name, 200)?;
     let now = Utc::now();
     let blank = customer::ActiveModel {
@@ -126,7 +126,7 @@ async fn save(
     input: CustomerFields,
 ) -> AppResult<customer::Model> {
     if let Some(code) = input.code {
-        m.code = Set(validate::required("code", &code, 40)?);
+        m.code = Set(validate::code("code", &code, 40)?);
     }
     if let Some(name) = input.name {
         m.name = Set(validate::required("name", &name, 200)?);

@@ -25,13 +25,11 @@ pub async fn attach(
     kind: OrderDocumentKind,
     name: &str,
     url: &str,
+    public_links_only: bool,
 ) -> AppResult<order_document::Model> {
     visibility::require(p, Permission::WriteOrders)?;
     let name = validate::required("name", name, 200)?;
-    let url = validate::required("url", url, 2000)?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(AppError::validation("url", "an http(s) URL"));
-    }
+    let url = validate::web_address("url", url, public_links_only)?;
     let tx = db::write_tx(db).await?;
     let order = order_rows::lock(&tx, p, None, order_id).await?;
     use sea_orm::PaginatorTrait;

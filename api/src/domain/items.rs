@@ -52,7 +52,7 @@ pub async fn create(
     let now = Utc::now();
     let blank = item::ActiveModel {
         company_id: Set(p.company_id),
-        sku: Set(validate::required_on_create("sku", &input.sku, 60)?),
+        sku: Set(validate::code("sku", input.sku.as_deref().unwrap_or(""), 60)?),
         name: Set(validate::required_on_create("name", &input.name, 200)?),
         kind: Set(ItemKind::Stocked),
         sellable: Set(true),
@@ -93,7 +93,7 @@ async fn save(
     input: ItemFields,
 ) -> AppResult<item::Model> {
     if let Some(v) = input.sku {
-        m.sku = Set(validate::required("sku", &v, 60)?);
+        m.sku = Set(validate::code("sku", &v, 60)?);
     }
     if let Some(v) = input.name {
         m.name = Set(validate::required("name", &v, 200)?);

@@ -1,6 +1,7 @@
 //! The outbox: every change another party should learn about writes an event row in the same
 //! transaction as the change (ARCHITECTURE.md § Events; R-ORD-17 "every status change is an
 //! event"). The row carries what visibility needs: company, customer, customer's rep, order rep.
+use crate::auth::visibility::EventDetails;
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{AgreementKind, agreement, outbox, sales_order, stock_level};
@@ -101,6 +102,20 @@ impl OrderEvent {
                 | OrderEvent::BackorderCancelled
                 | OrderEvent::BackorderFulfilled
         )
+    }
+
+    /// What the event's details name, for `visibility::reads_event_details`.
+    pub fn details(self) -> EventDetails {
+        match self {
+            OrderEvent::Invoiced
+            | OrderEvent::InvoicePosted
+            | OrderEvent::InvoiceCancelled
+            | OrderEvent::CreditNotePosted
+            | OrderEvent::FinancialStatusChanged
+            | OrderEvent::ProformaIssued => EventDetails::Invoices,
+            OrderEvent::PaymentRecorded | OrderEvent::PaymentReversed => EventDetails::Payments,
+            _ => EventDetails::Goods,
+        }
     }
 
     /// The kind stored in an outbox row, back.

@@ -61,7 +61,8 @@ pub fn check_range(from: NaiveDate, to: NaiveDate, by: GroupBy) -> AppResult<()>
     if to < from {
         return Err(AppError::validation("to", "`to` lies before `from`"));
     }
-    let days = (to - from).num_days();
+    // Both ends count: 2026-01-01 … 2026-01-01 is one day.
+    let days = (to - from).num_days() + 1;
     let max = if by == GroupBy::Day { 366 } else { 3_660 };
     if days > max {
         return Err(AppError::validation(
@@ -296,6 +297,14 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_day_report_covers_at_most_366_days_both_ends_counted() {
+        let from = day(2026, 1, 1);
+        assert!(check_range(from, day(2027, 1, 1), GroupBy::Day).is_ok(), "366 days");
+        assert!(check_range(from, day(2027, 1, 2), GroupBy::Day).is_err(), "367 days");
+        assert_eq!(periods(from, day(2027, 1, 1), GroupBy::Day).len(), 366);
     }
 
     #[test]

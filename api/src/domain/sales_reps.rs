@@ -22,7 +22,7 @@ pub async fn create(
     visibility::require(p, Permission::ManageMasterData)?;
     Ok(sales_rep::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required("code", &input.code, 40)?),
+        code: Set(validate::code("code", &input.code, 40)?),
         name: Set(validate::required("name", &input.name, 200)?),
         email: Set(match input.email {
             Some(e) => Some(validate::email("email", &e)?),

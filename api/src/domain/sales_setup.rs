@@ -20,6 +20,10 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// Longest payment term (ten years): a due date further out is a typing error, and past
+/// the calendar's range it would silently fall back to the order date.
+pub const MAX_TERM_DAYS: i64 = 3_650;
+
 /// Company settings; a company that never saved any gets these defaults.
 pub async fn settings<C: ConnectionTrait>(
     db: &C,
@@ -226,7 +230,7 @@ pub async fn create_payment_method(
     visibility::require(p, Permission::ManageSalesSetup)?;
     Ok(payment_method::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required("code", code, 20)?.to_uppercase()),
+        code: Set(validate::code("code", code, 20)?.to_uppercase()),
         name: Set(validate::required("name", name, 100)?),
         requires_bank_account: Set(requires_bank_account),
         ..Default::default()
@@ -272,7 +276,7 @@ pub async fn create_payment_terms(
     installments: Vec<Installment>,
 ) -> AppResult<payment_terms::Model> {
     visibility::require(p, Permission::ManageSalesSetup)?;
-    let code = validate::required("code", code, 20)?.to_uppercase();
+    let code = validate::code("code", code, 20)?.to_uppercase();
     let name = validate::required("name", name, 100)?;
     if custom && !installments.is_empty() {
         return Err(AppError::validation(
@@ -282,10 +286,10 @@ pub async fn create_payment_terms(
     }
     if !custom {
         for (i, inst) in installments.iter().enumerate() {
-            if inst.days < 0 {
+            if !(0..=MAX_TERM_DAYS).contains(&inst.days) {
                 return Err(AppError::validation(
                     format!("installments.{i}.days"),
-                    "must not be negative",
+                    format!("must lie between 0 and {MAX_TERM_DAYS} days"),
                 ));
             }
         }
@@ -417,7 +421,7 @@ pub async fn create_bank_account(
     }
     Ok(bank_account::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required("code", code, 20)?.to_uppercase()),
+        code: Set(validate::code("code", code, 20)?.to_uppercase()),
         name: Set(validate::required("name", name, 100)?),
         iban: Set(iban),
         ..Default::default()
@@ -457,7 +461,7 @@ pub async fn create_carrier(
     rates: Vec<NewFreightRate>,
 ) -> AppResult<carrier::Model> {
     visibility::require(p, Permission::ManageSalesSetup)?;
-    let code = validate::required("code", code, 20)?.to_uppercase();
+    let code = validate::code("code", code, 20)?.to_uppercase();
     let name = validate::required("name", name, 100)?;
     for (i, r) in rates.iter().enumerate() {
         let f = |n: &str| format!("rates.{i}.{n}");

@@ -103,6 +103,23 @@ pub async fn plan_sizes<'a, C: ConnectionTrait>(
 }
 
 /// The schedules of these orders, batched (a nested field of a page of orders).
+/// The schedules of the orders among `ids` that `p` sees, for callers who read payments
+/// (`visibility::reads_payments`): a schedule tells what was paid.
+pub async fn of_visible_orders(
+    db: &sea_orm::DatabaseConnection,
+    p: &crate::auth::Principal,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ScheduleLine>>> {
+    if !crate::auth::visibility::reads_payments(p) {
+        return Ok(HashMap::new());
+    }
+    let orders: Vec<sales_order::Model> = crate::domain::orders::visible_by_ids(db, p, ids)
+        .await?
+        .into_values()
+        .collect();
+    of_orders(db, &orders).await
+}
+
 pub async fn of_orders<C: ConnectionTrait>(
     db: &C,
     orders: &[sales_order::Model],

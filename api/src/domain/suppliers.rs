@@ -25,7 +25,7 @@ pub async fn create(
     let company = companies::own(db, p).await?;
     let blank = supplier::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required_on_create("code", &input.code, 40)?),
+        code: Set(validate::code("code", input.code.as_deref().unwrap_or(""), 40)?),
         name: Set(validate::required_on_create("name", &input.name, 200)?),
         email: Set(None),
         currency: Set(company.currency),
@@ -55,7 +55,7 @@ async fn save(
     input: SupplierFields,
 ) -> AppResult<supplier::Model> {
     if let Some(code) = input.code {
-        m.code = Set(validate::required("code", &code, 40)?);
+        m.code = Set(validate::code("code", &code, 40)?);
     }
     if let Some(name) = input.name {
         m.name = Set(validate::required("name", &name, 200)?);

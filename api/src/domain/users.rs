@@ -1,5 +1,5 @@
 //! Users and login. A user's identity (e-mail) is global; everything else is per company.
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{LoginThrottle, ProbeThrottle};
 use crate::auth::{Permission, Principal, jwt::JwtKeys, password, visibility};
 use crate::domain::{Page, PageArgs, page, validate};
 use crate::error::{AppError, AppResult};
@@ -35,8 +35,13 @@ pub async fn login(
     email: &str,
     password_text: &str,
 ) -> AppResult<LoggedIn> {
-    throttle.check(email)?;
     let refused = || AppError::Unauthenticated("wrong e-mail or password".into());
+    // No address is longer (RFC 5321); a longer one is never looked up or counted.
+    if email.len() > 254 {
+        password::verify_dummy(password_text);
+        return Err(refused());
+    }
+    throttle.check(email)?;
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .one(db)
@@ -58,15 +63,42 @@ pub async fn login(
     })
 }
 
+/// What a tenant admin is told of an address another company's user holds: that it is taken,
+/// nothing about who holds it (docs/access.md, "What a tenant admin may learn").
+pub const TAKEN_ELSEWHERE: &str = "this e-mail address cannot be used; choose another";
+
 pub async fn create(
     db: &DatabaseConnection,
     p: &Principal,
+    probes: &ProbeThrottle,
     mut input: NewUser,
 ) -> AppResult<user::Model> {
     visibility::require(p, Permission::ManageUsers)?;
     input.company_id = p.company_id;
-    insert(db, input).await
+    insert(db, input).await.map_err(|e| counted_probe(probes, p, e))
 }
+
+/// A CONFLICT that names another tenant's identifier counts against the caller's probe quota
+/// (`ProbeThrottle`); past it the caller is told RATE_LIMITED instead, and the log says so.
+pub fn counted_probe(probes: &ProbeThrottle, p: &Principal, e: AppError) -> AppError {
+    let foreign = match &e {
+        AppError::Conflict(m) => m == TAKEN_ELSEWHERE || m.starts_with(CODE_TAKEN),
+        _ => false,
+    };
+    if !foreign {
+        return e;
+    }
+    match probes.note(&p.key()) {
+        Ok(()) => e,
+        Err(limited) => {
+            tracing::warn!(caller = %p.key(), "identifier probes over the hourly quota");
+            limited
+        }
+    }
+}
+
+/// How a taken company code is reported (codes are one namespace for all tenants).
+pub const CODE_TAKEN: &str = "this company code is taken";
 
 /// Validates the role's links (a rep for SALES_REP/SALES_MANAGER, a customer for CUSTOMER,
 /// both in the user's company) and stores the user with an argon2id hash.
@@ -124,7 +156,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewUser) -> AppResult<use
             if existing.company_id == input.company_id {
                 format!("a user with e-mail {email} exists")
             } else {
-                "this e-mail address cannot be used; choose another".into()
+                TAKEN_ELSEWHERE.into()
             },
         ));
     }

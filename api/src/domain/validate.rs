@@ -88,7 +88,9 @@ pub fn document_lines(field: &str, rows: usize) -> AppResult<()> {
 }
 
 /// Refuses control characters other than those `allowed` (names and codes allow none: NUL,
-/// CR, LF and tabs break exports, logs and e-mails; notes allow line breaks and tabs).
+/// CR, LF and tabs break exports, logs and e-mails; notes allow line breaks and tabs), and
+/// invisible formatting everywhere: bidirectional overrides (U+202E makes `ACME`, then `gpj.exe`, read
+/// as something else) and zero-width characters (`ACME\u{200b}` looks like `ACME`).
 fn printable(field: &str, v: &str, allowed: &[char]) -> AppResult<()> {
     if v.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
         return Err(AppError::validation(
@@ -96,7 +98,103 @@ fn printable(field: &str, v: &str, allowed: &[char]) -> AppResult<()> {
             format!("{field} must not contain control characters"),
         ));
     }
+    if let Some(c) = v.chars().find(|c| invisible(*c)) {
+        return Err(AppError::validation(
+            field,
+            format!(
+                "{field} must not contain invisible formatting characters (U+{:04X})",
+                c as u32
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Bidirectional controls and zero-width characters.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A code or SKU: after NFKC normalisation (full-width `ＡＣＭＥ` becomes `ACME`), only ASCII
+/// letters, digits and `- _ . /`, so no two codes that look alike differ (a Cyrillic `Е` in
+/// `ACMЕ` is refused). Case is kept; lookups by code ignore it.
+pub fn code(field: &str, value: &str, max: usize) -> AppResult<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let normalised: String = value.nfkc().collect();
+    let v = required(field, &normalised, max)?;
+    if let Some(c) = v
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
+    {
+        return Err(AppError::validation(
+            field,
+            format!("{field} may hold ASCII letters, digits and - _ . / only, not {c:?}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// A web address a person will open (an attached document): http(s) with a host. With
+/// `public_only` (production) only `https` to a public host: no loopback, private,
+/// link-local or unique-local address and no `localhost`, so a stored link cannot point a
+/// colleague's browser (or a future fetcher) at the company's own network.
+pub fn web_address(field: &str, value: &str, public_only: bool) -> AppResult<String> {
+    let v = required(field, value, 2000)?;
+    let bad = |why: &str| AppError::validation(field, format!("{field} {why}"));
+    let parsed = url::Url::parse(&v).map_err(|_| bad("is not a URL"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if !public_only => {}
+        _ => return Err(bad("must be an https URL")),
+    }
+    let host = parsed.host().ok_or_else(|| bad("needs a host"))?;
+    if public_only && !public_host(&host) {
+        return Err(bad("must point to a public host"));
+    }
+    Ok(parsed.to_string())
+}
+
+fn public_host(host: &url::Host<&str>) -> bool {
+    use std::net::{IpAddr, Ipv6Addr};
+    fn public_ip(ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, ..] = v4.octets();
+                !(v4.is_loopback()
+                    || v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.is_documentation()
+                    || a == 0
+                    || (a == 100 && (64..128).contains(&b)))
+            }
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => public_ip(IpAddr::V4(v4)),
+                None => {
+                    let first = v6.segments()[0];
+                    !(v6.is_loopback()
+                        || v6.is_unspecified()
+                        || (first & 0xfe00) == 0xfc00
+                        || (first & 0xffc0) == 0xfe80
+                        || v6 == Ipv6Addr::LOCALHOST)
+                }
+            },
+        }
+    }
+    match host {
+        url::Host::Ipv4(ip) => public_ip(IpAddr::V4(*ip)),
+        url::Host::Ipv6(ip) => public_ip(IpAddr::V6(*ip)),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d.contains('.')
+                && !["localhost", ".local", ".internal", ".localdomain", ".home.arpa"]
+                    .iter()
+                    .any(|s| d == s.trim_start_matches('.') || d.ends_with(s))
+        }
+    }
 }
 
 fn at_most(field: &str, v: &str, max: usize) -> AppResult<()> {
@@ -190,5 +288,50 @@ mod tests {
         assert!(currency("c", "EURO").is_err());
         assert_eq!(language("l", "ES").unwrap(), "es");
         assert!(email("e", "nobody").is_err());
+    }
+}
+
+#[cfg(test)]
+mod hardening_tests {
+    use super::*;
+
+    #[test]
+    fn look_alike_codes_are_normalised_or_refused() {
+        assert_eq!(code("code", "ＡＣＭＥ", 40).unwrap(), "ACME");
+        assert_eq!(code("code", "bolt-m8", 40).unwrap(), "bolt-m8");
+        assert!(code("code", "ACM\u{0415}", 40).is_err(), "Cyrillic Е");
+        assert!(code("code", "ACME\u{200b}", 40).is_err(), "zero-width space");
+        assert!(code("code", "AC ME", 40).is_err());
+    }
+
+    #[test]
+    fn names_refuse_bidi_controls_and_zero_width_characters() {
+        assert!(required("name", "Acme\u{202e}gpj.exe", 200).is_err());
+        assert!(required("name", "Ac\u{200d}me", 200).is_err());
+        assert!(required("name", "Açme Ибер 東京", 200).is_ok());
+    }
+
+    #[test]
+    fn document_addresses_point_to_public_https_hosts_in_production() {
+        for ok in ["https://docs.example.com/a.pdf", "https://93.184.216.34/x"] {
+            assert!(web_address("url", ok, true).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://docs.example.com/a.pdf",
+            "https://127.0.0.1/x",
+            "https://2130706433/x",
+            "https://localhost/x",
+            "https://[::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://192.168.1.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://printer.local/x",
+            "javascript:alert(1)",
+            "https://intranet/x",
+        ] {
+            assert!(web_address("url", bad, true).is_err(), "{bad}");
+        }
+        assert!(web_address("url", "http://127.0.0.1:9/x", false).is_ok(), "dev");
+        assert!(web_address("url", "ftp://example.com/x", false).is_err());
     }
 }

@@ -17,7 +17,7 @@ pub async fn create(
     visibility::require(p, Permission::ManageMasterData)?;
     Ok(warehouse::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::required("code", code, 40)?),
+        code: Set(validate::code("code", code, 40)?),
         name: Set(validate::required("name", name, 200)?),
         priority: Set(priority),
         created_at: Set(Utc::now()),

@@ -76,7 +76,7 @@ impl Filter {
     }
 }
 
-fn owner(e: &Event) -> EventOwner {
+pub fn owner(e: &Event) -> EventOwner {
     EventOwner {
         company_id: e.company_id,
         customer_id: e.customer_id,

@@ -79,6 +79,7 @@ impl CompanyMutation {
         let (company, admin) = companies::create(
             db(ctx),
             principal(ctx)?,
+            &crate::graphql::services(ctx).probe_throttle,
             companies::NewCompany {
                 code: input.code,
                 name: input.name,

@@ -80,6 +80,7 @@ impl DocumentMutation {
             input.kind.into(),
             &input.name,
             &input.url,
+            crate::graphql::services(ctx).public_links_only,
         )
         .await?;
         Ok(OrderDocumentPayload {

@@ -10,6 +10,7 @@ use super::warehouses::Warehouse;
 use super::{db, parse_opt_id, principal, services, to_id};
 use super::{item, order, warehouse};
 use crate::domain::outbox::{AgreementEvent as AgreementKind, OrderEvent as Kind};
+use crate::auth::visibility::{self, EventDetails};
 use crate::domain::principals;
 use crate::events::Event;
 use crate::events::subscribe::{self, Filter, Recheck, Topic};
@@ -111,9 +112,13 @@ macro_rules! order_event_object {
                     None => Ok(None),
                 }
             }
-            /// Kind-specific details (quantities, ids), as recorded.
-            async fn details(&self) -> Option<Json<serde_json::Value>> {
-                self.0.payload.clone().map(Json)
+            /// Kind-specific details (quantities, ids), as recorded; null when they name
+            /// invoices or payments the caller may not read.
+            async fn details(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+                let kind = Kind::parse(&self.0.kind).map_or(EventDetails::Goods, Kind::details);
+                let owner = subscribe::owner(&self.0);
+                let readable = visibility::reads_event_details(principal(ctx)?, kind, &owner);
+                Ok(self.0.payload.clone().filter(|_| readable).map(Json))
             }
             $($extra)*
         }

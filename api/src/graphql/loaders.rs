@@ -121,11 +121,7 @@ loader!(DocumentsByOrder => Vec<order_document::Model>, |s, keys| documents::by_
 loader!(
     /// Payment schedules of visible orders (derived, R-PAY-1).
     ScheduleByOrder => Vec<schedules::ScheduleLine>,
-    |s, keys| async {
-        let orders: Vec<sales_order::Model> =
-            orders::visible_by_ids(&s.db, &s.principal, keys).await?.into_values().collect();
-        schedules::of_orders(&s.db, &orders).await
-    }
+    |s, keys| schedules::of_visible_orders(&s.db, &s.principal, keys)
 );
 loader!(
     /// Taxed figures of visible orders (R-TAX-1).

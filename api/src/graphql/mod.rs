@@ -112,6 +112,10 @@ pub struct Services {
     pub hub: std::sync::Arc<crate::events::hub::Hub>,
     /// How often running subscriptions re-read their caller's access.
     pub access_recheck: std::time::Duration,
+    /// Production: stored links must be https to public hosts (`validate::web_address`).
+    pub public_links_only: bool,
+    /// Refusals that tell a tenant admin an identifier is taken elsewhere, per caller.
+    pub probe_throttle: crate::auth::throttle::ProbeThrottle,
 }
 
 /// `NaiveDate` is chrono's scalar on output and [`scalars::Date`] (range-checked) on input.

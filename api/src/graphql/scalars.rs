@@ -14,15 +14,33 @@ impl ScalarType for Decimal {
             Value::Number(n) => n.to_string(),
             _ => return Err(InputValueError::expected_type(value)),
         };
-        rust_decimal::Decimal::from_str_exact(&text)
-            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+        plain_decimal(&text)
+            .and_then(|t| rust_decimal::Decimal::from_str_exact(t).ok())
             .map(Decimal)
-            .map_err(|_| InputValueError::custom(format!("{text:?} is not a decimal number")))
+            .ok_or_else(|| {
+                let shown: String = text.chars().take(40).collect();
+                InputValueError::custom(format!(
+                    "{shown:?} is not a decimal number (digits, an optional sign and point: \"-12.50\")"
+                ))
+            })
     }
 
     fn to_value(&self) -> Value {
         Value::String(self.0.to_string())
     }
+}
+
+/// `text` when it is a plain decimal: an optional `-`, digits, and optionally a point and
+/// more digits. rust_decimal also reads `1_000`, `1E2` and `.5`; a commerce API should not
+/// guess what those meant.
+fn plain_decimal(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(whole) && fraction.is_none_or(all_digits) && text.len() <= 40).then_some(text)
 }
 
 impl From<entity::Dec> for Decimal {
@@ -99,5 +117,20 @@ impl ScalarType for Date {
 impl From<Date> for chrono::NaiveDate {
     fn from(d: Date) -> Self {
         d.0
+    }
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::plain_decimal;
+
+    #[test]
+    fn only_plain_decimals_are_read() {
+        for ok in ["0", "10", "-12.50", "0.0001", "123456789012345.1234"] {
+            assert_eq!(plain_decimal(ok), Some(ok), "{ok}");
+        }
+        for bad in ["1_000", "1E2", "1e2", ".5", "5.", "+5", "--5", "", "-", "1.2.3", "١٢"] {
+            assert_eq!(plain_decimal(bad), None, "{bad}");
+        }
     }
 }

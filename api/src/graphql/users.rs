@@ -183,6 +183,7 @@ impl UserMutation {
         let user = users::create(
             db(ctx),
             p,
+            &crate::graphql::services(ctx).probe_throttle,
             users::NewUser {
                 company_id: p.company_id,
                 email: input.email,

@@ -203,10 +203,12 @@ pub async fn update_line(
         )?);
     }
     if let Some(b) = ch.bonus_quantity {
-        l.bonus_quantity = Dec(validate::non_negative(
-            "bonusQuantity",
-            validate::decimal("bonusQuantity", b)?,
-        )?);
+        let b = validate::non_negative("bonusQuantity", validate::decimal("bonusQuantity", b)?)?;
+        // Free goods are the seller's (R-ORD-5): a buyer may repeat them, not change them.
+        if b != l.bonus_quantity.0 {
+            needs_override(p, "bonusQuantity")?;
+        }
+        l.bonus_quantity = Dec(b);
     }
     if let Some(pr) = ch.unit_price {
         l.unit_price = Dec(validate::non_negative(

@@ -394,6 +394,19 @@ pub(super) fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
     }
 }
 
+/// A line's free goods (R-ORD-5): zero unless given, and given only by the seller's staff —
+/// free goods ship, so a buyer or partner naming any is FORBIDDEN.
+pub(super) fn bonus_quantity(p: &Principal, field: &str, given: Option<Decimal>) -> AppResult<Decimal> {
+    let Some(b) = given else {
+        return Ok(Decimal::ZERO);
+    };
+    let b = validate::non_negative(field, validate::decimal(field, b)?)?;
+    if !b.is_zero() {
+        needs_override(p, "bonusQuantity")?;
+    }
+    Ok(b)
+}
+
 /// Applies header overrides to `m`, checking each reference belongs to the company (and the
 /// customer, for the ship-to address).
 pub(super) async fn apply_header<C: ConnectionTrait>(
@@ -418,6 +431,10 @@ pub(super) async fn apply_header<C: ConnectionTrait>(
         // rep typed in.
         ("freightTerms", h.freight_terms.is_some()),
         ("recalculateFreight", h.recalculate_freight),
+        // The carrier sets the freight, and the order date picks the agreement, the exchange
+        // rate and the due dates: a buyer takes today and the customer's carrier.
+        ("carrierId", h.carrier_id.is_some()),
+        ("orderDate", h.order_date.is_some()),
     ];
     for (field, given) in commercial {
         if given {
@@ -865,13 +882,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             &f("quantity"),
             validate::decimal(&f("quantity"), l.quantity)?,
         )?;
-        let bonus = match l.bonus_quantity {
-            Some(b) => validate::non_negative(
-                &f("bonusQuantity"),
-                validate::decimal(&f("bonusQuantity"), b)?,
-            )?,
-            None => Decimal::ZERO,
-        };
+        let bonus = bonus_quantity(p, &f("bonusQuantity"), l.bonus_quantity)?;
         let description = match l.description {
             Some(d) if item.kind != ItemKind::NonStocked => {
                 let _ = d;

@@ -517,7 +517,8 @@ document_object!(SalesOrder, {
             .collect())
     }
     /// Its payment schedule: installments over the total with tax, settled in due order by
-    /// what was paid for the order (R-PAY-1, R-PAY-2). Pay a line with
+    /// what was paid for the order (R-PAY-1, R-PAY-2); empty for callers who do not read
+    /// payments. Pay a line with
     /// `scheduleLineId: "orderId:position"`.
     async fn payment_schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleLine>> {
         let rows = loaders::get(ctx)?.schedule.load_one(self.0.id).await?;
@@ -549,9 +550,11 @@ document_object!(SalesOrder, {
             .map(crate::graphql::payments::Payment)
             .collect())
     }
-    /// Payments made against the order itself (proformas, schedule lines) before billing.
-    async fn advance_paid(&self) -> Decimal {
-        self.0.advance_amount.into()
+    /// Payments made against the order itself (proformas, schedule lines) before billing;
+    /// null for callers who do not read payments (the warehouse, purchasing).
+    async fn advance_paid(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        let p = crate::graphql::principal(ctx)?;
+        Ok(crate::auth::visibility::reads_payments(p).then(|| self.0.advance_amount.into()))
     }
     /// Documents attached to it (R-PAY-1), removed ones marked.
     async fn documents(
