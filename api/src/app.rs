@@ -71,9 +71,7 @@ impl Application {
                 hub: hub.clone(),
                 access_recheck: config.events.access_recheck,
                 public_links_only: config.env == crate::config::Env::Prod,
-                probe_throttle: crate::auth::throttle::ProbeThrottle::new(
-                    config.probes_per_hour,
-                ),
+                probe_throttle: crate::auth::throttle::ProbeThrottle::new(config.probes_per_hour),
             },
             config.limits,
         );
@@ -89,6 +87,7 @@ impl Application {
             loaders: Default::default(),
             limits: config.sockets,
             open: Default::default(),
+            pending: Default::default(),
         };
         let state = Arc::new(AppState {
             config,

@@ -45,8 +45,15 @@ pub struct GraphqlLimits {
     pub max_complexity: u64,
     pub max_aliases: usize,
     pub max_directives: usize,
-    /// Bytes of one HTTP response body; larger answers are replaced by an error.
+    /// Bytes of one response (HTTP body or WebSocket message); building an answer stops
+    /// once it passes them, and it is replaced by an error.
     pub max_response_bytes: usize,
+    /// Field selections one operation may hold, fragments expanded and repeats counted.
+    pub max_fields: usize,
+    /// Bytes of one request body once inflated (`body::read`).
+    pub max_body_bytes: usize,
+    /// Time a request body has to arrive in full.
+    pub body_timeout: std::time::Duration,
     pub introspection: bool,
     pub graphiql: bool,
 }
@@ -78,6 +85,13 @@ pub struct SocketLimits {
     pub max_connections: usize,
     /// How often the watchdog re-reads access (`MERCATO_EVENTS_ACCESS_RECHECK_SECS`).
     pub recheck: std::time::Duration,
+    /// Time a socket has to send `connection_init` (`MERCATO_WS_INIT_TIMEOUT_MS`).
+    pub init_timeout: std::time::Duration,
+    /// Sockets one address may hold before they authenticate
+    /// (`MERCATO_WS_MAX_PENDING_PER_ADDRESS`).
+    pub max_pending_per_address: usize,
+    /// Largest client message, fragments joined (`MERCATO_MAX_BODY_BYTES`).
+    pub max_message_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +160,11 @@ impl Config {
             max_operations: parse(&var, "MERCATO_WS_MAX_OPERATIONS", "50")?,
             max_connections: parse(&var, "MERCATO_WS_MAX_CONNECTIONS", "20")?,
             recheck: events.access_recheck,
+            init_timeout: std::time::Duration::from_millis(
+                parse::<u64>(&var, "MERCATO_WS_INIT_TIMEOUT_MS", "5000")?.max(1),
+            ),
+            max_pending_per_address: parse(&var, "MERCATO_WS_MAX_PENDING_PER_ADDRESS", "50")?,
+            max_message_bytes: parse(&var, "MERCATO_MAX_BODY_BYTES", "1048576")?,
         };
         Ok(Config {
             env,
@@ -163,10 +182,15 @@ impl Config {
             probes_per_hour: parse(&var, "MERCATO_PROBES_PER_HOUR", "20")?,
             limits: GraphqlLimits {
                 max_depth: parse(&var, "MERCATO_GRAPHQL_MAX_DEPTH", "12")?,
-                max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "25000")?,
+                max_complexity: parse(&var, "MERCATO_GRAPHQL_MAX_COMPLEXITY", "500000")?,
                 max_aliases: parse(&var, "MERCATO_GRAPHQL_MAX_ALIASES", "50")?,
                 max_directives: parse(&var, "MERCATO_GRAPHQL_MAX_DIRECTIVES", "100")?,
                 max_response_bytes: parse(&var, "MERCATO_GRAPHQL_MAX_RESPONSE_BYTES", "4194304")?,
+                max_fields: parse(&var, "MERCATO_GRAPHQL_MAX_FIELDS", "500")?,
+                max_body_bytes: parse(&var, "MERCATO_MAX_BODY_BYTES", "1048576")?,
+                body_timeout: std::time::Duration::from_secs(
+                    parse::<u64>(&var, "MERCATO_BODY_TIMEOUT_SECS", "15")?.max(1),
+                ),
                 introspection: parse(&var, "MERCATO_GRAPHQL_INTROSPECTION", "true")?,
                 graphiql: parse(&var, "MERCATO_GRAPHIQL", if dev { "true" } else { "false" })?,
             },

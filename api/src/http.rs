@@ -90,7 +90,7 @@ async fn graphql(
     state: web::Data<AppState>,
     req: HttpRequest,
     request_id: tracing_actix_web::RequestId,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let gql = wants_graphql_response(req.headers());
     let json_body = req
@@ -109,6 +109,20 @@ async fn graphql(
         );
         return respond(StatusCode::UNSUPPORTED_MEDIA_TYPE, gql, &body);
     }
+    let limits = &state.config.limits;
+    let body =
+        match crate::body::read(&req, payload, limits.max_body_bytes, limits.body_timeout).await {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(request_id = %request_id, error = ?e, "request body refused");
+                let code = if e.status() == StatusCode::BAD_REQUEST {
+                    "BAD_REQUEST"
+                } else {
+                    "VALIDATION"
+                };
+                return respond(e.status(), gql, &error_body(&e.message(), code));
+            }
+        };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -247,6 +261,15 @@ async fn execute(
     let request_error = request_failed
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    let cap = state.config.limits.max_response_bytes;
+    if crate::graphql::limits::is_over_cap(&response.errors) {
+        tracing::warn!(
+            cap,
+            "answer passed the size cap while it was built; replaced by an error"
+        );
+        response =
+            async_graphql::Response::from_errors(vec![crate::graphql::limits::over_cap_error(cap)]);
+    }
     for err in &mut response.errors {
         add_missing_code(err, request_failed);
     }
@@ -266,7 +289,6 @@ async fn execute(
     let Ok(mut text) = serialised else {
         return HttpResponse::InternalServerError().finish();
     };
-    let cap = state.config.limits.max_response_bytes;
     if text.len() > cap {
         tracing::warn!(
             bytes = text.len(),

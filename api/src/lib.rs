@@ -2,6 +2,7 @@
 //! docs/architecture.md for the layout.
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod db;
 pub mod domain;

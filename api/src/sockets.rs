@@ -12,6 +12,12 @@
 //!   revocation nobody on the socket noticed ends it within that period.
 //! - At most `MERCATO_WS_MAX_OPERATIONS` operations run at once on one socket; more are refused
 //!   with RATE_LIMITED.
+//! - A socket that has not sent `connection_init` within `MERCATO_WS_INIT_TIMEOUT_MS` is
+//!   closed with 4408 (graphql-transport-ws's `connectionInitWaitTimeout`), and one address
+//!   holds at most `MERCATO_WS_MAX_PENDING_PER_ADDRESS` sockets that have not yet (429 to the
+//!   upgrade beyond that): sockets that never authenticate cost nothing for long.
+//! - A `subscribe` whose id is already running closes the socket with 4409, as the protocol
+//!   says; ids and messages are bounded (4400, 1009).
 //!
 //! The actor is async-graphql-actix-web's `GraphQLSubscription` with one change: the server
 //! can close the socket itself (that crate's actor cannot be told to).
@@ -48,6 +54,14 @@ pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 pub const CLOSE_FORBIDDEN: u16 = 4403;
 /// Too many connections for this principal.
 pub const CLOSE_TOO_MANY: u16 = 4429;
+/// No `connection_init` in time.
+pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// A `subscribe` reused the id of a running operation.
+pub const CLOSE_DUPLICATE_ID: u16 = 4409;
+/// A message the protocol does not allow (an id over [`MAX_ID_BYTES`]).
+pub const CLOSE_BAD_MESSAGE: u16 = 4400;
+/// Longest operation id a client may choose.
+pub const MAX_ID_BYTES: usize = 128;
 
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,7 +76,31 @@ pub struct Sockets {
     pub limits: SocketLimits,
     /// Open sockets per principal (`Principal::key`) in this process.
     pub open: Arc<Mutex<HashMap<String, usize>>>,
+    /// Sockets per address that have not authenticated yet, in this process.
+    pub pending: Arc<Mutex<HashMap<std::net::IpAddr, usize>>>,
 }
+
+/// One not-yet-authenticated socket of an address; gives its slot back when dropped (on
+/// `connection_init` or when the socket ends).
+struct Pending {
+    map: Arc<Mutex<HashMap<std::net::IpAddr, usize>>>,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// The slot of a socket until it authenticates.
+type PendingSlot = Arc<Mutex<Option<Pending>>>;
 
 /// One socket's state, in its connection data.
 struct Session {
@@ -202,6 +240,23 @@ pub fn start(
                 .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
         })
         .ok_or_else(|| actix_web::error::ErrorBadRequest("unknown GraphQL WebSocket protocol"))?;
+    let ip = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let pending = {
+        let mut map = sockets.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= sockets.limits.max_pending_per_address {
+            return Err(actix_web::error::ErrorTooManyRequests(
+                "too many sockets from this address wait for connection_init",
+            ));
+        }
+        *n += 1;
+        Pending {
+            map: sockets.pending.clone(),
+            ip,
+        }
+    };
     let (close_tx, close_rx) = mpsc::unbounded_channel();
     let actor = SocketActor {
         sockets,
@@ -211,6 +266,8 @@ pub fn start(
         close_tx: Some(close_tx),
         close_rx: Some(close_rx),
         continuation: Vec::new(),
+        pending: Arc::new(Mutex::new(Some(pending))),
+        running_ids: Default::default(),
     };
     actix_web_actors::ws::WsResponseBuilder::new(actor, req, payload)
         .protocols(&ALL_WEBSOCKET_PROTOCOLS)
@@ -226,6 +283,7 @@ async fn init(
     sockets: Sockets,
     close: mpsc::UnboundedSender<(u16, String)>,
     refusal: Refusal,
+    pending: PendingSlot,
     payload: serde_json::Value,
 ) -> async_graphql::Result<Data> {
     let refuse = |code: u16, reason: String| {
@@ -270,6 +328,8 @@ async fn init(
         open: sockets.open.clone(),
     });
     tokio::spawn(watchdog(sockets.clone(), bearer.to_owned(), expires, close));
+    // Authenticated: the address's slot for waiting sockets is free again.
+    drop(pending.lock().unwrap_or_else(|p| p.into_inner()).take());
     let mut data = Data::default();
     data.insert(sockets.loaders.get(&sockets.db, &principal));
     data.insert::<Principal>(principal);
@@ -316,9 +376,74 @@ struct SocketActor {
     close_tx: Option<mpsc::UnboundedSender<(u16, String)>>,
     close_rx: Option<mpsc::UnboundedReceiver<(u16, String)>>,
     continuation: Vec<u8>,
+    /// Held until `connection_init` succeeds; the init timeout looks at it.
+    pending: PendingSlot,
+    /// Ids of the operations running on this socket (4409 for a second `subscribe`).
+    running_ids: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+/// The two fields of a client message this layer reads.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    id: Option<String>,
+}
+
+/// The id of a server message that ends an operation (`complete`, or an `error` of the new
+/// protocol), read without parsing the payload: serde writes `type` first.
+fn ended_id(text: &str) -> Option<String> {
+    let rest = text
+        .strip_prefix(r#"{"type":"complete","id":"#)
+        .or_else(|| text.strip_prefix(r#"{"type":"error","id":"#))?;
+    let id: String = serde_json::Deserializer::from_str(rest)
+        .into_iter::<String>()
+        .next()?
+        .ok()?;
+    Some(id)
 }
 
 impl SocketActor {
+    /// A message over the body limit, sent in fragments, closes the socket (1009).
+    fn bounded_continuation(&mut self, ctx: &mut WebsocketContext<Self>) {
+        if self.continuation.len() > self.sockets.limits.max_message_bytes {
+            self.continuation = Vec::new();
+            ctx.close(Some(CloseReason {
+                code: actix_web_actors::ws::CloseCode::Size,
+                description: Some("message too large".into()),
+            }));
+            ctx.stop();
+        }
+    }
+
+    /// Why `message` ends the socket: a `subscribe`/`start` with an id that runs already
+    /// (4409) or an id longer than [`MAX_ID_BYTES`] (4400). Notes ids as they start and stop.
+    fn refused_operation(&self, message: &[u8]) -> Option<(u16, String)> {
+        let envelope: Envelope = serde_json::from_slice(message).ok()?;
+        let id = envelope.id?;
+        if id.len() > MAX_ID_BYTES {
+            return Some((
+                CLOSE_BAD_MESSAGE,
+                format!("operation ids are at most {MAX_ID_BYTES} bytes"),
+            ));
+        }
+        let mut running = self.running_ids.lock().unwrap_or_else(|p| p.into_inner());
+        match envelope.kind.as_str() {
+            "subscribe" | "start" if !running.insert(id.clone()) => {
+                let shown: String = id.chars().take(40).collect();
+                return Some((
+                    CLOSE_DUPLICATE_ID,
+                    format!("Subscriber for {shown} already exists"),
+                ));
+            }
+            "complete" | "stop" => {
+                running.remove(&id);
+            }
+            _ => {}
+        }
+        None
+    }
+
     fn send_heartbeats(&self, ctx: &mut WebsocketContext<Self>) {
         ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
             if Instant::now().duration_since(act.last_heartbeat) > CLIENT_TIMEOUT {
@@ -334,13 +459,39 @@ impl Actor for SocketActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.send_heartbeats(ctx);
+        ctx.run_later(self.sockets.limits.init_timeout, |act, ctx| {
+            let waiting = act
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some();
+            if waiting {
+                ctx.close(Some(CloseReason {
+                    code: CLOSE_INIT_TIMEOUT.into(),
+                    description: Some("Connection initialisation timeout".into()),
+                }));
+                ctx.stop();
+            }
+        });
         let (tx, rx) = async_channel::unbounded();
         let close_tx = self.close_tx.take().expect("started once");
         let sockets = self.sockets.clone();
         let refusal = Refusal::default();
         let (refused, refused_at_end) = (refusal.clone(), refusal.clone());
+        let pending = self.pending.clone();
+        let running_ids = self.running_ids.clone();
         let graphql = WebSocket::new(Guarded(self.sockets.clone()), rx, self.protocol)
-            .on_connection_init(move |payload| init(sockets, close_tx, refusal, payload))
+            .on_connection_init(move |payload| init(sockets, close_tx, refusal, pending, payload))
+            .inspect(move |message| {
+                if let WsMessage::Text(text) = message
+                    && let Some(id) = ended_id(text)
+                {
+                    running_ids
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
+                }
+            })
             .map(move |message| match message {
                 WsMessage::Close(1002, reason) => {
                     let code = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -408,10 +559,12 @@ impl StreamHandler<Result<Message, ProtocolError>> for SocketActor {
                 }
                 Item::Continue(bytes) => {
                     self.continuation.extend_from_slice(&bytes);
+                    self.bounded_continuation(ctx);
                     None
                 }
                 Item::Last(bytes) => {
                     self.continuation.extend_from_slice(&bytes);
+                    self.bounded_continuation(ctx);
                     Some(std::mem::take(&mut self.continuation))
                 }
             },
@@ -423,6 +576,16 @@ impl StreamHandler<Result<Message, ProtocolError>> for SocketActor {
             }
             Message::Nop => None,
         };
+        if let Some(message) = &message
+            && let Some((code, reason)) = self.refused_operation(message)
+        {
+            ctx.close(Some(CloseReason {
+                code: code.into(),
+                description: Some(reason),
+            }));
+            ctx.stop();
+            return;
+        }
         // Handed over at once, in arrival order (async-graphql-actix-web spawns one future per
         // message, and actix polls spawned futures in no fixed order: a `complete` could
         // overtake its `subscribe`).

@@ -69,7 +69,10 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewCompany) -> AppResult<
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!("{} ({code})", users::CODE_TAKEN)));
+        return Err(AppError::Conflict(format!(
+            "{} ({code})",
+            users::CODE_TAKEN
+        )));
     }
     Ok(company::ActiveModel {
         code: Set(code),

@@ -52,7 +52,11 @@ pub async fn create(
     let now = Utc::now();
     let blank = item::ActiveModel {
         company_id: Set(p.company_id),
-        sku: Set(validate::code("sku", input.sku.as_deref().unwrap_or(""), 60)?),
+        sku: Set(validate::code(
+            "sku",
+            input.sku.as_deref().unwrap_or(""),
+            60,
+        )?),
         name: Set(validate::required_on_create("name", &input.name, 200)?),
         kind: Set(ItemKind::Stocked),
         sellable: Set(true),

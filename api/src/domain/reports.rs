@@ -302,8 +302,14 @@ mod tests {
     #[test]
     fn a_day_report_covers_at_most_366_days_both_ends_counted() {
         let from = day(2026, 1, 1);
-        assert!(check_range(from, day(2027, 1, 1), GroupBy::Day).is_ok(), "366 days");
-        assert!(check_range(from, day(2027, 1, 2), GroupBy::Day).is_err(), "367 days");
+        assert!(
+            check_range(from, day(2027, 1, 1), GroupBy::Day).is_ok(),
+            "366 days"
+        );
+        assert!(
+            check_range(from, day(2027, 1, 2), GroupBy::Day).is_err(),
+            "367 days"
+        );
         assert_eq!(periods(from, day(2027, 1, 1), GroupBy::Day).len(), 366);
     }
 

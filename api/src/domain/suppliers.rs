@@ -25,7 +25,11 @@ pub async fn create(
     let company = companies::own(db, p).await?;
     let blank = supplier::ActiveModel {
         company_id: Set(p.company_id),
-        code: Set(validate::code("code", input.code.as_deref().unwrap_or(""), 40)?),
+        code: Set(validate::code(
+            "code",
+            input.code.as_deref().unwrap_or(""),
+            40,
+        )?),
         name: Set(validate::required_on_create("name", &input.name, 200)?),
         email: Set(None),
         currency: Set(company.currency),

@@ -75,7 +75,9 @@ pub async fn create(
 ) -> AppResult<user::Model> {
     visibility::require(p, Permission::ManageUsers)?;
     input.company_id = p.company_id;
-    insert(db, input).await.map_err(|e| counted_probe(probes, p, e))
+    insert(db, input)
+        .await
+        .map_err(|e| counted_probe(probes, p, e))
 }
 
 /// A CONFLICT that names another tenant's identifier counts against the caller's probe quota

@@ -190,9 +190,15 @@ fn public_host(host: &url::Host<&str>) -> bool {
         url::Host::Domain(d) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             d.contains('.')
-                && !["localhost", ".local", ".internal", ".localdomain", ".home.arpa"]
-                    .iter()
-                    .any(|s| d == s.trim_start_matches('.') || d.ends_with(s))
+                && ![
+                    "localhost",
+                    ".local",
+                    ".internal",
+                    ".localdomain",
+                    ".home.arpa",
+                ]
+                .iter()
+                .any(|s| d == s.trim_start_matches('.') || d.ends_with(s))
         }
     }
 }
@@ -300,7 +306,10 @@ mod hardening_tests {
         assert_eq!(code("code", "ＡＣＭＥ", 40).unwrap(), "ACME");
         assert_eq!(code("code", "bolt-m8", 40).unwrap(), "bolt-m8");
         assert!(code("code", "ACM\u{0415}", 40).is_err(), "Cyrillic Е");
-        assert!(code("code", "ACME\u{200b}", 40).is_err(), "zero-width space");
+        assert!(
+            code("code", "ACME\u{200b}", 40).is_err(),
+            "zero-width space"
+        );
         assert!(code("code", "AC ME", 40).is_err());
     }
 
@@ -331,7 +340,10 @@ mod hardening_tests {
         ] {
             assert!(web_address("url", bad, true).is_err(), "{bad}");
         }
-        assert!(web_address("url", "http://127.0.0.1:9/x", false).is_ok(), "dev");
+        assert!(
+            web_address("url", "http://127.0.0.1:9/x", false).is_ok(),
+            "dev"
+        );
         assert!(web_address("url", "ftp://example.com/x", false).is_err());
     }
 }

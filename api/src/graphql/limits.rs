@@ -5,10 +5,17 @@
 //! - **depth**: nesting of real fields; the introspection meta-fields (`__schema`, `__type`)
 //!   are bounded apart (20 levels, 3 nested lists), so graphql-js's standard introspection
 //!   query passes and an exploding one (`types { fields { type { fields … } } }`) does not;
+//! - **fields**: field selections, each copy counted (12,000 × `company { code }` without
+//!   aliases ran 12,001 statements), in the document as written before validation and with
+//!   fragments expanded after it;
 //! - **cost**: every field costs 1, and whatever a list returns is counted once per element it
 //!   may return — the `first`/`last` argument of a connection (the default page size when
-//!   absent), a nominal [`LIST_FACTOR`] for a plain list (an order's lines, an item's stock
-//!   levels). 49 aliases × 200 orders × lines × stock levels is refused before it runs.
+//!   absent), a document's `lines` by the line limit ([`MAX_DOCUMENT_LINES`]), a nominal
+//!   [`LIST_FACTOR`] for other plain lists (an item's stock levels). 49 aliases × 200 orders ×
+//!   lines × stock levels is refused before it runs;
+//! - **response size** ([`ResponseCap`]): while an answer is built, every resolved field adds
+//!   its estimated JSON size; past the cap the remaining fields fail at once without running
+//!   and the transport answers one error. A 41 MB WebSocket answer is never built.
 //!
 //! - **input size**: no string over [`MAX_STRING_CHARS`], no list over [`MAX_LIST_ITEMS`], in
 //!   variables or literals, so an oversized input is VALIDATION before any SQL is built.
@@ -16,6 +23,7 @@
 //! With introspection off, validation messages lose their "Did you mean …" suggestions, which
 //! would otherwise name the schema's fields.
 use crate::domain::page::DEFAULT_PAGE;
+use crate::domain::validate::MAX_DOCUMENT_LINES;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
@@ -27,6 +35,7 @@ use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, ServerError, ServerResult, ValidationResult, Variables};
 use async_graphql_value::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Elements a plain (unpaged) list is assumed to return.
@@ -85,6 +94,7 @@ pub struct Limits {
     pub max_cost: u64,
     pub max_aliases: usize,
     pub max_directives: usize,
+    pub max_fields: usize,
     pub introspection: bool,
 }
 
@@ -133,6 +143,19 @@ fn aliases(set: &SelectionSet) -> usize {
         .sum()
 }
 
+/// Field selections written in `set` (fragments not followed: this runs before validation,
+/// when a fragment may still spread itself).
+fn written_fields(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => 1 + written_fields(&f.node.selection_set.node),
+            Selection::InlineFragment(f) => written_fields(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
 fn directives(set: &SelectionSet) -> usize {
     set.items
         .iter()
@@ -159,11 +182,41 @@ fn is_list(ty: &str) -> bool {
 }
 
 impl Walk<'_> {
+    /// Field selections that execute: each copy counted, fragments expanded (a validated
+    /// document's fragments spread no cycle). Each fragment is counted once and remembered,
+    /// so a chain of fragments that doubles at every level costs this walk nothing.
+    fn fields(&self, set: &SelectionSet, memo: &mut HashMap<Name, u64>) -> u64 {
+        set.items.iter().fold(0u64, |total, s| {
+            let n = match &s.node {
+                Selection::Field(f) => {
+                    1u64.saturating_add(self.fields(&f.node.selection_set.node, memo))
+                }
+                Selection::InlineFragment(f) => self.fields(&f.node.selection_set.node, memo),
+                Selection::FragmentSpread(s) => {
+                    let name = &s.node.fragment_name.node;
+                    match memo.get(name) {
+                        Some(n) => *n,
+                        None => {
+                            let n = self
+                                .fragments
+                                .get(name)
+                                .map_or(0, |f| self.fields(&f.node.selection_set.node, memo));
+                            memo.insert(name.clone(), n);
+                            n
+                        }
+                    }
+                }
+            };
+            total.saturating_add(n)
+        })
+    }
+
     /// Elements the field may return: its `first`/`last` (default page size when it takes one
     /// but none is given), [`LIST_FACTOR`] for other lists; `paged` says the parent field was
     /// already counted per element (a connection's `nodes` and `edges`).
     fn factor(
         &self,
+        name: &str,
         args: &[(Positioned<Name>, Positioned<Value>)],
         takes_first: bool,
         list: bool,
@@ -184,6 +237,8 @@ impl Walk<'_> {
         match (given, takes_first) {
             (Some(n), _) => (n.max(1), true),
             (None, true) => (DEFAULT_PAGE, true),
+            // A document holds up to the line limit: an order of 1,000 lines is real.
+            (None, false) if list && name == "lines" => (MAX_DOCUMENT_LINES as u64, false),
             (None, false) if list && !paged => (LIST_FACTOR, false),
             _ => (1, false),
         }
@@ -202,6 +257,7 @@ impl Walk<'_> {
                         let meta = ty.and_then(|t| t.field_by_name(name));
                         let child = meta.and_then(|m| self.registry.concrete_type_by_name(&m.ty));
                         let (factor, child_paged) = self.factor(
+                            name,
                             &f.arguments,
                             meta.is_some_and(|m| m.args.contains_key("first")),
                             meta.is_some_and(|m| is_list(&m.ty)),
@@ -356,6 +412,13 @@ impl Extension for QueryLimitsExtension {
                 self.limits.max_aliases
             )));
         }
+        let written: usize = selection_sets(&doc).map(written_fields).sum();
+        if written > self.limits.max_fields {
+            return Err(refusal(format!(
+                "query selects {written} fields; the limit is {} (repeated fields count each time)",
+                self.limits.max_fields
+            )));
+        }
         let directives: usize = selection_sets(&doc).map(directives).sum::<usize>()
             + doc
                 .operations
@@ -401,7 +464,15 @@ impl Extension for QueryLimitsExtension {
         };
         let mut depth = 0;
         let mut cost = 0u64;
+        let mut memo = HashMap::new();
         for (_, op) in doc.operations.iter() {
+            let fields = walk.fields(&op.node.selection_set.node, &mut memo);
+            if fields > self.limits.max_fields as u64 {
+                return Err(vec![refusal(format!(
+                    "query selects {fields} fields once its fragments are spread; the limit is {}",
+                    self.limits.max_fields
+                ))]);
+            }
             let root = match op.node.ty {
                 OperationType::Query => Some(registry.query_type.as_str()),
                 OperationType::Mutation => registry.mutation_type.as_deref(),
@@ -433,6 +504,103 @@ impl Extension for QueryLimitsExtension {
         result.depth = depth;
         result.complexity = usize::try_from(cost).unwrap_or(usize::MAX);
         Ok(result)
+    }
+}
+
+/// What a field is told once the answer has passed the response cap; the transports answer
+/// one error with it instead of the partial answer (`is_over_cap`).
+pub const OVER_CAP: &str = "the response would be larger than the size cap";
+
+/// Stops building an answer once its estimated JSON size passes `cap` bytes (queries and
+/// mutations over HTTP and WebSocket, and each subscription event on its own).
+pub struct ResponseCap(pub usize);
+
+impl ExtensionFactory for ResponseCap {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ResponseCapExtension {
+            cap: self.0,
+            used: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+}
+
+struct ResponseCapExtension {
+    cap: usize,
+    /// Bytes of the answer (or the event) being built.
+    used: Arc<AtomicUsize>,
+}
+
+/// Whether a response was cut off by [`ResponseCap`].
+pub fn is_over_cap(errors: &[ServerError]) -> bool {
+    errors.iter().any(|e| e.message.starts_with(OVER_CAP))
+}
+
+/// The one error an over-cap answer is replaced with.
+pub fn over_cap_error(cap: usize) -> ServerError {
+    refusal(format!(
+        "{OVER_CAP} ({cap} bytes); ask for fewer rows or fields"
+    ))
+}
+
+/// The JSON a resolved field adds: its key, and its value when that is a leaf (an object's or
+/// a list's elements are fields of their own, counted as they resolve).
+fn json_size(key: &str, v: &async_graphql::Value) -> usize {
+    use async_graphql::Value as V;
+    fn leaf(v: &V) -> usize {
+        match v {
+            V::Null => 4,
+            V::Boolean(_) => 5,
+            V::Number(_) => 12,
+            V::String(s) => s.len() + 2,
+            V::Enum(e) => e.len() + 2,
+            V::Binary(b) => b.len() * 2,
+            V::List(items) => 2 + items.iter().map(|i| leaf(i) + 1).sum::<usize>(),
+            V::Object(_) => 2,
+        }
+    }
+    key.len() + 4 + leaf(v)
+}
+
+#[async_trait::async_trait]
+impl Extension for ResponseCapExtension {
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use futures_util::StreamExt;
+        let used = self.used.clone();
+        let cap = self.cap;
+        // Each event is built while the stream is polled for it: its budget starts afresh
+        // once the one before it went out.
+        next.run(ctx, stream)
+            .map(move |mut r| {
+                used.store(0, Ordering::Relaxed);
+                if is_over_cap(&r.errors) {
+                    r = async_graphql::Response::from_errors(vec![over_cap_error(cap)]);
+                }
+                r
+            })
+            .boxed()
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: async_graphql::extensions::ResolveInfo<'_>,
+        next: async_graphql::extensions::NextResolve<'_>,
+    ) -> ServerResult<Option<async_graphql::Value>> {
+        if self.used.load(Ordering::Relaxed) > self.cap {
+            return Err(ServerError::new(OVER_CAP, None));
+        }
+        let key = info.alias.unwrap_or(info.name);
+        let value = next.run(ctx, info).await?;
+        let size = value.as_ref().map_or(key.len() + 8, |v| json_size(key, v));
+        if self.used.fetch_add(size, Ordering::Relaxed) + size > self.cap {
+            return Err(ServerError::new(OVER_CAP, None));
+        }
+        Ok(value)
     }
 }
 

@@ -134,8 +134,10 @@ pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
         max_cost: limits.max_complexity,
         max_aliases: limits.max_aliases,
         max_directives: limits.max_directives,
+        max_fields: limits.max_fields,
         introspection: limits.introspection,
-    }));
+    }))
+    .extension(limits::ResponseCap(limits.max_response_bytes));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

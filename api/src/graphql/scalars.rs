@@ -129,7 +129,9 @@ mod decimal_tests {
         for ok in ["0", "10", "-12.50", "0.0001", "123456789012345.1234"] {
             assert_eq!(plain_decimal(ok), Some(ok), "{ok}");
         }
-        for bad in ["1_000", "1E2", "1e2", ".5", "5.", "+5", "--5", "", "-", "1.2.3", "١٢"] {
+        for bad in [
+            "1_000", "1E2", "1e2", ".5", "5.", "+5", "--5", "", "-", "1.2.3", "١٢",
+        ] {
             assert_eq!(plain_decimal(bad), None, "{bad}");
         }
     }

@@ -14,6 +14,7 @@ mod fulfilment;
 mod fulfilment_access;
 mod fulfilment_rules;
 mod hardening;
+mod hardening_two;
 mod http;
 mod idempotency;
 mod introspection;

@@ -396,7 +396,11 @@ pub(super) fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
 
 /// A line's free goods (R-ORD-5): zero unless given, and given only by the seller's staff —
 /// free goods ship, so a buyer or partner naming any is FORBIDDEN.
-pub(super) fn bonus_quantity(p: &Principal, field: &str, given: Option<Decimal>) -> AppResult<Decimal> {
+pub(super) fn bonus_quantity(
+    p: &Principal,
+    field: &str,
+    given: Option<Decimal>,
+) -> AppResult<Decimal> {
     let Some(b) = given else {
         return Ok(Decimal::ZERO);
     };
