@@ -89,13 +89,7 @@ struct Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.ip);
-            }
-        }
+        give_back(&self.map, &self.ip);
     }
 }
 
@@ -121,12 +115,18 @@ impl Session {
 impl Drop for Session {
     /// Gives the principal's connection slot back.
     fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.principal_key) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.principal_key);
-            }
+        give_back(&self.open, &self.principal_key);
+    }
+}
+
+/// One slot of `key` back to a per-key count (sockets per principal, waiting sockets per
+/// address); the key goes when its count reaches zero.
+fn give_back<K: Eq + std::hash::Hash>(counts: &Mutex<HashMap<K, usize>>, key: &K) {
+    let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
         }
     }
 }

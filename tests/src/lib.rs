@@ -370,6 +370,17 @@ pub const CALLERS: [&str; 10] = [
     "t_catalog",
 ];
 
+/// The string at `path` in the answer's data (an id, a token); panics when there is none.
+pub fn at(r: &Gql, path: &[&str]) -> String {
+    let mut v = r.data();
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_str()
+        .unwrap_or_else(|| panic!("no string at {path:?}: {}", r.0))
+        .to_owned()
+}
+
 /// A matrix cell: "ok" or the error code.
 pub fn outcome(r: &Gql) -> String {
     if r.is_ok() { "ok".into() } else { r.code() }

@@ -4,7 +4,7 @@
 //! a token bound to ACME sees ACME's sales agreements and nothing else. Mutations are aimed to
 //! fail on a rule after the access check and leave the world as it was.
 use api_tests::agreements::deals;
-use api_tests::{Gql, MatrixRow, matrix_mismatches, ws};
+use api_tests::{MatrixRow, at, matrix_mismatches, ws};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -23,16 +23,6 @@ const CALLERS: [&str; 12] = [
     "t_acme",
     "t_orders",
 ];
-
-fn at(r: &Gql, path: &[&str]) -> String {
-    let mut v = r.data();
-    for p in path {
-        v = &v[*p];
-    }
-    v.as_str()
-        .unwrap_or_else(|| panic!("no id at {path:?}: {}", r.0))
-        .to_owned()
-}
 
 #[tokio::test]
 async fn every_caller_against_every_agreement_operation() {

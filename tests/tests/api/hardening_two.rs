@@ -2,7 +2,7 @@
 //! against the demo server and shown refused or bounded. Access findings first (the seller's
 //! decisions, R-ACC-5/7, R-ORD-5, R-AGR-1, R-PAY-2), then transport and input bounds.
 use api_tests::demo::Demo;
-use api_tests::{Gql, MatrixRow, matrix_mismatches, spawn_with, ws};
+use api_tests::{Gql, MatrixRow, at, matrix_mismatches, spawn_with, ws};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -26,16 +26,6 @@ async fn token(d: &Demo, scopes: Value, customer: Option<&str>) -> Gql {
             json!({"s": scopes, "c": customer}),
         )
         .await
-}
-
-fn at(r: &Gql, path: &[&str]) -> String {
-    let mut v = r.data();
-    for p in path {
-        v = &v[*p];
-    }
-    v.as_str()
-        .unwrap_or_else(|| panic!("no string at {path:?}: {}", r.0))
-        .to_owned()
 }
 
 /// Every caller against the writes that carry the seller's decisions: agreement commitments,

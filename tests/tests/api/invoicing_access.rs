@@ -5,7 +5,7 @@
 //! customer), Ana never GLOBEX's; the warehouse and purchasing see no invoices at all.
 //! Mutations are aimed to fail on a rule after the access check and leave the world as it was.
 use api_tests::billing::books;
-use api_tests::{Gql, MatrixRow, matrix_mismatches};
+use api_tests::{MatrixRow, at, matrix_mismatches};
 use serde_json::json;
 
 const CALLERS: [&str; 12] = [
@@ -22,16 +22,6 @@ const CALLERS: [&str; 12] = [
     "t_acme",
     "t_orders",
 ];
-
-fn at(r: &Gql, path: &[&str]) -> String {
-    let mut v = r.data();
-    for p in path {
-        v = &v[*p];
-    }
-    v.as_str()
-        .unwrap_or_else(|| panic!("no id at {path:?}: {}", r.0))
-        .to_owned()
-}
 
 #[tokio::test]
 async fn every_caller_against_every_invoicing_operation() {

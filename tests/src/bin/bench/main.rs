@@ -44,6 +44,7 @@
 //! against an in-process server and prints one line per request kind.
 //!
 //!     cargo run --release -p api-tests --bin bench -- place-order --clients 16 --seconds 30
+mod attacks;
 mod faults;
 
 use api_tests::load::{self, Figures, Load, Rng, Target};
@@ -73,12 +74,13 @@ async fn main() {
             .await
         }
         Some("ceiling") => ceiling(&args[1..]).await,
+        Some("attacks") => attacks::attacks(&args[1..]).await,
         Some("suite") => suite(&args[1..]).await,
         None => suite(&[]).await,
         Some(n) if n.parse::<usize>().is_ok() => suite(&args).await,
         Some(other) => {
             eprintln!(
-                "unknown scenario {other:?}; one of {}, subscriptions, ceiling, kill-instance, redis-restart, postgres-restart or suite",
+                "unknown scenario {other:?}; one of {}, subscriptions, ceiling, attacks, kill-instance, redis-restart, postgres-restart or suite",
                 SCENARIOS.join(", ")
             );
             std::process::exit(2);
