@@ -50,6 +50,8 @@ pub struct GraphqlLimits {
     pub max_response_bytes: usize,
     /// Field selections one operation may hold, fragments expanded and repeats counted.
     pub max_fields: usize,
+    /// Bytes of one query document, checked before it is parsed.
+    pub max_query_bytes: usize,
     /// Bytes of one request body once inflated (`body::read`).
     pub max_body_bytes: usize,
     /// Time a request body has to arrive in full.
@@ -187,6 +189,7 @@ impl Config {
                 max_directives: parse(&var, "MERCATO_GRAPHQL_MAX_DIRECTIVES", "100")?,
                 max_response_bytes: parse(&var, "MERCATO_GRAPHQL_MAX_RESPONSE_BYTES", "4194304")?,
                 max_fields: parse(&var, "MERCATO_GRAPHQL_MAX_FIELDS", "500")?,
+                max_query_bytes: parse(&var, "MERCATO_GRAPHQL_MAX_QUERY_BYTES", "65536")?,
                 max_body_bytes: parse(&var, "MERCATO_MAX_BODY_BYTES", "1048576")?,
                 body_timeout: std::time::Duration::from_secs(
                     parse::<u64>(&var, "MERCATO_BODY_TIMEOUT_SECS", "15")?.max(1),

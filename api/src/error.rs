@@ -171,8 +171,15 @@ impl From<DbErr> for AppError {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 AppError::Conflict("a record with the same unique key already exists".into())
             }
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                AppError::validation("input", "a referenced record does not exist")
+            // Inputs are checked before anything is written, so a foreign key that fails here
+            // names a record another transaction changed meanwhile (removed, or still
+            // referenced when this one removes it): a conflict with that change, not bad input.
+            Some(SqlErr::ForeignKeyConstraintViolation(m)) => {
+                tracing::warn!(cause = %m, "foreign key refused a write");
+                AppError::Conflict(
+                    "a related record changed meanwhile or still refers to this one; reload and retry"
+                        .into(),
+                )
             }
             _ if transient(&e) => AppError::Unavailable(e.into()),
             _ => AppError::Internal(e.into()),

@@ -59,10 +59,13 @@ pub enum OrderEvent {
     /// A document was attached to the order or removed from it (R-PAY-1).
     DocumentAttached,
     DocumentRemoved,
+    /// What no invoice of the order will take of its advances went back to the customer's
+    /// payments as unallocated money (R-PAY-6).
+    AdvanceReleased,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 28] = [
+    pub const ALL: [OrderEvent; 29] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -91,6 +94,7 @@ impl OrderEvent {
         OrderEvent::ProformaIssued,
         OrderEvent::DocumentAttached,
         OrderEvent::DocumentRemoved,
+        OrderEvent::AdvanceReleased,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -113,7 +117,9 @@ impl OrderEvent {
             | OrderEvent::CreditNotePosted
             | OrderEvent::FinancialStatusChanged
             | OrderEvent::ProformaIssued => EventDetails::Invoices,
-            OrderEvent::PaymentRecorded | OrderEvent::PaymentReversed => EventDetails::Payments,
+            OrderEvent::PaymentRecorded
+            | OrderEvent::PaymentReversed
+            | OrderEvent::AdvanceReleased => EventDetails::Payments,
             _ => EventDetails::Goods,
         }
     }
@@ -153,6 +159,7 @@ impl OrderEvent {
             OrderEvent::ProformaIssued => "PROFORMA_ISSUED",
             OrderEvent::DocumentAttached => "DOCUMENT_ATTACHED",
             OrderEvent::DocumentRemoved => "DOCUMENT_REMOVED",
+            OrderEvent::AdvanceReleased => "ADVANCE_RELEASED",
         }
     }
 }

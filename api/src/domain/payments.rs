@@ -236,7 +236,29 @@ pub async fn reverse(
     visibility::require(p, Permission::RecordPayments)?;
     let reason = validate::required("reason", reason, 500)?;
     let tx = db::write_tx(db).await?;
-    let mut q = payment::Entity::find_by_id(id).filter(visibility::payments(p));
+    let visible = payment::Entity::find_by_id(id)
+        .filter(visibility::payments(p))
+        .one(&*tx)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    let allocations_of = |id: i64| {
+        payment_allocation::Entity::find()
+            .filter(payment_allocation::Column::PaymentId.eq(id))
+            .order_by_asc(payment_allocation::Column::Id)
+            .all(&*tx)
+    };
+    let allocations = allocations_of(visible.id).await?;
+    let named: Vec<i64> = allocations.iter().filter_map(|a| a.invoice_id).collect();
+    let advance_orders: Vec<i64> = allocations
+        .iter()
+        .filter(|a| a.invoice_id.is_none())
+        .filter_map(|a| a.order_id)
+        .collect();
+    // The orders and invoices first, the payment last: the lock order of `settlement`, which
+    // a release of advances (holding an order, R-PAY-6) follows too. What the payment settles
+    // is read again under its lock; meanwhile it can only have shrunk.
+    lock_for_settlement(&tx, p.company_id, &advance_orders, &named).await?;
+    let mut q = payment::Entity::find_by_id(visible.id);
     if tx.get_database_backend() == DbBackend::Postgres {
         q = q.lock_exclusive();
     }
@@ -246,18 +268,7 @@ pub async fn reverse(
             "the payment is already reversed".into(),
         ));
     }
-    let allocations = payment_allocation::Entity::find()
-        .filter(payment_allocation::Column::PaymentId.eq(pay.id))
-        .order_by_asc(payment_allocation::Column::Id)
-        .all(&*tx)
-        .await?;
-    let named: Vec<i64> = allocations.iter().filter_map(|a| a.invoice_id).collect();
-    let advance_orders: Vec<i64> = allocations
-        .iter()
-        .filter(|a| a.invoice_id.is_none())
-        .filter_map(|a| a.order_id)
-        .collect();
-    lock_for_settlement(&tx, p.company_id, &advance_orders, &named).await?;
+    let allocations = allocations_of(pay.id).await?;
     let mut am = pay.into_active_model();
     am.status = Set(PaymentStatus::Reversed);
     am.reversal_reason = Set(Some(reason));

@@ -13,8 +13,9 @@ use crate::domain::{order_rows, pricing, rows, taxes};
 use crate::error::AppResult;
 use chrono::{NaiveDate, Utc};
 use entity::{
-    Dec, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, invoice, invoice_installment,
-    invoice_line, item, sales_order, sales_order_line,
+    Dec, DocStatus, FinancialStatus, InvoiceKind, InvoiceStatus, PaymentStatus, invoice,
+    invoice_installment, invoice_line, item, payment, payment_allocation, proforma, sales_order,
+    sales_order_line,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -22,7 +23,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Financial status from what settles a document (payments and credits) against its total
 /// (R-PAY-5: always the sum of what is allocated).
@@ -296,6 +297,7 @@ pub(crate) async fn refresh_order(
         .map(|i| (i.id, i))
         .collect();
     let (paid, billed_total) = paid_and_billed(&order, &billed, &docs);
+    let order_status_before = order.status;
     let shipped = matches!(order.status, DocStatus::Shipped | DocStatus::Closed);
     let complete = shipped && !pending && billed_in_full(tx, &order).await?;
     let owed = if complete {
@@ -306,11 +308,14 @@ pub(crate) async fn refresh_order(
             .get(&order.id)
             .map_or(Decimal::ZERO, |t| t.total)
     };
-    let status = if paid.is_zero() {
-        FinancialStatus::Unpaid
-    } else {
-        status_of(owed, paid)
+    let status_for = |paid: Decimal| {
+        if paid.is_zero() {
+            FinancialStatus::Unpaid
+        } else {
+            status_of(owed, paid)
+        }
     };
+    let mut status = status_for(paid);
     // Shipped, billed and paid closes the order; a reversed payment or a credit note that
     // undoes that reopens it (R-PAY-5: a reversal restores every status it changed).
     let settled = complete && matches!(status, FinancialStatus::Paid | FinancialStatus::Overpaid);
@@ -319,6 +324,19 @@ pub(crate) async fn refresh_order(
         (DocStatus::Closed, false) => DocStatus::Shipped,
         (s, _) => s,
     };
+    // Closed with everything billed: no invoice will take what is left of its advances.
+    if main == DocStatus::Closed {
+        let mut closed = order;
+        closed.status = main;
+        let (mut o, released) = release_unbillable(tx, closed).await?;
+        o.status = order_status_before;
+        order = o;
+        if released.is_some() {
+            // What went back no longer pays the order: OVERPAID by its advance becomes PAID.
+            status = status_for(paid_and_billed(&order, &billed, &docs).0);
+        }
+        events.extend(released);
+    }
     if status != order.financial_status {
         events.push((
             OrderEvent::FinancialStatusChanged,
@@ -354,6 +372,154 @@ async fn billed_in_full(tx: &DatabaseTransaction, order: &sales_order::Model) ->
             * factors.get(&l.item_id).copied().unwrap_or(Decimal::ONE);
         l.invoiced_quantity.0 >= ordered
     }))
+}
+
+/// [`release_advance`] when nothing more will be billed: the order is cancelled, or closed
+/// (in full or short) with everything it shipped and its freight billed and no invoice
+/// pending. A closed order whose shipped goods still await their invoice keeps its advance
+/// for that invoice; posting it comes back here through [`refresh_order`].
+pub(crate) async fn release_unbillable(
+    tx: &DatabaseTransaction,
+    order: sales_order::Model,
+) -> AppResult<(
+    sales_order::Model,
+    Option<(OrderEvent, Option<serde_json::Value>)>,
+)> {
+    let done = match order.status {
+        DocStatus::Cancelled => true,
+        DocStatus::Closed => {
+            let pending = invoice::Entity::find()
+                .filter(invoice::Column::Status.eq(InvoiceStatus::Pending))
+                .filter(
+                    invoice::Column::Id.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(invoice_line::Column::InvoiceId)
+                            .from(invoice_line::Entity)
+                            .and_where(invoice_line::Column::OrderId.eq(order.id))
+                            .to_owned(),
+                    ),
+                )
+                .one(tx)
+                .await?
+                .is_some();
+            let unbilled = sales_order_line::Entity::find()
+                .filter(sales_order_line::Column::OrderId.eq(order.id))
+                .all(tx)
+                .await?
+                .iter()
+                .any(|l| l.invoiced_quantity.0 < l.shipped_quantity.0);
+            let freight_due = !order.freight_amount.is_zero() && !order.freight_invoiced;
+            !pending && !unbilled && !freight_due
+        }
+        _ => false,
+    };
+    if done {
+        release_advance(tx, order).await
+    } else {
+        Ok((order, None))
+    }
+}
+
+/// R-PAY-6: the part of an order's advances that no invoice of it will take — the order was
+/// cancelled, or it is closed with nothing left to bill — goes back to the payments it came
+/// from, as unallocated money of the customer (visible in `customerBalance.unallocatedPayments`,
+/// lowering the risk, usable by another allocation or a refund). Allocations are given back
+/// newest first; a proforma's paid amount follows. Returns the order with its advance cut to
+/// what its invoices took, and the `ADVANCE_RELEASED` event saying which payment got what.
+///
+/// The caller holds the order (and its invoices); the payments are locked here, after them,
+/// in id order — the lock order of this module (orders, invoices, proformas, payments).
+pub(crate) async fn release_advance(
+    tx: &DatabaseTransaction,
+    mut order: sales_order::Model,
+) -> AppResult<(
+    sales_order::Model,
+    Option<(OrderEvent, Option<serde_json::Value>)>,
+)> {
+    let free = order.advance_amount.0 - order.advance_applied.0;
+    if free <= Decimal::ZERO {
+        return Ok((order, None));
+    }
+    let allocations = payment_allocation::Entity::find()
+        .filter(payment_allocation::Column::OrderId.eq(order.id))
+        .filter(payment_allocation::Column::InvoiceId.is_null())
+        .order_by_desc(payment_allocation::Column::Id)
+        .all(tx)
+        .await?;
+    let payment_ids: BTreeSet<i64> = allocations.iter().map(|a| a.payment_id).collect();
+    let mut q = payment::Entity::find()
+        .filter(payment::Column::Id.is_in(payment_ids))
+        .filter(payment::Column::Status.eq(PaymentStatus::Recorded))
+        .order_by_asc(payment::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let mut payments: BTreeMap<i64, payment::Model> =
+        q.all(tx).await?.into_iter().map(|p| (p.id, p)).collect();
+    let mut left = free;
+    let mut per_proforma: BTreeMap<i64, Decimal> = BTreeMap::new();
+    let mut released: Vec<serde_json::Value> = Vec::new();
+    for a in allocations {
+        if left.is_zero() {
+            break;
+        }
+        let Some(pay) = payments.get_mut(&a.payment_id) else {
+            continue; // a reversed payment's allocation no longer counts
+        };
+        let take = left.min(a.amount.0);
+        if take <= Decimal::ZERO {
+            continue;
+        }
+        let company_take = if take == a.amount.0 {
+            a.company_amount.0
+        } else {
+            pricing::round_money(take * pay.exchange_rate.0)
+        };
+        if take == a.amount.0 {
+            payment_allocation::Entity::delete_by_id(a.id)
+                .exec(tx)
+                .await?;
+        } else {
+            let mut am = a.clone().into_active_model();
+            am.amount = Set(Dec(a.amount.0 - take));
+            am.company_amount = Set(Dec(a.company_amount.0 - company_take));
+            am.update(tx).await?;
+        }
+        pay.allocated_amount = Dec(pay.allocated_amount.0 - take);
+        pay.company_allocated_amount = Dec(pay.company_allocated_amount.0 - company_take);
+        if let Some(pf) = a.proforma_id {
+            *per_proforma.entry(pf).or_default() += take;
+        }
+        released.push(json!({"paymentId": pay.id, "amount": Dec::canonical(take).to_string()}));
+        left -= take;
+    }
+    for pay in payments.into_values() {
+        let mut am = pay.clone().into_active_model();
+        am.allocated_amount = Set(pay.allocated_amount);
+        am.company_allocated_amount = Set(pay.company_allocated_amount);
+        am.update(tx).await?;
+    }
+    let mut q = proforma::Entity::find()
+        .filter(proforma::Column::Id.is_in(per_proforma.keys().copied()))
+        .order_by_asc(proforma::Column::Id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    for pf in q.all(tx).await? {
+        let paid = pf.paid_amount.0 - per_proforma[&pf.id];
+        let mut am = pf.clone().into_active_model();
+        am.paid_amount = Set(Dec(paid));
+        am.financial_status = Set(status_of(pf.total_amount.0, paid));
+        am.update(tx).await?;
+    }
+    let amount = free - left;
+    order.advance_amount = Dec(order.advance_amount.0 - amount);
+    let payload = json!({
+        "amount": Dec::canonical(amount).to_string(),
+        "currency": order.currency,
+        "payments": released,
+    });
+    Ok((order, Some((OrderEvent::AdvanceReleased, Some(payload)))))
 }
 
 pub(crate) async fn lock_all(

@@ -58,6 +58,7 @@ pub enum OrderEventKind {
     ProformaIssued,
     DocumentAttached,
     DocumentRemoved,
+    AdvanceReleased,
 }
 
 #[derive(InputObject, Default)]

@@ -135,6 +135,7 @@ pub fn build(services: Services, limits: GraphqlLimits) -> AppSchema {
         max_aliases: limits.max_aliases,
         max_directives: limits.max_directives,
         max_fields: limits.max_fields,
+        max_query_bytes: limits.max_query_bytes,
         introspection: limits.introspection,
     }))
     .extension(limits::ResponseCap(limits.max_response_bytes));

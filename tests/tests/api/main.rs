@@ -6,6 +6,7 @@ mod access;
 mod agreements;
 mod agreements_access;
 mod auth;
+mod corrections;
 mod docs;
 mod errors;
 mod events;

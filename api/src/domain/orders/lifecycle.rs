@@ -9,13 +9,14 @@ use crate::db;
 use crate::domain::agreements::tracking;
 use crate::domain::order_rows::{self, lock};
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{outbox, reservations};
+use crate::domain::{outbox, reservations, settlement};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::{
     DocKind, DocStatus, PurchaseOrderStatus, backorder, backorder_assignment, customer,
-    delivery_date_change, order_confirmation, order_installment, purchase_order,
-    purchase_order_line, sales_order, sales_order_line, unique_item_claim,
+    delivery_date_change, order_confirmation, order_document, order_installment,
+    payment_allocation, proforma, purchase_order, purchase_order_line, sales_order,
+    sales_order_line, unique_item_claim,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -143,7 +144,7 @@ pub async fn cancel(db: &DatabaseConnection, p: &Principal, order_id: i64) -> Ap
     reservations::release_all(&tx, &order, None).await?;
     let c = customer_of(&tx, &order).await?;
     order.status = DocStatus::Cancelled;
-    let saved = save_status(&tx, &c, order, OrderEvent::Cancelled).await?;
+    let saved = save_released(&tx, &c, order, OrderEvent::Cancelled).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -216,8 +217,24 @@ pub(super) async fn transition_of(
     }
     let c = customer_of(&tx, &order).await?;
     order.status = to;
-    let saved = save_status(&tx, &c, order, event).await?;
+    let saved = save_released(&tx, &c, order, event).await?;
     tx.commit().await?;
+    Ok(saved)
+}
+
+/// Saves a status change after giving back what of the order's advances no invoice will take
+/// (R-PAY-6: cancelled, or closed with everything billed), logging `ADVANCE_RELEASED`.
+async fn save_released(
+    tx: &DatabaseTransaction,
+    c: &customer::Model,
+    order: sales_order::Model,
+    event: OrderEvent,
+) -> AppResult<Saved> {
+    let (order, released) = settlement::release_unbillable(tx, order).await?;
+    let saved = save_status(tx, c, order, event).await?;
+    if let Some((kind, payload)) = released {
+        outbox::record(tx, &saved.order, c.sales_rep_id, kind, payload).await?;
+    }
     Ok(saved)
 }
 
@@ -243,7 +260,13 @@ pub async fn delete(
         )));
     }
     blocked_by_purchasing(&tx, &order).await?;
+    blocked_by_money(&tx, &order).await?;
     reservations::release_all(&tx, &order, None).await?;
+    // Attached documents go with a draft; the order's events keep the log of each.
+    order_document::Entity::delete_many()
+        .filter(order_document::Column::OrderId.eq(id))
+        .exec(&tx)
+        .await?;
     backorder::Entity::delete_many()
         .filter(backorder::Column::OrderId.eq(id))
         .exec(&*tx)
@@ -432,6 +455,36 @@ pub async fn accept_quote(
 
 /// R-ORD-16: an order whose backorders stand on a live purchase order cannot be deleted, nor
 /// one whose lines came from backorder assignment (R-BO-6 keeps that link; cancel it instead).
+/// Money stands in the way of deleting an order: a proforma was issued for it, or a payment
+/// was recorded against it (an advance, even one reversed since). Deleting would take the
+/// record of that money with it; cancelling keeps it (R-ORD-16, R-PAY-6).
+async fn blocked_by_money(tx: &DatabaseTransaction, order: &sales_order::Model) -> AppResult<()> {
+    let what = |s: &str| {
+        Err(AppError::InvalidState(format!(
+            "order {}-{} {s}: cancel it instead of deleting it",
+            order.series, order.number
+        )))
+    };
+    if !order.advance_amount.is_zero() {
+        return what(&format!("holds an advance of {}", order.advance_amount.0));
+    }
+    if let Some(pf) = proforma::Entity::find()
+        .filter(proforma::Column::OrderId.eq(order.id))
+        .one(tx)
+        .await?
+    {
+        return what(&format!("has proforma {}-{}", pf.series, pf.number));
+    }
+    let paid = payment_allocation::Entity::find()
+        .filter(payment_allocation::Column::OrderId.eq(order.id))
+        .count(tx)
+        .await?;
+    if paid > 0 {
+        return what("has payments recorded against it");
+    }
+    Ok(())
+}
+
 async fn blocked_by_purchasing(
     tx: &DatabaseTransaction,
     order: &sales_order::Model,
