@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod payment;
 pub mod payment_allocation;
 pub mod payment_method;
+pub mod payment_refund;
 pub mod payment_term_installment;
 pub mod payment_term_restriction;
 pub mod payment_terms;

@@ -19,6 +19,9 @@ pub struct Model {
     /// Σ allocations, in the payment currency and the company's.
     pub allocated_amount: Dec,
     pub company_allocated_amount: Dec,
+    /// Σ refunds (R-PAY-6): paid back to the customer out of unallocated money.
+    pub refunded_amount: Dec,
+    pub company_refunded_amount: Dec,
     pub method: Option<String>,
     pub reference: Option<String>,
     pub reversal_reason: Option<String>,

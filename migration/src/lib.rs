@@ -12,6 +12,7 @@ mod m20261203_000007_agreements;
 mod m20261204_000008_setup_version;
 mod m20261205_000009_credit_totals;
 mod m20261206_000010_sequence_events;
+mod m20261207_000011_refunds;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_setup_version::Migration),
             Box::new(m20261205_000009_credit_totals::Migration),
             Box::new(m20261206_000010_sequence_events::Migration),
+            Box::new(m20261207_000011_refunds::Migration),
         ]
     }
 }

@@ -113,7 +113,8 @@ impl Permission {
             ],
             Permission::WriteOrders => &[Admin, SalesManager, SalesRep, Customer],
             Permission::OverrideOrderTerms => &[Admin, SalesManager, SalesRep],
-            Permission::ReleaseCreditHold => &[Admin, SalesManager],
+            // Accounting releases risk from the receivables portfolio (Boss Manager).
+            Permission::ReleaseCreditHold => &[Admin, SalesManager, Accounting],
             Permission::ReserveStock => &[Admin, SalesManager, SalesRep, Warehouse],
             Permission::ShipOrders => &[Admin, Warehouse],
             Permission::ManageBackorders => &[Admin, SalesManager, SalesRep, Purchasing],

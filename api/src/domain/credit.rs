@@ -102,7 +102,8 @@ pub async fn exposure<C: ConnectionTrait>(
                     flag("i")?,
                 ));
             }
-            "P" => e.unallocated += v("a")?.0 - v("b")?.0,
+            // What is neither allocated nor refunded (R-PAY-6).
+            "P" => e.unallocated += v("a")?.0 - v("b")?.0 - v("c")?.0,
             "I" => {
                 let (total, paid, credited, advance, company_total) =
                     (v("a")?.0, v("b")?.0, v("c")?.0, v("d")?.0, v("e")?.0);
@@ -454,7 +455,7 @@ fn receivable_and_unallocated(customer_id: i64) -> [SelectStatement; 2] {
         .expr_as(Expr::col(payment::Column::Status), "status")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "a")
         .expr_as(Expr::col(payment::Column::CompanyAllocatedAmount), "b")
-        .expr_as(Expr::col(payment::Column::CompanyAmount), "c")
+        .expr_as(Expr::col(payment::Column::CompanyRefundedAmount), "c")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "d")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "e")
         .expr_as(Expr::col(payment::Column::CompanyAmount), "f")

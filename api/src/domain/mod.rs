@@ -36,6 +36,7 @@ pub mod stock;
 pub mod stock_moves;
 pub mod suppliers;
 pub mod taxes;
+pub mod unallocated;
 pub mod users;
 pub mod validate;
 pub mod warehouses;

@@ -59,13 +59,17 @@ pub enum OrderEvent {
     /// A document was attached to the order or removed from it (R-PAY-1).
     DocumentAttached,
     DocumentRemoved,
+    /// Unallocated money of a payment was applied to the order or its invoices (R-PAY-6).
+    PaymentAllocated,
+    /// A payment's allocation to an invoice was taken back to its unallocated money (R-PAY-6).
+    PaymentUnallocated,
     /// What no invoice of the order will take of its advances went back to the customer's
     /// payments as unallocated money (R-PAY-6).
     AdvanceReleased,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 29] = [
+    pub const ALL: [OrderEvent; 31] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -95,6 +99,8 @@ impl OrderEvent {
         OrderEvent::DocumentAttached,
         OrderEvent::DocumentRemoved,
         OrderEvent::AdvanceReleased,
+        OrderEvent::PaymentAllocated,
+        OrderEvent::PaymentUnallocated,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -119,6 +125,8 @@ impl OrderEvent {
             | OrderEvent::ProformaIssued => EventDetails::Invoices,
             OrderEvent::PaymentRecorded
             | OrderEvent::PaymentReversed
+            | OrderEvent::PaymentAllocated
+            | OrderEvent::PaymentUnallocated
             | OrderEvent::AdvanceReleased => EventDetails::Payments,
             _ => EventDetails::Goods,
         }
@@ -160,6 +168,8 @@ impl OrderEvent {
             OrderEvent::DocumentAttached => "DOCUMENT_ATTACHED",
             OrderEvent::DocumentRemoved => "DOCUMENT_REMOVED",
             OrderEvent::AdvanceReleased => "ADVANCE_RELEASED",
+            OrderEvent::PaymentAllocated => "PAYMENT_ALLOCATED",
+            OrderEvent::PaymentUnallocated => "PAYMENT_UNALLOCATED",
         }
     }
 }

@@ -176,6 +176,8 @@ pub async fn record(
         company_amount: Set(Dec(company_of(amount))),
         allocated_amount: Set(Dec(allocated)),
         company_allocated_amount: Set(Dec(company_allocated)),
+        refunded_amount: Set(Dec(Decimal::ZERO)),
+        company_refunded_amount: Set(Dec(Decimal::ZERO)),
         method: Set(method),
         reference: Set(reference),
         reversal_reason: Set(None),
@@ -187,8 +189,22 @@ pub async fn record(
     }
     .insert(&*tx)
     .await?;
+    let changes = insert_allocations(&tx, &pay, &plan).await?;
+    settle(&tx, &pay, &changes, OrderEvent::PaymentRecorded, None).await?;
+    tx.commit().await?;
+    Ok(pay)
+}
+
+/// Writes `plan` as allocations of `pay` (in one INSERT) and returns what each settles, in
+/// the payment currency and the company's (at the payment's rate).
+pub(crate) async fn insert_allocations(
+    tx: &DatabaseTransaction,
+    pay: &payment::Model,
+    plan: &[(Target, Decimal)],
+) -> AppResult<Vec<Change>> {
+    let company_of = |q: Decimal| pricing::round_money(q * pay.exchange_rate.0);
     if !plan.is_empty() {
-        let proformas = proformas_of(&*tx, &plan).await?;
+        let proformas = proformas_of(tx, plan).await?;
         payment_allocation::Entity::insert_many(plan.iter().map(|(target, q)| {
             let (invoice_id, order_id, proforma_id, position) = match *target {
                 Target::Invoice(id) => (Some(id), None, None, None),
@@ -198,7 +214,7 @@ pub async fn record(
                 }
             };
             payment_allocation::ActiveModel {
-                company_id: Set(p.company_id),
+                company_id: Set(pay.company_id),
                 payment_id: Set(pay.id),
                 invoice_id: Set(invoice_id),
                 order_id: Set(order_id),
@@ -209,20 +225,17 @@ pub async fn record(
                 ..Default::default()
             }
         }))
-        .exec_without_returning(&*tx)
+        .exec_without_returning(tx)
         .await?;
     }
-    let changes: Vec<Change> = plan
+    Ok(plan
         .iter()
         .map(|(t, q)| Change {
             target: *t,
             amount: *q,
             company: company_of(*q),
         })
-        .collect();
-    settle(&tx, &pay, &changes, OrderEvent::PaymentRecorded).await?;
-    tx.commit().await?;
-    Ok(pay)
+        .collect())
 }
 
 /// `reversePayment`: the payment stops counting; every invoice and order it settled goes back
@@ -268,10 +281,16 @@ pub async fn reverse(
             "the payment is already reversed".into(),
         ));
     }
+    if !pay.refunded_amount.0.is_zero() {
+        return Err(AppError::InvalidState(format!(
+            "{} of the payment was refunded to the customer: it cannot be reversed",
+            Dec::canonical(pay.refunded_amount.0)
+        )));
+    }
     let allocations = allocations_of(pay.id).await?;
     let mut am = pay.into_active_model();
     am.status = Set(PaymentStatus::Reversed);
-    am.reversal_reason = Set(Some(reason));
+    am.reversal_reason = Set(Some(reason.clone()));
     am.reversed_by = Set(Some(p.key()));
     am.reversed_at = Set(Some(Utc::now()));
     let pay = am.update(&*tx).await?;
@@ -290,22 +309,34 @@ pub async fn reverse(
             company: -a.company_amount.0,
         })
         .collect();
-    settle(&tx, &pay, &changes, OrderEvent::PaymentReversed).await?;
+    settle(
+        &tx,
+        &pay,
+        &changes,
+        OrderEvent::PaymentReversed,
+        Some(&reason),
+    )
+    .await?;
     tx.commit().await?;
     Ok(pay)
 }
 
+/// What of a payment is neither allocated nor refunded (R-PAY-6).
+pub fn unallocated(pay: &payment::Model) -> Decimal {
+    pay.amount.0 - pay.allocated_amount.0 - pay.refunded_amount.0
+}
+
 /// One allocation's effect: `amount` (negative when reversed) on `target`.
-struct Change {
-    target: Target,
-    amount: Decimal,
-    company: Decimal,
+pub(crate) struct Change {
+    pub target: Target,
+    pub amount: Decimal,
+    pub company: Decimal,
 }
 
 /// Checks named allocations (R-PAY-2): each target belongs to the paying customer, is in the
 /// payment's currency and can take money; together they do not exceed the payment. Locks the
 /// invoices and proformas named.
-async fn check_allocations(
+pub(crate) async fn check_allocations(
     tx: &DatabaseTransaction,
     p: &Principal,
     customer: &entity::customer::Model,
@@ -426,7 +457,7 @@ async fn check_allocations(
 /// What an allocation list will lock: the invoices it names and the orders it pays ahead
 /// (schedule lines, and proformas' orders, read without a lock: a proforma's order never
 /// changes).
-async fn lock_set<C: ConnectionTrait>(
+pub(crate) async fn lock_set<C: ConnectionTrait>(
     db: &C,
     list: &[Allocation],
 ) -> AppResult<(Vec<i64>, Vec<i64>)> {
@@ -476,11 +507,12 @@ async fn proformas_of<C: ConnectionTrait>(
 /// advances on their orders (which settle the order's posted invoices when there are any).
 /// Then refreshes every order touched, each with `event`. Invoices are locked by the caller;
 /// orders are locked here, in id order.
-async fn settle(
+pub(crate) async fn settle(
     tx: &DatabaseTransaction,
     pay: &payment::Model,
     changes: &[Change],
     event: OrderEvent,
+    reason: Option<&str>,
 ) -> AppResult<()> {
     let mut per_invoice: BTreeMap<i64, (Decimal, Decimal)> = BTreeMap::new();
     let mut per_proforma: BTreeMap<i64, Decimal> = BTreeMap::new();
@@ -568,12 +600,15 @@ async fn settle(
             order.advance_amount = Dec(advance);
             order = apply_advances(tx, order).await?;
         }
-        let payload = json!({
+        let mut payload = json!({
             "paymentId": pay.id,
             "invoiceIds": per_invoice.keys().collect::<Vec<_>>(),
             "amount": Dec::canonical(pay.amount.0).to_string(),
             "currency": pay.currency,
         });
+        if let Some(r) = reason {
+            payload["reason"] = json!(r);
+        }
         refresh_order(tx, order, vec![(event, Some(payload))]).await?;
     }
     Ok(())

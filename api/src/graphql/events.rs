@@ -58,6 +58,8 @@ pub enum OrderEventKind {
     ProformaIssued,
     DocumentAttached,
     DocumentRemoved,
+    PaymentAllocated,
+    PaymentUnallocated,
     AdvanceReleased,
 }
 

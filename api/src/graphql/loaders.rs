@@ -5,14 +5,14 @@ use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
     agreements, backorders, customers, documents, invoices, items, orders, payments, proformas,
     purchasing, receipts, reservations, sales_reps, sales_setup, schedules, shipments, stock,
-    suppliers, taxes, warehouses,
+    suppliers, taxes, unallocated, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     agreement, agreement_line, backorder, backorder_assignment, bank_account, carrier, customer,
     customer_address, delivery_date_change, freight_rate, invoice, invoice_installment,
     invoice_line, item, item_description, kit_component, order_confirmation, order_document,
-    order_installment, outbox, payment, payment_allocation, payment_method,
+    order_installment, outbox, payment, payment_allocation, payment_method, payment_refund,
     payment_term_installment, payment_term_restriction, payment_terms, proforma, purchase_order,
     purchase_order_line, receipt_line, reservation, sales_order, sales_order_line, sales_rep,
     shipment, shipment_line, stock_level, supplier, tax_code, warehouse,
@@ -115,6 +115,7 @@ loader!(
     PaymentById => payment::Model,
     |s, keys| payments::visible_by_ids(&s.db, &s.principal, keys)
 );
+loader!(RefundsByPayment => Vec<payment_refund::Model>, |s, keys| unallocated::refunds_by_payments(&s.db, keys));
 loader!(AllocationsByPayment => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_payments(&s.db, keys));
 loader!(ProformasByOrder => Vec<proforma::Model>, |s, keys| proformas::by_orders(&s.db, &s.principal, keys));
 loader!(DocumentsByOrder => Vec<order_document::Model>, |s, keys| documents::by_orders(&s.db, keys));
@@ -192,6 +193,7 @@ pub struct Loaders {
     pub invoice_installments: DataLoader<InstallmentsByInvoice>,
     pub payment: DataLoader<PaymentById>,
     pub payment_allocations: DataLoader<AllocationsByPayment>,
+    pub payment_refunds: DataLoader<RefundsByPayment>,
     pub invoice_allocations: DataLoader<AllocationsByInvoice>,
     pub proformas: DataLoader<ProformasByOrder>,
     pub documents: DataLoader<DocumentsByOrder>,
@@ -262,6 +264,7 @@ impl Loaders {
             invoice_installments: dl(InstallmentsByInvoice(scope.clone()), activity, delay),
             payment: dl(PaymentById(scope.clone()), activity, delay),
             payment_allocations: dl(AllocationsByPayment(scope.clone()), activity, delay),
+            payment_refunds: dl(RefundsByPayment(scope.clone()), activity, delay),
             invoice_allocations: dl(AllocationsByInvoice(scope.clone()), activity, delay),
             proformas: dl(ProformasByOrder(scope.clone()), activity, delay),
             documents: dl(DocumentsByOrder(scope.clone()), activity, delay),

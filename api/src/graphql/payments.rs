@@ -1,6 +1,7 @@
 //! Payments and what they settle (R-PAY-2, R-PAY-5). Resolvers call `domain::payments`.
 use crate::domain::PageArgs;
 use crate::domain::payments::{self, Allocation, NewPayment, Target};
+use crate::domain::unallocated;
 use crate::error::AppError;
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::customers::{Customer, load_customer};
@@ -9,7 +10,7 @@ use crate::graphql::scalars::{Date, Decimal};
 use crate::graphql::{canonical, db, loaders, parse_id, parse_opt_id, principal, to_id};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{payment, payment_allocation};
+use entity::{payment, payment_allocation, payment_refund};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::PaymentStatus")]
@@ -50,9 +51,26 @@ impl Payment {
     async fn allocated_amount(&self) -> Decimal {
         self.0.allocated_amount.into()
     }
-    /// What no invoice took: it lowers the customer's risk (R-ORD-9).
+    /// Paid back to the customer out of unallocated money (R-PAY-6).
+    async fn refunded_amount(&self) -> Decimal {
+        self.0.refunded_amount.into()
+    }
+    /// What is neither allocated nor refunded: it lowers the customer's risk (R-ORD-9) and
+    /// can be allocated or refunded later (R-PAY-6).
     async fn unallocated_amount(&self) -> Decimal {
-        canonical(self.0.amount.0 - self.0.allocated_amount.0)
+        canonical(payments::unallocated(&self.0))
+    }
+    /// Its refunds, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<PaymentRefund>> {
+        let rows = loaders::get(ctx)?
+            .payment_refunds
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(PaymentRefund)
+            .collect())
     }
     async fn method(&self) -> Option<&str> {
         self.0.method.as_deref()
@@ -76,6 +94,32 @@ impl Payment {
     }
     async fn reversed_at(&self) -> Option<DateTime<Utc>> {
         self.0.reversed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Unallocated money of a payment paid back to the customer (R-PAY-6).
+pub struct PaymentRefund(pub payment_refund::Model);
+
+#[Object]
+impl PaymentRefund {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn refund_date(&self) -> NaiveDate {
+        self.0.refund_date
+    }
+    /// Payment currency.
+    async fn amount(&self) -> Decimal {
+        self.0.amount.into()
+    }
+    async fn company_amount(&self) -> Decimal {
+        self.0.company_amount.into()
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -168,6 +212,48 @@ pub struct RecordPaymentInput {
     pub allocations: Option<Vec<PaymentAllocationInput>>,
 }
 
+/// The domain's allocations of an input list, or VALIDATION naming the bad one.
+fn allocations(list: Vec<PaymentAllocationInput>) -> Result<Vec<Allocation>> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            Ok(Allocation {
+                target: target(i, &a)?,
+                amount: a.amount.0,
+            })
+        })
+        .collect()
+}
+
+#[derive(InputObject)]
+pub struct AllocatePaymentInput {
+    pub payment_id: ID,
+    pub allocations: Vec<PaymentAllocationInput>,
+}
+
+#[derive(InputObject)]
+pub struct UnallocatePaymentInput {
+    pub payment_id: ID,
+    /// A posted invoice the payment settles.
+    pub invoice_id: ID,
+    pub amount: Decimal,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct RefundPaymentInput {
+    pub payment_id: ID,
+    pub amount: Decimal,
+    pub date: Date,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct RefundPaymentPayload {
+    pub payment: Payment,
+    pub refund: PaymentRefund,
+}
+
 #[derive(InputObject)]
 pub struct ReversePaymentInput {
     pub id: ID,
@@ -221,20 +307,7 @@ impl PaymentMutation {
         ctx: &Context<'_>,
         input: RecordPaymentInput,
     ) -> Result<PaymentPayload> {
-        let allocations = match input.allocations {
-            Some(list) => Some(
-                list.into_iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        Ok(Allocation {
-                            target: target(i, &a)?,
-                            amount: a.amount.0,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
+        let allocations = input.allocations.map(allocations).transpose()?;
         let pay = payments::record(
             db(ctx),
             principal(ctx)?,
@@ -251,6 +324,66 @@ impl PaymentMutation {
         .await?;
         Ok(PaymentPayload {
             payment: Payment(pay),
+        })
+    }
+
+    /// Applies a payment's unallocated money (what no invoice took, or an advance its order
+    /// gave back) to invoices, proformas or schedule lines of its customer (R-PAY-6).
+    async fn allocate_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: AllocatePaymentInput,
+    ) -> Result<PaymentPayload> {
+        let id = parse_id(&input.payment_id, "paymentId")?;
+        let list = allocations(input.allocations)?;
+        Ok(PaymentPayload {
+            payment: Payment(unallocated::allocate(db(ctx), principal(ctx)?, id, list).await?),
+        })
+    }
+
+    /// Takes part of what a payment settles on a posted invoice back to its unallocated
+    /// money; the invoice's and its orders' statuses follow (R-PAY-6).
+    async fn unallocate_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: UnallocatePaymentInput,
+    ) -> Result<PaymentPayload> {
+        let id = parse_id(&input.payment_id, "paymentId")?;
+        let invoice = parse_id(&input.invoice_id, "invoiceId")?;
+        let pay = unallocated::unallocate(
+            db(ctx),
+            principal(ctx)?,
+            id,
+            invoice,
+            input.amount.0,
+            &input.reason,
+        )
+        .await?;
+        Ok(PaymentPayload {
+            payment: Payment(pay),
+        })
+    }
+
+    /// Pays unallocated money of a payment back to the customer, never more than it holds
+    /// unallocated (R-PAY-6).
+    async fn refund_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundPaymentInput,
+    ) -> Result<RefundPaymentPayload> {
+        let id = parse_id(&input.payment_id, "paymentId")?;
+        let (pay, refund) = unallocated::refund(
+            db(ctx),
+            principal(ctx)?,
+            id,
+            input.amount.0,
+            input.date.0,
+            &input.reason,
+        )
+        .await?;
+        Ok(RefundPaymentPayload {
+            payment: Payment(pay),
+            refund: PaymentRefund(refund),
         })
     }
 

@@ -237,3 +237,212 @@ async fn deleting_an_order_with_money_on_it_is_refused_and_a_drafts_documents_go
         .await;
     assert_eq!(r.code(), "NOT_FOUND");
 }
+
+const ALLOCATE: &str = "mutation($p: ID!, $a: [PaymentAllocationInput!]!) { allocatePayment(input: {paymentId: $p, allocations: $a}) { payment { allocatedAmount unallocatedAmount } } }";
+
+/// R-PAY-6, usable: the advance a cancelled order gave back is applied to another order's
+/// proforma with `allocatePayment`; the money moves from the payment to the new order's
+/// advance, the risk does not move, and the order records PAYMENT_ALLOCATED.
+#[tokio::test]
+async fn released_money_is_allocated_to_another_orders_proforma_r_pay_6() {
+    let b = books().await;
+    let first = b.bolts(&b.w.acme, 10).await;
+    let (pf, total) = proforma(&b, &first).await;
+    let r = b
+        .pay(
+            &b.w.acme,
+            &total.to_string(),
+            Some(json!([{"proformaId": pf, "amount": total.to_string()}])),
+        )
+        .await;
+    let pay = at(&r, &["recordPayment", "payment", "id"]);
+    let r = b
+        .gql(
+            &b.w.admin,
+            "mutation($o: ID!) { cancelSalesOrder(input: {id: $o}) { salesOrder { status } } }",
+            json!({"o": first}),
+        )
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(unallocated(&b, &pay).await, total);
+
+    let second = b.bolts(&b.w.acme, 20).await;
+    let (pf2, total2) = proforma(&b, &second).await;
+    assert!(total2 > total);
+    let before = b.balance(&b.w.acme).await;
+    let r = b
+        .gql(
+            &b.accounting,
+            ALLOCATE,
+            json!({"p": pay, "a": [{"proformaId": pf2, "amount": total.to_string()}]}),
+        )
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(
+        dec(&r.data()["allocatePayment"]["payment"]["unallocatedAmount"]),
+        d("0")
+    );
+    let after = b.balance(&b.w.acme).await;
+    // The money moved from the payment to the order's advance: both lower the risk, so
+    // neither customerBalance figure moves.
+    assert_eq!(after[3], before[3], "{before:?} → {after:?}");
+    assert_eq!(after[4], before[4], "allocating moves no risk");
+    let o = order_money(&b, &second).await;
+    assert_eq!(dec(&o["advancePaid"]), total, "{o}");
+    assert!(kinds(&o).contains(&"PAYMENT_ALLOCATED".to_owned()), "{o}");
+    // Nothing is left to allocate: a second allocation is refused and changes nothing.
+    let r = b
+        .gql(
+            &b.accounting,
+            ALLOCATE,
+            json!({"p": pay, "a": [{"proformaId": pf2, "amount": "0.01"}]}),
+        )
+        .await;
+    assert_eq!(r.code(), "VALIDATION", "{}", r.0);
+    assert_eq!(b.balance(&b.w.acme).await, after);
+    // The warehouse cannot move money.
+    let r = b
+        .gql(
+            &b.w.warehouse,
+            ALLOCATE,
+            json!({"p": pay, "a": [{"proformaId": pf2, "amount": "0.01"}]}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN", "{}", r.0);
+}
+
+/// Eight accountants allocate 3.00 each from one payment holding 10.00 unallocated at once:
+/// three succeed, five are refused, and the payment never gives more than it has.
+#[tokio::test]
+async fn concurrent_allocations_never_exceed_what_a_payment_has_unallocated_r_pay_6() {
+    let b = books().await;
+    let order = b.bolts(&b.w.acme, 100).await;
+    let (pf, total) = proforma(&b, &order).await;
+    assert!(total > d("24"), "{total}");
+    let r = b.pay(&b.w.acme, "10", Some(json!([]))).await;
+    let pay = at(&r, &["recordPayment", "payment", "id"]);
+    assert_eq!(unallocated(&b, &pay).await, d("10"));
+    let vars = json!({"p": pay, "a": [{"proformaId": pf, "amount": "3"}]});
+    let results = futures_util::future::join_all(
+        (0..8).map(|_| b.gql(&b.accounting, ALLOCATE, vars.clone())),
+    )
+    .await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        ok,
+        3,
+        "{:?}",
+        results.iter().map(|r| &r.0).collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| !r.is_ok()) {
+        assert_eq!(r.code(), "VALIDATION", "{}", r.0);
+    }
+    assert_eq!(unallocated(&b, &pay).await, d("1"));
+    let o = order_money(&b, &order).await;
+    assert_eq!(dec(&o["advancePaid"]), d("9"), "{o}");
+}
+
+const UNALLOCATE: &str = "mutation($p: ID!, $i: ID!, $a: Decimal!) { unallocatePayment(input: {paymentId: $p, invoiceId: $i, amount: $a, reason: \"paid the wrong invoice\"}) { payment { allocatedAmount unallocatedAmount } } }";
+const REFUND: &str = "mutation($p: ID!, $a: Decimal!) { refundPayment(input: {paymentId: $p, amount: $a, date: \"2026-12-05\", reason: \"customer asked\"}) { payment { refundedAmount unallocatedAmount refunds { amount reason refundDate } } refund { amount } } }";
+
+/// R-PAY-6, taken back and paid back: a payment settling a posted invoice gives 2.00 of it
+/// back (the invoice is partly paid again, the risk does not move), then 1.50 of what it
+/// holds unallocated is refunded (the risk rises by exactly that); more than it holds is
+/// refused, and a refunded payment can no longer be reversed.
+#[tokio::test]
+async fn an_allocation_is_taken_back_and_unallocated_money_refunded_r_pay_6() {
+    let b = books().await;
+    let order = b.bolts(&b.w.acme, 10).await;
+    b.ship(&order).await;
+    let inv = b.invoice_orders(&[&order]).await;
+    let inv_id = inv["id"].as_str().unwrap().to_owned();
+    let r = b.post(&inv_id).await;
+    let total = dec(&r.data()["postInvoice"]["invoice"]["amounts"]["totalWithTax"]);
+    let r = b
+        .pay(
+            &b.w.acme,
+            &total.to_string(),
+            Some(json!([{"invoiceId": inv_id, "amount": total.to_string()}])),
+        )
+        .await;
+    let pay = at(&r, &["recordPayment", "payment", "id"]);
+    assert_eq!(b.invoice(&inv_id).await["financialStatus"], "PAID");
+    let paid = b.balance(&b.w.acme).await;
+
+    let r = b
+        .gql(
+            &b.accounting,
+            UNALLOCATE,
+            json!({"p": pay, "i": inv_id, "a": "2"}),
+        )
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(
+        dec(&r.data()["unallocatePayment"]["payment"]["unallocatedAmount"]),
+        d("2")
+    );
+    let inv = b.invoice(&inv_id).await;
+    assert_eq!(inv["financialStatus"], "PARTIALLY_PAID", "{inv}");
+    assert_eq!(dec(&inv["amounts"]["balance"]), d("2"), "{inv}");
+    let (_, fin) = b.order_state(&order).await;
+    assert_eq!(fin, "PARTIALLY_PAID");
+    let taken = b.balance(&b.w.acme).await;
+    assert_eq!(taken[2], paid[2] + d("2"), "{paid:?} → {taken:?}");
+    assert_eq!(taken[3], paid[3] + d("2"));
+    assert_eq!(taken[4], paid[4], "taking back moves no risk");
+    let o = order_money(&b, &order).await;
+    assert!(kinds(&o).contains(&"PAYMENT_UNALLOCATED".to_owned()), "{o}");
+    // Not more than the payment settles on the invoice.
+    let r = b
+        .gql(
+            &b.accounting,
+            UNALLOCATE,
+            json!({"p": pay, "i": inv_id, "a": total.to_string()}),
+        )
+        .await;
+    assert_eq!(r.code(), "VALIDATION", "{}", r.0);
+
+    let r = b
+        .gql(&b.accounting, REFUND, json!({"p": pay, "a": "1.5"}))
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    let p = &r.data()["refundPayment"]["payment"];
+    assert_eq!(dec(&p["refundedAmount"]), d("1.5"), "{p}");
+    assert_eq!(dec(&p["unallocatedAmount"]), d("0.5"), "{p}");
+    assert_eq!(p["refunds"][0]["reason"], "customer asked");
+    let refunded = b.balance(&b.w.acme).await;
+    assert_eq!(refunded[3], taken[3] - d("1.5"));
+    assert_eq!(refunded[4], taken[4] + d("1.5"), "{taken:?} → {refunded:?}");
+    for (amount, code) in [
+        ("0.51", "VALIDATION"),
+        ("-1", "VALIDATION"),
+        ("0.001", "VALIDATION"),
+    ] {
+        let r = b
+            .gql(&b.accounting, REFUND, json!({"p": pay, "a": amount}))
+            .await;
+        assert_eq!(r.code(), code, "{amount}: {}", r.0);
+    }
+    assert_eq!(
+        b.balance(&b.w.acme).await,
+        refunded,
+        "refused refunds change nothing"
+    );
+    let r = b
+        .gql(&b.accounting, "mutation($p: ID!) { reversePayment(input: {id: $p, reason: \"x\"}) { payment { status } } }", json!({"p": pay}))
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE", "{}", r.0);
+    // The rest of the payment goes back onto the invoice: paid again but for the refund.
+    let r = b
+        .gql(
+            &b.accounting,
+            ALLOCATE,
+            json!({"p": pay, "a": [{"invoiceId": inv_id, "amount": "0.5"}]}),
+        )
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(
+        dec(&b.invoice(&inv_id).await["amounts"]["balance"]),
+        d("1.5")
+    );
+}

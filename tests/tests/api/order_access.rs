@@ -75,6 +75,8 @@ async fn every_caller_against_every_order_operation() {
             ["ok", "ok", "ok", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN", "ok", "FORBIDDEN"]),
         ("releaseCreditHold(ACME, not held)", "mutation($id: ID!) { releaseCreditHold(input: {id: $id}) { salesOrder { id } } }".into(), json!({"id": acme_order}),
             ["INVALID_STATE", "INVALID_STATE", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
+        ("releaseCreditHolds(ACME, not held)", "mutation($c: ID!, $id: ID!) { releaseCreditHolds(input: {customerId: $c, orderIds: [$id]}) { released { id } } }".into(), json!({"c": acme, "id": acme_order}),
+            ["VALIDATION", "VALIDATION", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
         ("updateCompanySettings", "mutation { updateCompanySettings(input: {}) { defaultSeries } }".into(), json!({}),
             ["ok", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
         ("paymentTerms", "{ paymentTerms { code } }".into(), json!({}),

@@ -506,6 +506,79 @@ async fn header_date_changes_move_matching_lines_and_real_changes_feed_the_delay
     assert_eq!(r.field().as_deref(), Some("dateChangeReason"));
 }
 
+/// R-ORD-9, from the receivables portfolio: accounting releases every held order of INITECH
+/// in one call; each release is logged on its order, orders that are not held are refused by
+/// name, and a second call finds nothing left to release.
+#[tokio::test]
+async fn accounting_releases_all_held_orders_of_a_customer_in_one_call_r_ord_9() {
+    let t = Demo::new().await;
+    t.settings(json!({"blockOnCreditExcess": true})).await;
+    let initech = t.customer("INITECH").await;
+    let bolt = t.item("BOLT-M8").await;
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let o = t
+            .create(
+                &initech,
+                json!([line(&bolt, "30000")]),
+                json!({"freightTerms": "PREPAID"}),
+            )
+            .await["salesOrder"]
+            .clone();
+        ids.push((
+            o["id"].as_str().unwrap().to_owned(),
+            o["creditHold"] == true,
+        ));
+    }
+    assert_eq!(
+        ids.iter().map(|x| x.1).collect::<Vec<_>>(),
+        [false, true, true],
+        "the first fits the limit"
+    );
+    let accounting = t.app.login("accounting@iberia.example").await;
+    let release = "mutation($c: ID!, $o: [ID!]) { releaseCreditHolds(input: {customerId: $c, orderIds: $o}) { released { id creditHold creditReleasedBy events { kind } } } }";
+    // Naming the order that is not held refuses the whole call.
+    let r = t
+        .app
+        .gql(
+            Some(&accounting),
+            release,
+            json!({"c": initech, "o": [ids[1].0, ids[0].0]}),
+        )
+        .await;
+    assert_eq!(r.code(), "VALIDATION", "{}", r.0);
+    assert_eq!(r.field().as_deref(), Some("orderIds.1"));
+    let r = t
+        .app
+        .gql(Some(&accounting), release, json!({"c": initech}))
+        .await;
+    let released = r.data()["releaseCreditHolds"]["released"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        released
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [ids[1].0.as_str(), ids[2].0.as_str()]
+    );
+    for o in &released {
+        assert_eq!(o["creditHold"], false);
+        assert_eq!(o["creditReleasedBy"], released[0]["creditReleasedBy"]);
+        assert!(
+            o["creditReleasedBy"].as_str().unwrap().starts_with("user:"),
+            "{o}"
+        );
+        assert!(kinds(o).contains(&"CREDIT_HOLD_RELEASED".to_owned()), "{o}");
+    }
+    let r = t
+        .app
+        .gql(Some(&accounting), release, json!({"c": initech}))
+        .await;
+    assert_eq!(r.data()["releaseCreditHolds"]["released"], json!([]));
+}
+
 #[tokio::test]
 async fn over_the_credit_limit_an_order_is_held_until_a_manager_releases_it_r_ord_9() {
     let t = Demo::new().await;

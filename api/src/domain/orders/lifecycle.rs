@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryTrait, Set,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set,
 };
 use std::collections::HashMap;
 
@@ -335,20 +335,92 @@ pub async fn release_credit_hold(
 ) -> AppResult<Saved> {
     visibility::require(p, Permission::ReleaseCreditHold)?;
     let tx = db::write_tx(db).await?;
-    let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     if !order.credit_hold {
         return Err(AppError::InvalidState(
             "the order is not on credit hold".into(),
         ));
     }
     let c = customer_of(&tx, &order).await?;
+    let saved = release_one(&tx, p, &c, order).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The most orders one `releaseCreditHolds` names.
+pub const MAX_RELEASED: usize = 1000;
+
+/// `releaseCreditHolds`: accounting releases a customer's risk from the receivables
+/// portfolio (Boss Manager) — every held order of the customer the caller sees, or the named
+/// ones, in one transaction; each release is logged on its order (CREDIT_HOLD_RELEASED). A
+/// named order that is not a held order of this customer is VALIDATION naming it, and nothing
+/// is released. Orders are locked in id order, as every path that locks several does.
+pub async fn release_credit_holds(
+    db: &DatabaseConnection,
+    p: &Principal,
+    customer_id: i64,
+    order_ids: Option<Vec<i64>>,
+) -> AppResult<Vec<Saved>> {
+    visibility::require(p, Permission::ReleaseCreditHold)?;
+    if order_ids
+        .as_ref()
+        .is_some_and(|v| v.is_empty() || v.len() > MAX_RELEASED)
+    {
+        return Err(AppError::validation(
+            "orderIds",
+            format!("between 1 and {MAX_RELEASED} orders, or none for all held orders"),
+        ));
+    }
+    let tx = db::write_tx(db).await?;
+    let c = customer::Entity::find_by_id(customer_id)
+        .filter(visibility::customers(p))
+        .one(&*tx)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    let mut q = sales_order::Entity::find()
+        .select_only()
+        .column(sales_order::Column::Id)
+        .filter(visibility::sales_orders(p))
+        .filter(sales_order::Column::Kind.eq(DocKind::Order))
+        .filter(sales_order::Column::CustomerId.eq(c.id))
+        .filter(sales_order::Column::CreditHold.eq(true));
+    if let Some(ids) = &order_ids {
+        q = q.filter(sales_order::Column::Id.is_in(ids.iter().copied()));
+    }
+    let mut held: Vec<i64> = q.into_tuple().all(&*tx).await?;
+    held.sort_unstable();
+    if let Some(ids) = &order_ids
+        && let Some((i, _)) = ids.iter().enumerate().find(|(_, id)| !held.contains(id))
+    {
+        return Err(AppError::validation(
+            format!("orderIds.{i}"),
+            "not an order of this customer on credit hold",
+        ));
+    }
+    let mut saved = Vec::with_capacity(held.len());
+    for id in held {
+        let order = lock(&tx, p, Some(DocKind::Order), id).await?;
+        // Read again under the lock: a concurrent release may have come first.
+        if order.credit_hold {
+            saved.push(release_one(&tx, p, &c, order).await?);
+        }
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Lifts the hold of a locked order and logs who did it.
+async fn release_one(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    c: &customer::Model,
+    mut order: sales_order::Model,
+) -> AppResult<Saved> {
     order.credit_hold = false;
     order.credit_released_amount = order.company_total_amount;
     order.credit_released_by = Some(p.key());
     order.credit_released_at = Some(Utc::now());
-    let saved = save_status(&tx, &c, order, OrderEvent::CreditHoldReleased).await?;
-    tx.commit().await?;
-    Ok(saved)
+    save_status(tx, c, order, OrderEvent::CreditHoldReleased).await
 }
 
 /// R-ORD-3: an open quote becomes a DRAFT sales order with its header and lines (prices as

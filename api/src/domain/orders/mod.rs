@@ -23,7 +23,8 @@ pub use changes::{
 pub use entry::{create, create_from_agreement};
 pub(crate) use for_backorders::{CopiedLine, create_for_backorders};
 pub use lifecycle::{
-    accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold, reserve_order,
+    accept_quote, cancel, close, confirm, delete, reject_quote, release_credit_hold,
+    release_credit_holds, reserve_order,
 };
 pub use queries::{
     confirmations_by_orders, date_changes_by_orders, delivery_delays, events_by_orders, get,

@@ -148,6 +148,19 @@ pub struct DocumentRef {
     pub id: ID,
 }
 
+#[derive(InputObject)]
+pub struct ReleaseCreditHoldsInput {
+    pub customer_id: ID,
+    /// Only these orders (at most 1000); all the customer's held orders when absent.
+    pub order_ids: Option<Vec<ID>>,
+}
+
+#[derive(SimpleObject)]
+pub struct ReleaseCreditHoldsPayload {
+    /// The orders released, in id order.
+    pub released: Vec<SalesOrder>,
+}
+
 #[derive(SimpleObject)]
 pub struct SalesOrderPayload {
     pub sales_order: SalesOrder,

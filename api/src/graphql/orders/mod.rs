@@ -302,6 +302,32 @@ impl OrderMutation {
         ))
     }
 
+    /// Releases every held order of a customer, or the named ones, in one call (R-ORD-9):
+    /// ADMIN, SALES_MANAGER or ACCOUNTING; each release is logged on its order.
+    async fn release_credit_holds(
+        &self,
+        ctx: &Context<'_>,
+        input: ReleaseCreditHoldsInput,
+    ) -> Result<ReleaseCreditHoldsPayload> {
+        let customer = parse_id(&input.customer_id, "customerId")?;
+        let ids = match input.order_ids {
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, id)| parse_id(id, &format!("orderIds.{i}")))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        let saved = orders::release_credit_holds(db(ctx), principal(ctx)?, customer, ids).await?;
+        Ok(ReleaseCreditHoldsPayload {
+            released: saved
+                .into_iter()
+                .map(|s| order_payload(s).sales_order)
+                .collect(),
+        })
+    }
+
     /// A DRAFT sales order at the agreement's prices (R-AGR-2, R-AGR-3): INVALID_STATE unless
     /// the agreement is EFFECTIVE, VALIDATION when the date lies outside its validity. What a
     /// commitment no longer holds is ordered at the trade price (warning AGREEMENT_EXCEEDED).
