@@ -1,5 +1,8 @@
 //! Mercato: a GraphQL backend for B2B headless commerce. See README.md and
 //! docs/architecture.md for the layout.
+// The merged Query and Mutation objects nest one level per area; async-graphql's derive
+// needs more than the default 128 levels to lay them out.
+#![recursion_limit = "256"]
 pub mod app;
 pub mod auth;
 pub mod body;

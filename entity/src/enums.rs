@@ -163,6 +163,8 @@ pub enum DocType {
     SalesAgreement,
     #[sea_orm(string_value = "PURCHASE_AGREEMENT")]
     PurchaseAgreement,
+    #[sea_orm(string_value = "RETURN_NOTE")]
+    ReturnNote,
 }
 
 /// Where a line's price came from (R-ORD-6).
@@ -246,6 +248,20 @@ pub enum InvoiceKind {
     Invoice,
     #[sea_orm(string_value = "CREDIT_NOTE")]
     CreditNote,
+}
+
+/// R-INV-6: why a credit note credits. `RETURN`: what a return note brought back (not
+/// billable again); `PRICE_CORRECTION`: an amount without quantities; `BILLING_ERROR`: the
+/// quantities become billable again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CreditReason {
+    #[sea_orm(string_value = "RETURN")]
+    Return,
+    #[sea_orm(string_value = "PRICE_CORRECTION")]
+    PriceCorrection,
+    #[sea_orm(string_value = "BILLING_ERROR")]
+    BillingError,
 }
 
 /// R-INV-1: `PENDING → POSTED`, or `CANCELLED`.

@@ -18,6 +18,10 @@ pub struct Model {
     /// The order rep of the billed orders (one per invoice, like assignment orders, R-BO-6).
     pub sales_rep_id: Option<i64>,
     pub credit_of_id: Option<i64>,
+    /// A credit note's reason (R-INV-6); `None` on invoices.
+    pub credit_reason: Option<crate::CreditReason>,
+    /// The return note a `RETURN` credit note credits (R-RET-1).
+    pub return_id: Option<i64>,
     /// Set when posted (R-INV-1: numbered at posting, gapless).
     pub series: Option<String>,
     pub number: Option<i64>,

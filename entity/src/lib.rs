@@ -47,6 +47,8 @@ pub mod receipt;
 pub mod receipt_line;
 pub mod rep_association;
 pub mod reservation;
+pub mod return_line;
+pub mod return_note;
 pub mod sales_order;
 pub mod sales_order_line;
 pub mod sales_rep;

@@ -13,6 +13,7 @@ mod m20261204_000008_setup_version;
 mod m20261205_000009_credit_totals;
 mod m20261206_000010_sequence_events;
 mod m20261207_000011_refunds;
+mod m20261207_000012_returns;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_credit_totals::Migration),
             Box::new(m20261206_000010_sequence_events::Migration),
             Box::new(m20261207_000011_refunds::Migration),
+            Box::new(m20261207_000012_returns::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use super::{Principal, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{
     AgreementKind, Role, agreement, backorder, customer, invoice, item, payment, proforma,
-    sales_order, sales_rep, shipment, stock_level, supplier, user, warehouse,
+    return_note, sales_order, sales_rep, shipment, stock_level, supplier, user, warehouse,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -321,6 +321,13 @@ pub fn shipments(p: &Principal) -> Condition {
     Condition::all()
         .add(shipment::Column::CompanyId.eq(p.company_id))
         .add(shipment::Column::OrderId.in_subquery(visible_order_ids(p)))
+}
+
+/// Return notes the principal sees: those of orders it sees (R-RET-1).
+pub fn return_notes(p: &Principal) -> Condition {
+    Condition::all()
+        .add(return_note::Column::CompanyId.eq(p.company_id))
+        .add(return_note::Column::OrderId.in_subquery(visible_order_ids(p)))
 }
 
 /// Ids of the customers the principal sees, as a subquery.

@@ -514,212 +514,6 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
     Ok(saved)
 }
 
-/// One credited line: an invoice line and the charged quantity taken back (all when `None`).
-pub struct CreditLine {
-    pub invoice_line_id: i64,
-    pub quantity: Option<Decimal>,
-}
-
-/// `createCreditNote`: a negative invoice referencing a POSTED one, posted at once in the
-/// `CREDIT_NOTE` series. Never credits more than the invoice billed less what earlier credit
-/// notes took back; the quantities become billable again (R-INV-1).
-pub async fn credit(
-    db: &DatabaseConnection,
-    p: &Principal,
-    invoice_id: i64,
-    lines: Option<Vec<CreditLine>>,
-) -> AppResult<invoice::Model> {
-    visibility::require(p, Permission::ManageInvoices)?;
-    if lines
-        .as_ref()
-        .is_some_and(|l| l.is_empty() || l.len() > 1000)
-    {
-        return Err(AppError::validation("lines", "name 1 to 1000 lines"));
-    }
-    let tx = db::write_tx(db).await?;
-    let (original, orders) = lock(&tx, p, invoice_id).await?;
-    if original.kind != InvoiceKind::Invoice || original.status != InvoiceStatus::Posted {
-        return Err(AppError::InvalidState(
-            "only a POSTED invoice can be credited (R-INV-1)".into(),
-        ));
-    }
-    let billed = lines_of(&*tx, original.id).await?;
-    // What earlier credit notes already took back, per invoice line (by order line/freight).
-    let earlier: Vec<invoice_line::Model> = invoice_line::Entity::find()
-        .filter(
-            invoice_line::Column::InvoiceId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(invoice::Column::Id)
-                    .from(invoice::Entity)
-                    .and_where(invoice::Column::CreditOfId.eq(original.id))
-                    .to_owned(),
-            ),
-        )
-        .all(&*tx)
-        .await?;
-    let key = |l: &invoice_line::Model| (l.order_id, l.order_line_id, l.kind);
-    let mut credited: HashMap<(i64, Option<i64>, InvoiceLineKind), (Decimal, Decimal)> =
-        HashMap::new();
-    for l in &earlier {
-        let e = credited.entry(key(l)).or_default();
-        e.0 -= l.quantity.0;
-        e.1 -= l.net_amount.0;
-    }
-    let wanted: Vec<(usize, &invoice_line::Model, Option<Decimal>)> = match &lines {
-        None => billed
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (i, l, None))
-            .collect(),
-        Some(list) => list
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let l = billed
-                    .iter()
-                    .find(|l| l.id == c.invoice_line_id)
-                    .ok_or_else(|| {
-                        AppError::validation(
-                            format!("lines.{i}.invoiceLineId"),
-                            "no such line on this invoice",
-                        )
-                    })?;
-                if let Some(q) = c.quantity {
-                    crate::domain::validate::positive(&format!("lines.{i}.quantity"), q)?;
-                }
-                Ok((i, l, c.quantity))
-            })
-            .collect::<AppResult<_>>()?,
-    };
-    let mut drafts = Vec::new();
-    let mut returned: Vec<(invoice_line::Model, Decimal)> = Vec::new();
-    for (i, l, q) in wanted {
-        let (q_done, net_done) = credited.get(&key(l)).copied().unwrap_or_default();
-        let left = l.quantity.0 - q_done;
-        let q = q.unwrap_or(left);
-        if q > left {
-            return Err(AppError::validation(
-                format!("lines.{i}.quantity"),
-                format!("{left} of this line is left to credit"),
-            ));
-        }
-        if q.is_zero() {
-            continue;
-        }
-        // Cumulative rounding, as when billing: the credits of a line add up to its net.
-        let net = if l.quantity.is_zero() {
-            l.net_amount.0 - net_done
-        } else {
-            part_of(l.net_amount.0, l.quantity.0, q_done, q)
-        };
-        let stock = if l.quantity.is_zero() {
-            Decimal::ZERO
-        } else {
-            (l.stock_quantity.0 * q / l.quantity.0).round_dp(4)
-        };
-        let e = credited.entry(key(l)).or_default();
-        e.0 += q;
-        e.1 += net;
-        returned.push((l.clone(), stock));
-        drafts.push(invoice_line::ActiveModel {
-            company_id: Set(l.company_id),
-            order_id: Set(l.order_id),
-            order_line_id: Set(l.order_line_id),
-            item_id: Set(l.item_id),
-            kind: Set(l.kind),
-            description: Set(l.description.clone()),
-            quantity: Set(Dec(-q)),
-            stock_quantity: Set(Dec(-stock)),
-            unit_price: Set(l.unit_price),
-            discount_percent: Set(l.discount_percent),
-            header_discount_percent: Set(l.header_discount_percent),
-            net_amount: Set(Dec(-net)),
-            tax_code: Set(l.tax_code.clone()),
-            tax_rate: Set(l.tax_rate),
-            tax_amount: Set(Dec(-taxes::line_tax(net, l.tax_rate.0))),
-            exchange_rate: Set(l.exchange_rate),
-            ..Default::default()
-        });
-    }
-    if drafts.is_empty() {
-        return Err(AppError::InvalidState(
-            "nothing left to credit on this invoice".into(),
-        ));
-    }
-    let totals = totals_of(&drafts);
-    let now = Utc::now();
-    let series = original.series.clone().unwrap_or_default();
-    let mut note = invoice::ActiveModel {
-        company_id: Set(original.company_id),
-        kind: Set(InvoiceKind::CreditNote),
-        status: Set(InvoiceStatus::Posted),
-        customer_id: Set(original.customer_id),
-        order_customer_id: Set(original.order_customer_id),
-        sales_rep_id: Set(original.sales_rep_id),
-        credit_of_id: Set(Some(original.id)),
-        series: Set(Some(series.clone())),
-        number: Set(None),
-        currency: Set(original.currency.clone()),
-        invoice_date: Set(now.date_naive()),
-        next_due_date: Set(None),
-        tax_regime: Set(original.tax_regime),
-        legal_note: Set(original.legal_note.clone()),
-        financial_status: Set(FinancialStatus::Paid),
-        paid_amount: Set(Dec::ZERO),
-        company_paid_amount: Set(Dec::ZERO),
-        credited_amount: Set(Dec::ZERO),
-        advance_amount: Set(Dec::ZERO),
-        version: Set(1),
-        created_by: Set(p.key()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        posted_by: Set(Some(p.key())),
-        posted_at: Set(Some(now)),
-        ..amounts(&totals)
-    }
-    .insert(&*tx)
-    .await?;
-    for (i, d) in drafts.iter_mut().enumerate() {
-        d.invoice_id = Set(note.id);
-        d.position = Set(i as i64 + 1);
-    }
-    invoice_line::Entity::insert_many(drafts)
-        .exec_without_returning(&*tx)
-        .await?;
-    // The quantities go back to their order lines; credited freight is billable again.
-    give_back(
-        &tx,
-        &returned
-            .iter()
-            .filter_map(|(l, stock)| Some((l.order_line_id?, *stock)))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    let freight_back: Vec<i64> = returned
-        .iter()
-        .filter(|(l, _)| l.kind == InvoiceLineKind::Freight)
-        .map(|(l, _)| l.order_id)
-        .collect();
-    set_freight_invoiced(&tx, &freight_back, false).await?;
-    let mut orig = original.clone();
-    orig.credited_amount = Dec(original.credited_amount.0 - totals.total);
-    let orig = settlement::save_settlement(&tx, orig).await?;
-    note.number = Some(numbering::next(&tx, note.company_id, &series, DocType::CreditNote).await?);
-    let note = note.into_active_model().reset_all().update(&*tx).await?;
-    for mut o in orders {
-        // The order row was read before its freight went back: saving it must not undo that.
-        if freight_back.contains(&o.id) {
-            o.freight_invoiced = false;
-        }
-        let payload =
-            json!({"invoiceId": orig.id, "creditNoteId": note.id, "number": number_of(&note)});
-        settlement::refresh_order(&tx, o, vec![(OrderEvent::CreditNotePosted, Some(payload))])
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(note)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading
 
@@ -863,7 +657,7 @@ pub fn number_of(inv: &invoice::Model) -> Option<String> {
 
 /// A document's figures from its lines, each at its order's rate (R-TAX-1, R-ORD-7): the same
 /// sums as an order's `taxes::document_tax`.
-fn totals_of(lines: &[invoice_line::ActiveModel]) -> taxes::DocumentTax {
+pub(crate) fn totals_of(lines: &[invoice_line::ActiveModel]) -> taxes::DocumentTax {
     let taxed: Vec<(Decimal, Decimal, Decimal)> = lines
         .iter()
         .map(|d| {
@@ -878,7 +672,7 @@ fn totals_of(lines: &[invoice_line::ActiveModel]) -> taxes::DocumentTax {
 }
 
 /// An invoice's amount columns from its figures.
-fn amounts(t: &taxes::DocumentTax) -> invoice::ActiveModel {
+pub(crate) fn amounts(t: &taxes::DocumentTax) -> invoice::ActiveModel {
     invoice::ActiveModel {
         tax_base: Set(Dec(t.base)),
         tax_amount: Set(Dec(t.tax)),
@@ -1074,7 +868,7 @@ async fn set_invoiced(tx: &DatabaseTransaction, values: &[(i64, Decimal)]) -> Ap
     Ok(())
 }
 
-async fn set_freight_invoiced(
+pub(crate) async fn set_freight_invoiced(
     tx: &DatabaseTransaction,
     order_ids: &[i64],
     invoiced: bool,
@@ -1093,7 +887,7 @@ async fn set_freight_invoiced(
 /// Gives back billed stock units `(order line, quantity)` — a cancelled invoice, a credit
 /// note. A kit's components were billed along with it (they have no invoice line of their own)
 /// and go back in the kit's proportion. Two reads and one write, whatever the number of lines.
-async fn give_back(tx: &DatabaseTransaction, back: &[(i64, Decimal)]) -> AppResult<()> {
+pub(crate) async fn give_back(tx: &DatabaseTransaction, back: &[(i64, Decimal)]) -> AppResult<()> {
     if back.is_empty() {
         return Ok(());
     }

@@ -63,13 +63,15 @@ pub enum OrderEvent {
     PaymentAllocated,
     /// A payment's allocation to an invoice was taken back to its unallocated money (R-PAY-6).
     PaymentUnallocated,
+    /// Shipped goods came back on a return note (R-RET-1).
+    Returned,
     /// What no invoice of the order will take of its advances went back to the customer's
     /// payments as unallocated money (R-PAY-6).
     AdvanceReleased,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 31] = [
+    pub const ALL: [OrderEvent; 32] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -101,6 +103,7 @@ impl OrderEvent {
         OrderEvent::AdvanceReleased,
         OrderEvent::PaymentAllocated,
         OrderEvent::PaymentUnallocated,
+        OrderEvent::Returned,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -170,6 +173,7 @@ impl OrderEvent {
             OrderEvent::AdvanceReleased => "ADVANCE_RELEASED",
             OrderEvent::PaymentAllocated => "PAYMENT_ALLOCATED",
             OrderEvent::PaymentUnallocated => "PAYMENT_UNALLOCATED",
+            OrderEvent::Returned => "RETURNED",
         }
     }
 }

@@ -585,6 +585,8 @@ mod tests {
             order_customer_id: 1,
             sales_rep_id: None,
             credit_of_id: None,
+            credit_reason: None,
+            return_id: None,
             series: None,
             number: None,
             currency: "EUR".into(),

@@ -60,6 +60,7 @@ pub enum OrderEventKind {
     DocumentRemoved,
     PaymentAllocated,
     PaymentUnallocated,
+    Returned,
     AdvanceReleased,
 }
 

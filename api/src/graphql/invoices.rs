@@ -1,5 +1,6 @@
 //! Invoices and credit notes (R-INV-1, R-TAX-1). Resolvers call `domain::invoices`.
-use crate::domain::invoices::{self, CreditLine, ListFilter, Source};
+use crate::domain::credit_notes::{self, CreditLine, NewCreditNote};
+use crate::domain::invoices::{self, ListFilter, Source};
 use crate::domain::{PageArgs, settlement, taxes};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::customers::Customer;
@@ -128,6 +129,14 @@ impl Invoice {
             Some(id) => load_invoice(ctx, id).await,
             None => Ok(None),
         }
+    }
+    /// A credit note's reason (R-INV-6).
+    async fn credit_reason(&self) -> Option<CreditReason> {
+        self.0.credit_reason.map(Into::into)
+    }
+    /// The return note a RETURN credit note credits (R-RET-1).
+    async fn return_id(&self) -> Option<ID> {
+        self.0.return_id.map(to_id)
     }
     async fn currency(&self) -> &str {
         &self.0.currency
@@ -336,11 +345,29 @@ pub struct CreditLineInput {
     pub invoice_line_id: ID,
     /// Charged units to take back; the whole rest of the line when omitted.
     pub quantity: Option<Decimal>,
+    /// PRICE_CORRECTION only: the net amount credited on the line (document currency).
+    pub amount: Option<Decimal>,
+}
+
+/// Why a credit note credits (R-INV-6).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::CreditReason")]
+pub enum CreditReason {
+    /// What a return note brought back; the quantities stay billed.
+    Return,
+    /// An amount per line without quantities.
+    PriceCorrection,
+    /// The quantities become billable again.
+    BillingError,
 }
 
 #[derive(InputObject)]
 pub struct CreateCreditNoteInput {
     pub invoice_id: ID,
+    /// BILLING_ERROR when omitted.
+    pub reason: Option<CreditReason>,
+    /// RETURN: the return note credited (name no lines).
+    pub return_id: Option<ID>,
     /// Omit to credit everything not credited yet.
     pub lines: Option<Vec<CreditLineInput>>,
 }
@@ -463,8 +490,9 @@ impl InvoiceMutation {
         })
     }
 
-    /// A credit note against a POSTED invoice (posted at once in the CREDIT_NOTE series); the
-    /// credited quantities become billable again.
+    /// A credit note against a POSTED invoice, posted at once in the CREDIT_NOTE series
+    /// (R-INV-6): BILLING_ERROR makes its quantities billable again, RETURN credits what a
+    /// return note brought back, PRICE_CORRECTION credits amounts without quantities.
     async fn create_credit_note(
         &self,
         ctx: &Context<'_>,
@@ -482,6 +510,7 @@ impl InvoiceMutation {
                                 &format!("lines.{i}.invoiceLineId"),
                             )?,
                             quantity: l.quantity.map(|q| q.0),
+                            amount: l.amount.map(|q| q.0),
                         })
                     })
                     .collect::<Result<Vec<_>>>()?,
@@ -489,7 +518,21 @@ impl InvoiceMutation {
             None => None,
         };
         Ok(InvoicePayload {
-            invoice: Invoice(invoices::credit(db(ctx), principal(ctx)?, invoice_id, lines).await?),
+            invoice: Invoice(
+                credit_notes::credit(
+                    db(ctx),
+                    principal(ctx)?,
+                    NewCreditNote {
+                        invoice_id,
+                        reason: input
+                            .reason
+                            .map_or(entity::CreditReason::BillingError, Into::into),
+                        return_id: parse_opt_id(input.return_id.as_ref(), "returnId")?,
+                        lines,
+                    },
+                )
+                .await?,
+            ),
         })
     }
 }

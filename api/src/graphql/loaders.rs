@@ -4,8 +4,8 @@ use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
     agreements, backorders, customers, documents, invoices, items, orders, payments, proformas,
-    purchasing, receipts, reservations, sales_reps, sales_setup, schedules, shipments, stock,
-    suppliers, taxes, unallocated, warehouses,
+    purchasing, receipts, reservations, returns, sales_reps, sales_setup, schedules, shipments,
+    stock, suppliers, taxes, unallocated, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -14,8 +14,8 @@ use entity::{
     invoice_line, item, item_description, kit_component, order_confirmation, order_document,
     order_installment, outbox, payment, payment_allocation, payment_method, payment_refund,
     payment_term_installment, payment_term_restriction, payment_terms, proforma, purchase_order,
-    purchase_order_line, receipt_line, reservation, sales_order, sales_order_line, sales_rep,
-    shipment, shipment_line, stock_level, supplier, tax_code, warehouse,
+    purchase_order_line, receipt_line, reservation, return_line, sales_order, sales_order_line,
+    sales_rep, shipment, shipment_line, stock_level, supplier, tax_code, warehouse,
 };
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -116,6 +116,7 @@ loader!(
     |s, keys| payments::visible_by_ids(&s.db, &s.principal, keys)
 );
 loader!(RefundsByPayment => Vec<payment_refund::Model>, |s, keys| unallocated::refunds_by_payments(&s.db, keys));
+loader!(LinesByReturn => Vec<return_line::Model>, |s, keys| returns::lines_by_returns(&s.db, keys));
 loader!(AllocationsByPayment => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_payments(&s.db, keys));
 loader!(ProformasByOrder => Vec<proforma::Model>, |s, keys| proformas::by_orders(&s.db, &s.principal, keys));
 loader!(DocumentsByOrder => Vec<order_document::Model>, |s, keys| documents::by_orders(&s.db, keys));
@@ -181,6 +182,7 @@ pub struct Loaders {
     pub assignments: DataLoader<AssignmentsByBackorder>,
     pub shipments: DataLoader<ShipmentsByOrder>,
     pub shipment_lines: DataLoader<LinesByShipment>,
+    pub return_lines: DataLoader<LinesByReturn>,
     pub purchase_order: DataLoader<PurchaseOrderById>,
     pub purchase_order_line: DataLoader<PurchaseOrderLineById>,
     pub purchase_order_lines: DataLoader<LinesByPurchaseOrder>,
@@ -252,6 +254,7 @@ impl Loaders {
             assignments: dl(AssignmentsByBackorder(scope.clone()), activity, delay),
             shipments: dl(ShipmentsByOrder(scope.clone()), activity, delay),
             shipment_lines: dl(LinesByShipment(scope.clone()), activity, delay),
+            return_lines: dl(LinesByReturn(scope.clone()), activity, delay),
             purchase_order: dl(PurchaseOrderById(scope.clone()), activity, delay),
             purchase_order_line: dl(PurchaseOrderLineById(scope.clone()), activity, delay),
             purchase_order_lines: dl(LinesByPurchaseOrder(scope.clone()), activity, delay),

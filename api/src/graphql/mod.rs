@@ -20,6 +20,7 @@ pub mod purchasing;
 pub mod receipts;
 pub mod reports;
 pub mod reservations;
+pub mod returns;
 pub mod sales_reps;
 pub mod sales_setup;
 pub mod scalars;
@@ -59,6 +60,7 @@ pub struct Query(
     purchasing::PurchasingQuery,
     receipts::ReceiptQuery,
     shipments::ShipmentQuery,
+    returns::ReturnQuery,
     taxes::TaxQuery,
     invoices::InvoiceQuery,
     payments::PaymentQuery,
@@ -88,6 +90,7 @@ pub struct Mutation(
     receipts::ReceiptMutation,
     backorders::AssignmentMutation,
     shipments::ShipmentMutation,
+    returns::ReturnMutation,
     taxes::TaxMutation,
     invoices::InvoiceMutation,
     payments::PaymentMutation,

@@ -26,6 +26,7 @@ pub enum DocumentType {
     Proforma,
     SalesAgreement,
     PurchaseAgreement,
+    ReturnNote,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -103,6 +103,12 @@ async fn every_caller_against_every_fulfilment_operation() {
     .await;
     let acme_ship = id(&r, &["shipSalesOrder", "shipment", "id"]);
     let r = a(
+        "mutation($i: CreateReturnInput!) { createReturn(input: $i) { returnNote { id } } }",
+        json!({"i": {"orderId": acme_order, "warehouseId": mad, "reason": "wrong size", "lines": [{"orderLineId": acme_line, "quantity": "1"}]}}),
+    )
+    .await;
+    let acme_return = id(&r, &["createReturn", "returnNote", "id"]);
+    let r = a(
         "mutation($i: CreatePurchaseOrderInput!) { createPurchaseOrder(input: $i) { purchaseOrder { id lines { id } } } }",
         json!({"i": {"supplierId": tools, "lines": [{"itemId": bolt, "quantity": "20"}]}}),
     )
@@ -188,6 +194,10 @@ async fn every_caller_against_every_fulfilment_operation() {
         ("salesOrder(ACME) fulfilment fields", "query($id: ID!) { salesOrder(id: $id) { lines { reservedQuantity shippedQuantity reservations { id } backorders { id } } shipments { id } } }", json!({"id": acme_order}), ACME_READERS),
         ("shipments", "{ shipments { totalCount edges { node { id salesOrder { id } } } } }", json!({}), ALL_READERS),
         ("shipment(ACME)", "query($id: ID!) { shipment(id: $id) { id lines { quantity } } }", json!({"id": acme_ship}), ACME_READERS),
+        ("returnNotes", "{ returnNotes { totalCount edges { node { id salesOrder { id } } } } }", json!({}), ALL_READERS),
+        ("returnNote(ACME)", "query($id: ID!) { returnNote(id: $id) { id number lines { quantity item { sku } } } }", json!({"id": acme_return}), ACME_READERS),
+        ("createReturn(ACME, more than shipped)", "mutation($o: ID!, $l: ID!, $w: ID!) { createReturn(input: {orderId: $o, warehouseId: $w, reason: \"x\", lines: [{orderLineId: $l, quantity: \"5\"}]}) { returnNote { id } } }", json!({"o": acme_order, "l": acme_line, "w": mad}),
+            ["VALIDATION", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "VALIDATION", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]),
         ("purchaseOrders", "{ purchaseOrders { totalCount } }", json!({}), PURCHASING_READERS),
         ("purchaseOrder", "query($id: ID!) { purchaseOrder(id: $id) { id lines { quantity } } }", json!({"id": po}), PURCHASING_READERS),
         ("receipts", "{ receipts { totalCount } }", json!({}), PURCHASING_READERS),

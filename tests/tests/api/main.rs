@@ -26,6 +26,7 @@ mod order_access;
 mod orders;
 mod payments;
 mod reports;
+mod returns;
 mod sales_setup;
 mod schema;
 mod sockets;
