@@ -799,3 +799,52 @@ pub async fn by_sales_orders(
     }
     Ok(out)
 }
+
+/// R-PAY-4, the other way: the sales orders each purchase order serves (their backorders
+/// stand on its lines), as far as the caller sees them; three statements for any page.
+pub async fn sales_orders_served(
+    db: &DatabaseConnection,
+    p: &Principal,
+    po_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<entity::sales_order::Model>>> {
+    use entity::{backorder, sales_order};
+    let links: Vec<(i64, i64)> = purchase_order_line::Entity::find()
+        .select_only()
+        .column(purchase_order_line::Column::PurchaseOrderId)
+        .column(purchase_order_line::Column::Id)
+        .filter(purchase_order_line::Column::PurchaseOrderId.is_in(po_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let po_of: HashMap<i64, i64> = links.iter().map(|(po, line)| (*line, *po)).collect();
+    let served: Vec<(i64, i64)> = backorder::Entity::find()
+        .select_only()
+        .column(backorder::Column::PurchaseOrderLineId)
+        .column(backorder::Column::OrderId)
+        .filter(backorder::Column::PurchaseOrderLineId.is_in(po_of.keys().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let orders: HashMap<i64, sales_order::Model> = sales_order::Entity::find()
+        .filter(visibility::sales_orders(p))
+        .filter(sales_order::Column::Id.is_in(served.iter().map(|s| s.1)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut out: HashMap<i64, Vec<sales_order::Model>> = HashMap::new();
+    for (line, order) in served {
+        let (Some(po), Some(o)) = (po_of.get(&line), orders.get(&order)) else {
+            continue;
+        };
+        let list = out.entry(*po).or_default();
+        if !list.iter().any(|x| x.id == o.id) {
+            list.push(o.clone());
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|o| o.id);
+    }
+    Ok(out)
+}

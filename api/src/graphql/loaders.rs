@@ -134,6 +134,7 @@ loader!(
         taxes::of_orders(&s.db, &orders).await
     }
 );
+loader!(SalesOrdersByPurchaseOrder => Vec<sales_order::Model>, |s, keys| purchasing::sales_orders_served(&s.db, &s.principal, keys));
 loader!(PurchaseOrdersBySalesOrder => Vec<purchase_order::Model>, |s, keys| purchasing::by_sales_orders(&s.db, &s.principal, keys));
 loader!(PaymentsByOrder => Vec<payment::Model>, |s, keys| payments::by_orders(&s.db, &s.principal, keys));
 loader!(AllocationsByInvoice => Vec<payment_allocation::Model>, |s, keys| payments::allocations_by_invoices(&s.db, keys));
@@ -202,6 +203,7 @@ pub struct Loaders {
     pub schedule: DataLoader<ScheduleByOrder>,
     pub order_tax: DataLoader<TaxByOrder>,
     pub serving_purchase_orders: DataLoader<PurchaseOrdersBySalesOrder>,
+    pub served_sales_orders: DataLoader<SalesOrdersByPurchaseOrder>,
     pub order_payments: DataLoader<PaymentsByOrder>,
     pub agreement: DataLoader<AgreementById>,
     pub agreement_line: DataLoader<AgreementLineById>,
@@ -274,6 +276,7 @@ impl Loaders {
             schedule: dl(ScheduleByOrder(scope.clone()), activity, delay),
             order_tax: dl(TaxByOrder(scope.clone()), activity, delay),
             serving_purchase_orders: dl(PurchaseOrdersBySalesOrder(scope.clone()), activity, delay),
+            served_sales_orders: dl(SalesOrdersByPurchaseOrder(scope.clone()), activity, delay),
             order_payments: dl(PaymentsByOrder(scope.clone()), activity, delay),
             agreement: dl(AgreementById(scope.clone()), activity, delay),
             agreement_line: dl(AgreementLineById(scope.clone()), activity, delay),

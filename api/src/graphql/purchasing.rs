@@ -82,6 +82,22 @@ impl PurchaseOrder {
             .map(PurchaseOrderLine)
             .collect())
     }
+    /// The sales orders it buys for (their backorders stand on its lines, R-PAY-4), as far
+    /// as the caller sees them.
+    async fn sales_orders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::orders::SalesOrder>> {
+        let rows = loaders::get(ctx)?
+            .served_sales_orders
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::orders::SalesOrder)
+            .collect())
+    }
 }
 
 pub struct PurchaseOrderLine(pub purchase_order_line::Model);

@@ -24,6 +24,7 @@ mod invoicing_access;
 mod master_data;
 mod order_access;
 mod orders;
+mod partial_rules;
 mod payments;
 mod reports;
 mod returns;

@@ -1291,16 +1291,29 @@ async fn a_kit_adds_price_zero_component_lines_and_carries_their_summed_cost_r_i
         Some("lineId"),
         "components follow their kit"
     );
-    // Descriptions are editable only on non-stocked lines; manual cost when the company asks.
+    // Any line may carry its own description (Boss Manager); on a stocked item only the
+    // seller's staff set it (a buyer is FORBIDDEN); manual cost when the company asks.
+    let o = t
+        .create(
+            &acme,
+            json!([{"itemId": bolt, "quantity": "1", "description": "Bolt M8, zinc-plated, as agreed"}]),
+            json!({}),
+        )
+        .await["salesOrder"]
+        .clone();
+    assert_eq!(
+        o["lines"][0]["description"],
+        "Bolt M8, zinc-plated, as agreed"
+    );
     let r = t
         .create_as(
-            &t.admin,
+            &t.app.login("buyer@acme.example").await,
             &acme,
             json!([{"itemId": bolt, "quantity": "1", "description": "special"}]),
             json!({}),
         )
         .await;
-    assert_eq!(r.field().as_deref(), Some("lines.0.description"));
+    assert_eq!(r.code(), "FORBIDDEN", "{}", r.0);
     t.settings(json!({"manualCostForNonStocked": true})).await;
     let r = t
         .create_as(

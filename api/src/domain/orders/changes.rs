@@ -1,7 +1,8 @@
 //! Changing an open document: header, lines, positions (R-ORD-14), delivery dates (R-ORD-8)
 //! and confirmations sent (R-ORD-15).
 use super::entry::{
-    AgreementTerms, apply_header, insert_lines, needs_override, replace_installments, resolve_lines,
+    AgreementTerms, apply_header, insert_lines, line_description, needs_override,
+    replace_installments, resolve_lines,
 };
 use super::queries::lines_by_orders;
 use super::save::{context, customer_of, finish, save_status};
@@ -221,19 +222,13 @@ pub async fn update_line(
         l.discount_percent = Dec(sales_setup::percent("discountPercent", d)?);
     }
     if let Some(d) = ch.description {
-        if item.kind != ItemKind::NonStocked {
-            return Err(AppError::validation(
-                "description",
-                "only non-stocked items take a description of their own (R-ITEM-1)",
-            ));
-        }
-        l.description = validate::required("description", &d, 500)?;
+        l.description = line_description(p, &item, "description", &d)?;
     }
     if let Some(cost) = ch.cost {
-        if item.kind != ItemKind::NonStocked {
+        if item.kind == ItemKind::Kit {
             return Err(AppError::validation(
                 "cost",
-                "only non-stocked lines take a manual cost",
+                "a kit's cost is the sum of its components'",
             ));
         }
         cost_not_frozen(&tx, l.id).await?;

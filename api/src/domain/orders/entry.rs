@@ -394,6 +394,22 @@ pub(super) fn needs_override(p: &Principal, field: &str) -> AppResult<()> {
     }
 }
 
+/// A line's own description (R-ITEM-1): any line may carry one, as Boss Manager lets the
+/// seller rename a line for its documents; on a stocked item or a kit that is the seller's
+/// decision (it is what the invoice says was sold), on a service or comment anyone who may
+/// write the line may.
+pub(super) fn line_description(
+    p: &Principal,
+    item: &item::Model,
+    field: &str,
+    given: &str,
+) -> AppResult<String> {
+    if item.kind != ItemKind::NonStocked {
+        needs_override(p, "description")?;
+    }
+    validate::required(field, given, 500)
+}
+
 /// A line's free goods (R-ORD-5): zero unless given, and given only by the seller's staff —
 /// free goods ship, so a buyer or partner naming any is FORBIDDEN.
 pub(super) fn bonus_quantity(
@@ -888,14 +904,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         )?;
         let bonus = bonus_quantity(p, &f("bonusQuantity"), l.bonus_quantity)?;
         let description = match l.description {
-            Some(d) if item.kind != ItemKind::NonStocked => {
-                let _ = d;
-                return Err(AppError::validation(
-                    f("description"),
-                    "only non-stocked items take a description of their own (R-ITEM-1)",
-                ));
-            }
-            Some(d) => validate::required(&f("description"), &d, 500)?,
+            Some(d) => line_description(p, &item, &f("description"), &d)?,
             None => describe(&item),
         };
         let components = kits.get(&item.id).cloned().unwrap_or_default();
@@ -906,7 +915,9 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         // line takes the item's cost even when staff must type one.
         let enters_costs = visibility::can(p, Permission::OverrideOrderTerms);
         let cost = match (item.kind, l.cost) {
-            (ItemKind::NonStocked, Some(cost)) => {
+            // The seller's staff may cost any line but a kit (R-ORD-16: until a purchase order
+            // buys for it, which only happens after entry).
+            (ItemKind::NonStocked | ItemKind::Stocked, Some(cost)) => {
                 validate::non_negative(&f("cost"), validate::decimal(&f("cost"), cost)?)?
             }
             (ItemKind::NonStocked, None)
@@ -917,10 +928,10 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                     "the company requires a manual cost on non-stocked lines (R-ITEM-1)",
                 ));
             }
-            (_, Some(_)) => {
+            (ItemKind::Kit, Some(_)) => {
                 return Err(AppError::validation(
                     f("cost"),
-                    "only non-stocked lines take a manual cost",
+                    "a kit's cost is the sum of its components'",
                 ));
             }
             (ItemKind::Kit, None) => components
