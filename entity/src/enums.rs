@@ -250,6 +250,19 @@ pub enum InvoiceKind {
     CreditNote,
 }
 
+/// R-ORD-16: a delivery note is prepared (reservations earmarked, nothing left stock), then
+/// shipped or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ShipmentStatus {
+    #[sea_orm(string_value = "PREPARING")]
+    Preparing,
+    #[sea_orm(string_value = "SHIPPED")]
+    Shipped,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
 /// R-INV-6: why a credit note credits. `RETURN`: what a return note brought back (not
 /// billable again); `PRICE_CORRECTION`: an amount without quantities; `BILLING_ERROR`: the
 /// quantities become billable again.

@@ -14,6 +14,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The invoice that billed this delivery note.
     pub invoice_id: Option<i64>,
+    pub status: crate::ShipmentStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,8 @@ pub struct Model {
     pub location: String,
     pub lot: String,
     pub quantity: Dec,
+    /// While the shipment is PREPARING: the reservation this line earmarks (R-ORD-16).
+    pub reservation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

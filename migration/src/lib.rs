@@ -14,6 +14,7 @@ mod m20261205_000009_credit_totals;
 mod m20261206_000010_sequence_events;
 mod m20261207_000011_refunds;
 mod m20261207_000012_returns;
+mod m20261207_000013_shipment_preparation;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_sequence_events::Migration),
             Box::new(m20261207_000011_refunds::Migration),
             Box::new(m20261207_000012_returns::Migration),
+            Box::new(m20261207_000013_shipment_preparation::Migration),
         ]
     }
 }

@@ -149,6 +149,15 @@ pub async fn create(
             if notes.len() != ids.len() {
                 return Err(AppError::validation(field, "no such delivery note"));
             }
+            if let Some(n) = notes
+                .iter()
+                .find(|n| n.status != entity::ShipmentStatus::Shipped)
+            {
+                return Err(AppError::InvalidState(format!(
+                    "delivery note {}-{} is {:?}: only shipped goods are billed",
+                    n.series, n.number, n.status
+                )));
+            }
             notes
                 .iter()
                 .map(|n| n.order_id)
@@ -162,8 +171,10 @@ pub async fn create(
     if orders.len() != order_ids.len() {
         return Err(AppError::validation(field, "no such sales order"));
     }
+    // Only goods that left are billed: a note in preparation or cancelled bills nothing.
     let notes: Vec<shipment::Model> = shipment::Entity::find()
         .filter(shipment::Column::OrderId.is_in(order_ids.clone()))
+        .filter(shipment::Column::Status.eq(entity::ShipmentStatus::Shipped))
         .order_by_asc(shipment::Column::Id)
         .all(&*tx)
         .await?;

@@ -33,6 +33,7 @@ pub mod sales_setup;
 pub mod schedules;
 pub mod settlement;
 pub mod setup_cache;
+pub mod shipment_preparation;
 pub mod shipments;
 pub mod stock;
 pub mod stock_moves;

@@ -65,13 +65,16 @@ pub enum OrderEvent {
     PaymentUnallocated,
     /// Shipped goods came back on a return note (R-RET-1).
     Returned,
+    /// A delivery note is being prepared, or its preparation was cancelled (R-ORD-16).
+    ShipmentPrepared,
+    ShipmentCancelled,
     /// What no invoice of the order will take of its advances went back to the customer's
     /// payments as unallocated money (R-PAY-6).
     AdvanceReleased,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 32] = [
+    pub const ALL: [OrderEvent; 34] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -104,6 +107,8 @@ impl OrderEvent {
         OrderEvent::PaymentAllocated,
         OrderEvent::PaymentUnallocated,
         OrderEvent::Returned,
+        OrderEvent::ShipmentPrepared,
+        OrderEvent::ShipmentCancelled,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -174,6 +179,8 @@ impl OrderEvent {
             OrderEvent::PaymentAllocated => "PAYMENT_ALLOCATED",
             OrderEvent::PaymentUnallocated => "PAYMENT_UNALLOCATED",
             OrderEvent::Returned => "RETURNED",
+            OrderEvent::ShipmentPrepared => "SHIPMENT_PREPARED",
+            OrderEvent::ShipmentCancelled => "SHIPMENT_CANCELLED",
         }
     }
 }

@@ -375,6 +375,8 @@ pub async fn release(
     let order = order_rows::lock_order(&tx, p, row.order_id)
         .await
         .map_err(|e| e.when_not_found(|| AppError::NotFound("reservation")))?;
+    // A shipment being prepared holds the order's reservations (R-ORD-16).
+    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     give_back(&tx, &row, row.quantity.0).await?;
     order_rows::record_event(
         &*tx,

@@ -91,6 +91,16 @@ pub async fn create(
     let mut open: HashMap<(i64, String), Decimal> = HashMap::new();
     for s in shipment_line::Entity::find()
         .filter(shipment_line::Column::OrderLineId.is_in(line_ids.clone()))
+        .filter(
+            shipment_line::Column::ShipmentId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(entity::shipment::Column::Id)
+                    .from(entity::shipment::Entity)
+                    .and_where(entity::shipment::Column::Status.eq(entity::ShipmentStatus::Shipped))
+                    .and_where(entity::shipment::Column::OrderId.eq(order.id))
+                    .to_owned(),
+            ),
+        )
         .all(&*tx)
         .await?
     {

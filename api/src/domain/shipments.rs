@@ -12,7 +12,8 @@ use crate::domain::{Page, PageArgs, numbering, page, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocStatus, DocType, Tracking, reservation, sales_order_line, shipment, shipment_line,
+    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, sales_order_line, shipment,
+    shipment_line,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -51,6 +52,7 @@ pub async fn ship(
         )));
     }
     reservations::may_take_stock(&order)?;
+    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     let states = reservations::line_states(&*tx, order.id).await?;
     let requests: Vec<ShipLine> = match lines {
         Some(l) if l.is_empty() => {
@@ -201,6 +203,7 @@ pub async fn ship(
         series: Set(order.series.clone()),
         number: Set(number),
         shipped_on: Set(now.date_naive()),
+        status: Set(ShipmentStatus::Shipped),
         created_by: Set(p.key()),
         created_at: Set(now),
         ..Default::default()

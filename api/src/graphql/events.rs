@@ -61,6 +61,8 @@ pub enum OrderEventKind {
     PaymentAllocated,
     PaymentUnallocated,
     Returned,
+    ShipmentPrepared,
+    ShipmentCancelled,
     AdvanceReleased,
 }
 

@@ -1,6 +1,6 @@
 //! Shipments (R-RES-3, R-ITEM-4): delivery notes that consume reservations. Resolvers call
 //! `domain::shipments`.
-use crate::domain::{PageArgs, shipments};
+use crate::domain::{PageArgs, shipment_preparation, shipments};
 use crate::graphql::connection::{Conn, from_page};
 use crate::graphql::items::Item;
 use crate::graphql::orders::SalesOrder;
@@ -9,9 +9,18 @@ use crate::graphql::warehouses::Warehouse;
 use crate::graphql::{
     db, item, loaders, number, order, parse_id, parse_opt_id, principal, to_id, warehouse,
 };
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{shipment, shipment_line};
+
+/// R-ORD-16: PREPARING (reservations earmarked, nothing left stock), SHIPPED or CANCELLED.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::ShipmentStatus")]
+pub enum ShipmentStatus {
+    Preparing,
+    Shipped,
+    Cancelled,
+}
 
 /// A delivery note.
 pub struct Shipment(pub shipment::Model);
@@ -24,6 +33,10 @@ impl Shipment {
     async fn number(&self) -> String {
         number(&self.0.series, self.0.number)
     }
+    async fn status(&self) -> ShipmentStatus {
+        self.0.status.into()
+    }
+    /// The day it shipped (while PREPARING: the day it was prepared).
     async fn shipped_on(&self) -> NaiveDate {
         self.0.shipped_on
     }
@@ -148,24 +161,75 @@ impl ShipmentMutation {
         input: ShipSalesOrderInput,
     ) -> Result<ShipmentPayload> {
         let order_id = parse_id(&input.order_id, "orderId")?;
-        let lines = match input.lines {
-            Some(list) => Some(
-                list.into_iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        Ok(shipments::ShipLine {
-                            line_id: parse_id(&l.line_id, &format!("lines.{i}.lineId"))?,
-                            quantity: l.quantity.map(|q| q.0),
-                            lot: l.lot,
-                            serials: l.serials,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
+        let lines = ship_lines(input.lines)?;
         Ok(ShipmentPayload {
             shipment: Shipment(shipments::ship(db(ctx), principal(ctx)?, order_id, lines).await?),
         })
     }
+
+    /// A numbered delivery note PREPARING (R-ORD-16): its lines earmark the order's
+    /// reservations (every reserved line when `lines` is omitted), nothing leaves stock, and
+    /// the order's lines cannot change until it is confirmed or cancelled.
+    async fn create_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipSalesOrderInput,
+    ) -> Result<ShipmentPayload> {
+        let order_id = parse_id(&input.order_id, "orderId")?;
+        let lines = ship_lines(input.lines)?;
+        Ok(ShipmentPayload {
+            shipment: Shipment(
+                shipment_preparation::create(db(ctx), principal(ctx)?, order_id, lines).await?,
+            ),
+        })
+    }
+
+    /// Ships a prepared delivery note: its earmarked reservations leave stock.
+    async fn confirm_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentRef,
+    ) -> Result<ShipmentPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(ShipmentPayload {
+            shipment: Shipment(shipment_preparation::confirm(db(ctx), principal(ctx)?, id).await?),
+        })
+    }
+
+    /// Cancels a prepared delivery note; its reservations stay the order's.
+    async fn cancel_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentRef,
+    ) -> Result<ShipmentPayload> {
+        let id = parse_id(&input.id, "id")?;
+        Ok(ShipmentPayload {
+            shipment: Shipment(shipment_preparation::cancel(db(ctx), principal(ctx)?, id).await?),
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct ShipmentRef {
+    pub id: ID,
+}
+
+/// The domain's lines of a shipping input, or VALIDATION naming the bad id.
+fn ship_lines(lines: Option<Vec<ShipLineInput>>) -> Result<Option<Vec<shipments::ShipLine>>> {
+    Ok(match lines {
+        Some(list) => Some(
+            list.into_iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    Ok(shipments::ShipLine {
+                        line_id: parse_id(&l.line_id, &format!("lines.{i}.lineId"))?,
+                        quantity: l.quantity.map(|q| q.0),
+                        lot: l.lot,
+                        serials: l.serials,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        None => None,
+    })
 }

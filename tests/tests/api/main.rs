@@ -30,6 +30,7 @@ mod reports;
 mod returns;
 mod sales_setup;
 mod schema;
+mod shipment_preparation;
 mod sockets;
 mod speed;
 mod stock;

@@ -44,6 +44,7 @@ pub async fn update(
     let tx = db::write_tx(db).await?;
     let locked = lock(&tx, p, Some(kind), id).await?;
     editable(&locked)?;
+    crate::domain::shipment_preparation::none_preparing(&*tx, locked.id).await?;
     let (c, setup) = context(&tx, &locked).await?;
     let mut draft = locked;
     apply_header(
@@ -114,6 +115,7 @@ pub async fn add_line(
     let tx = db::write_tx(db).await?;
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
+    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     let (c, setup) = context(&tx, &order).await?;
     let pending = resolve_lines(
         &tx,
@@ -162,6 +164,7 @@ pub(super) async fn lock_line(
         .await
         .map_err(|e| e.when_not_found(|| AppError::NotFound("sales order line")))?;
     editable(&order)?;
+    crate::domain::shipment_preparation::none_preparing(tx, order.id).await?;
     if line.parent_line_id.is_some() {
         return Err(AppError::validation(
             "lineId",
@@ -475,6 +478,7 @@ pub async fn change_delivery_date(
     let tx = db::write_tx(db).await?;
     let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
     editable(&order)?;
+    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     if date < order.order_date {
         return Err(AppError::validation(
             "date",

@@ -135,6 +135,7 @@ pub async fn cancel(db: &DatabaseConnection, p: &Principal, order_id: i64) -> Ap
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let mut order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
+    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     if !matches!(order.status, DocStatus::Draft | DocStatus::Confirmed) {
         return Err(AppError::InvalidState(format!(
             "a {:?} order cannot become CANCELLED (R-ORD-17)",
@@ -207,6 +208,9 @@ pub(super) async fn transition_of(
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let mut order = lock(&tx, p, Some(kind), id).await?;
+    if kind == DocKind::Order {
+        crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
+    }
     if !from.contains(&order.status) {
         return Err(AppError::InvalidState(format!(
             "a {:?} {} cannot become {:?} (R-ORD-17)",
