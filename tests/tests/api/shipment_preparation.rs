@@ -168,3 +168,54 @@ async fn two_preparations_of_one_order_at_once_leave_one_delivery_note_r_ord_16(
         assert_eq!(r.code(), "INVALID_STATE", "{}", r.0);
     }
 }
+
+/// A partially shipped order without a shipment in preparation takes a new line and changes
+/// it; what shipped stays as it shipped, and no line is removed from it (R-ORD-16).
+#[tokio::test]
+async fn a_partially_shipped_order_takes_new_lines_and_keeps_what_shipped_r_ord_16() {
+    let b = books().await;
+    let w = &b.w;
+    let order = b.bolts(&w.acme, 10).await;
+    let r = b
+        .gql(
+            &w.admin,
+            "query($o: ID!) { salesOrder(id: $o) { lines { id } } }",
+            json!({"o": order}),
+        )
+        .await;
+    let shipped_line = r.data()["salesOrder"]["lines"][0]["id"].clone();
+    let r = b
+        .gql(&w.warehouse, "mutation($o: ID!, $l: ID!) { shipSalesOrder(input: {orderId: $o, lines: [{lineId: $l, quantity: \"5\"}]}) { shipment { id } } }", json!({"o": order, "l": shipped_line}))
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(w.order_status(&order).await, "PARTIALLY_SHIPPED");
+    let r = b
+        .gql(&w.admin, "mutation($o: ID!, $i: ID!) { addSalesOrderLine(input: {orderId: $o, line: {itemId: $i, quantity: \"3\"}}) { salesOrder { status lines { id quantity } } } }", json!({"o": order, "i": w.bolt}))
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    let o = &r.data()["addSalesOrderLine"]["salesOrder"];
+    assert_eq!(o["status"], "PARTIALLY_SHIPPED");
+    let new_line = o["lines"][1]["id"].clone();
+    let update = "mutation($l: ID!, $q: Decimal!) { updateSalesOrderLine(input: {lineId: $l, quantity: $q}) { salesOrder { status lines { quantity } } } }";
+    let r = b
+        .gql(&w.admin, update, json!({"l": new_line, "q": "4"}))
+        .await;
+    assert!(r.is_ok(), "{}", r.0);
+    assert_eq!(
+        dec(&r.data()["updateSalesOrderLine"]["salesOrder"]["lines"][1]["quantity"]),
+        d("4")
+    );
+    let r = b
+        .gql(&w.admin, update, json!({"l": shipped_line, "q": "20"}))
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE", "{}", r.0);
+    let r = b
+        .gql(
+            &w.admin,
+            "mutation($l: ID!) { removeSalesOrderLine(input: {lineId: $l}) { salesOrder { id } } }",
+            json!({"l": new_line}),
+        )
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE", "{}", r.0);
+    assert_eq!(w.order_status(&order).await, "PARTIALLY_SHIPPED");
+}

@@ -6,7 +6,9 @@ use super::entry::{
 };
 use super::queries::lines_by_orders;
 use super::save::{context, customer_of, finish, save_status};
-use super::{DateChangeReason, HeaderInput, LineChange, LineInput, Saved, editable};
+use super::{
+    DateChangeReason, HeaderInput, LineChange, LineInput, Saved, editable, lines_editable,
+};
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::agreements::tracking;
@@ -114,7 +116,7 @@ pub async fn add_line(
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let order = lock(&tx, p, Some(DocKind::Order), order_id).await?;
-    editable(&order)?;
+    lines_editable(&order)?;
     crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
     let (c, setup) = context(&tx, &order).await?;
     let pending = resolve_lines(
@@ -163,13 +165,30 @@ pub(super) async fn lock_line(
     let order = lock(tx, p, Some(DocKind::Order), line.order_id)
         .await
         .map_err(|e| e.when_not_found(|| AppError::NotFound("sales order line")))?;
-    editable(&order)?;
+    lines_editable(&order)?;
     crate::domain::shipment_preparation::none_preparing(tx, order.id).await?;
     if line.parent_line_id.is_some() {
         return Err(AppError::validation(
             "lineId",
             "kit components follow their kit line: change the kit line (R-ITEM-1)",
         ));
+    }
+    if order.status == DocStatus::PartiallyShipped {
+        let shipped = sales_order_line::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(sales_order_line::Column::Id.eq(line.id))
+                    .add(sales_order_line::Column::ParentLineId.eq(line.id)),
+            )
+            .all(tx)
+            .await?
+            .iter()
+            .any(|l| !l.shipped_quantity.is_zero());
+        if shipped {
+            return Err(AppError::InvalidState(
+                "part of this line has shipped: it stays as it shipped (R-ORD-16)".into(),
+            ));
+        }
     }
     Ok((order, line))
 }
@@ -352,6 +371,12 @@ pub async fn remove_line(db: &DatabaseConnection, p: &Principal, line_id: i64) -
     visibility::require(p, Permission::WriteOrders)?;
     let tx = db::write_tx(db).await?;
     let (order, line) = lock_line(&tx, p, line_id).await?;
+    if order.status == DocStatus::PartiallyShipped {
+        // Removing the last unshipped line would leave a shipped order marked partial.
+        return Err(AppError::InvalidState(
+            "a partially shipped order keeps its lines: reduce the line instead".into(),
+        ));
+    }
     let (c, setup) = context(&tx, &order).await?;
     // R-RES-3 / R-ORD-16: the line's stock goes back; a line already served by a purchase
     // order or an assignment stays (reduce it instead).

@@ -156,6 +156,16 @@ fn editable(order: &sales_order::Model) -> AppResult<()> {
     }
 }
 
+/// [`editable`] for line changes: a PARTIALLY_SHIPPED order also takes new lines and changes
+/// to lines nothing of which has shipped (Boss Manager; R-ORD-16) — what shipped stays as it
+/// shipped. Such changes never complete the order, so its status holds.
+fn lines_editable(order: &sales_order::Model) -> AppResult<()> {
+    if order.kind == DocKind::Order && order.status == DocStatus::PartiallyShipped {
+        return Ok(());
+    }
+    editable(order)
+}
+
 fn kind_name(kind: DocKind) -> &'static str {
     match kind {
         DocKind::Quote => "quote",
