@@ -12,14 +12,13 @@
 use crate::auth::{Permission, Principal, visibility};
 use crate::db;
 use crate::domain::outbox::{self, OrderEvent};
-use crate::domain::shipments::ShipLine;
+use crate::domain::shipments::{self, ShipLine};
 use crate::domain::stock_moves::SlotMoves;
-use crate::domain::{numbering, order_rows, quantities, reservations, rows, stock};
+use crate::domain::{numbering, order_rows, reservations, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, sales_order_line, shipment,
-    shipment_line,
+    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, shipment, shipment_line,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -278,45 +277,11 @@ pub async fn confirm(
         ));
     }
     reservations::shrink_many(&tx, &consumed).await?;
-    let mut progress = Vec::with_capacity(states.len());
-    let mut shipped_lines: Vec<sales_order_line::Model> = Vec::new();
-    for s in &states {
-        let mut pr = s.progress;
-        if let Some(q) = shipped_per_line.get(&s.line.id) {
-            let mut line = s.line.clone();
-            line.shipped_quantity = Dec(Dec::canonical(line.shipped_quantity.0 + q));
-            shipped_lines.push(line);
-            pr.shipped += q;
-            pr.reserved = (pr.reserved - q).max(Decimal::ZERO);
-        }
-        progress.push(pr);
-    }
-    rows::set_each::<sales_order_line::Entity, _, _>(
-        &*tx,
-        sales_order_line::Column::Id,
-        sales_order_line::Column::ShippedQuantity,
-        shipped_lines.iter().map(|l| (l.id, l.shipped_quantity)),
-    )
-    .await?;
     let mut am = note.clone().into_active_model();
     am.status = Set(ShipmentStatus::Shipped);
     am.shipped_on = Set(Utc::now().date_naive());
     let note = am.update(&*tx).await?;
-    let status = quantities::status_after(&progress);
-    let payload = json!({
-        "shipmentId": note.id,
-        "number": format!("{}-{}", note.series, note.number),
-        "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
-    });
-    order_rows::track_agreements(&*tx, &order, &shipped_lines, None, None).await?;
-    order_rows::save_progress_with(
-        &tx,
-        order,
-        status,
-        vec![(OrderEvent::Shipped, Some(payload))],
-        stock_events,
-    )
-    .await?;
+    shipments::record_shipped(&tx, order, &states, &shipped_per_line, &note, stock_events).await?;
     tx.commit().await?;
     Ok(note)
 }

@@ -12,11 +12,14 @@ use crate::domain::{Page, PageArgs, numbering, page, reservations, rows, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, sales_order_line, shipment,
-    shipment_line,
+    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, sales_order, sales_order_line,
+    shipment, shipment_line,
 };
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
+};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -234,9 +237,25 @@ pub async fn ship(
     .exec_without_returning(&*tx)
     .await?;
     reservations::shrink_many(&tx, &consumed).await?;
+    record_shipped(&tx, order, &states, &shipped_per_line, &note, stock_events).await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// What a delivery note that left stock does to its order: the lines' shipped quantities, the
+/// order's status (R-ORD-17), the agreement lines' fulfilment (R-AGR-1) and the SHIPPED event
+/// with the stock events gathered. `states` are the lines as read before the note.
+pub(crate) async fn record_shipped(
+    tx: &DatabaseTransaction,
+    order: sales_order::Model,
+    states: &[reservations::LineState],
+    shipped_per_line: &HashMap<i64, Decimal>,
+    note: &shipment::Model,
+    stock_events: outbox::Batch,
+) -> AppResult<()> {
     let mut progress = Vec::with_capacity(states.len());
     let mut shipped_lines = Vec::with_capacity(shipped_per_line.len());
-    for s in &states {
+    for s in states {
         let mut pr = s.progress;
         if let Some(q) = shipped_per_line.get(&s.line.id) {
             let mut line = s.line.clone();
@@ -248,7 +267,7 @@ pub async fn ship(
         progress.push(pr);
     }
     rows::set_each::<sales_order_line::Entity, _, _>(
-        &*tx,
+        tx,
         sales_order_line::Column::Id,
         sales_order_line::Column::ShippedQuantity,
         shipped_lines.iter().map(|l| (l.id, l.shipped_quantity)),
@@ -260,18 +279,16 @@ pub async fn ship(
         "number": format!("{}-{}", note.series, note.number),
         "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
     });
-    // What shipped moves from released to fulfilled on its agreement lines (R-AGR-1).
-    order_rows::track_agreements(&*tx, &order, &shipped_lines, None, None).await?;
+    order_rows::track_agreements(tx, &order, &shipped_lines, None, None).await?;
     order_rows::save_progress_with(
-        &tx,
+        tx,
         order,
         status,
         vec![(OrderEvent::Shipped, Some(payload))],
         stock_events,
     )
     .await?;
-    tx.commit().await?;
-    Ok(note)
+    Ok(())
 }
 
 pub async fn get(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<shipment::Model> {
