@@ -17,9 +17,7 @@ use crate::domain::stock_moves::SlotMoves;
 use crate::domain::{numbering, order_rows, reservations, stock};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use entity::{
-    Dec, DocStatus, DocType, ShipmentStatus, Tracking, reservation, shipment, shipment_line,
-};
+use entity::{Dec, DocType, ShipmentStatus, reservation, shipment, shipment_line};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -52,37 +50,8 @@ pub async fn create(
     order_id: i64,
     lines: Option<Vec<ShipLine>>,
 ) -> AppResult<shipment::Model> {
-    visibility::require(p, Permission::ShipOrders)?;
     let tx = db::write_tx(db).await?;
-    let order = order_rows::lock_order(&tx, p, order_id).await?;
-    if !matches!(
-        order.status,
-        DocStatus::Confirmed | DocStatus::PartiallyShipped
-    ) {
-        return Err(AppError::InvalidState(format!(
-            "a {:?} order cannot be shipped",
-            order.status
-        )));
-    }
-    reservations::may_take_stock(&order)?;
-    none_preparing(&*tx, order.id).await?;
-    let states = reservations::line_states(&*tx, order.id).await?;
-    let requests: Vec<ShipLine> = match lines {
-        Some(l) if l.is_empty() || l.len() > 1000 => {
-            return Err(AppError::validation("lines", "name 1 to 1000 lines"));
-        }
-        Some(l) => l,
-        None => states
-            .iter()
-            .filter(|s| !s.progress.reserved.is_zero())
-            .map(|s| ShipLine {
-                line_id: s.line.id,
-                quantity: Some(s.progress.reserved),
-                lot: None,
-                serials: vec![],
-            })
-            .collect(),
-    };
+    let (order, states, requests) = shipments::open(&tx, p, order_id, lines).await?;
     if requests.is_empty() {
         return Err(AppError::validation(
             "lines",
@@ -92,34 +61,7 @@ pub async fn create(
     let mut earmarked: Vec<(&reservation::Model, Decimal)> = Vec::new();
     for (i, req) in requests.iter().enumerate() {
         let f = |n: &str| format!("lines.{i}.{n}");
-        let s = states
-            .iter()
-            .find(|s| s.line.id == req.line_id)
-            .ok_or_else(|| {
-                AppError::validation(f("lineId"), "no stocked line with this id on the order")
-            })?;
-        let serials: Vec<String> = req.serials.iter().map(|x| x.trim().to_owned()).collect();
-        if s.item.tracking == Tracking::Serial
-            && !serials.is_empty()
-            && req
-                .quantity
-                .is_some_and(|q| q != Decimal::from(serials.len()))
-        {
-            return Err(AppError::validation(
-                f("serials"),
-                "one serial per unit (R-ITEM-4)",
-            ));
-        }
-        let quantity = match req.quantity {
-            Some(q) => crate::domain::validate::positive(&f("quantity"), q)?,
-            None if !serials.is_empty() => Decimal::from(serials.len()),
-            None => s.progress.reserved,
-        };
-        let lots: Option<Vec<String>> = if !serials.is_empty() {
-            Some(serials)
-        } else {
-            req.lot.as_ref().map(|l| vec![l.trim().to_owned()])
-        };
+        let (s, quantity, lots) = shipments::requested(&states, i, req)?;
         let allowed = |lot: &str| lots.as_ref().is_none_or(|ls| ls.iter().any(|l| l == lot));
         let mut left = quantity;
         for r in &s.reservations {

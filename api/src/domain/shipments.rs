@@ -33,18 +33,21 @@ pub struct ShipLine {
     pub serials: Vec<String>,
 }
 
-/// `shipSalesOrder`: ships the given lines (all reserved stock when `lines` is `None`). Each
-/// line takes its own reservations first (of the lot or serials named), then available stock
-/// the same way confirmation reserves (R-BO-1 order); never more than the line still needs.
-pub async fn ship(
-    db: &DatabaseConnection,
+/// Opens an order for shipping (by `shipSalesOrder` or `createShipment`): the order locked,
+/// shippable (confirmed or partly shipped, not on credit hold, no shipment being prepared),
+/// its lines' states, and the lines asked for — every reserved line when `lines` is `None`.
+pub(crate) async fn open(
+    tx: &DatabaseTransaction,
     p: &Principal,
     order_id: i64,
     lines: Option<Vec<ShipLine>>,
-) -> AppResult<shipment::Model> {
+) -> AppResult<(
+    sales_order::Model,
+    Vec<reservations::LineState>,
+    Vec<ShipLine>,
+)> {
     visibility::require(p, Permission::ShipOrders)?;
-    let tx = db::write_tx(db).await?;
-    let order = order_rows::lock_order(&tx, p, order_id).await?;
+    let order = order_rows::lock_order(tx, p, order_id).await?;
     if !matches!(
         order.status,
         DocStatus::Confirmed | DocStatus::PartiallyShipped
@@ -55,11 +58,11 @@ pub async fn ship(
         )));
     }
     reservations::may_take_stock(&order)?;
-    crate::domain::shipment_preparation::none_preparing(&*tx, order.id).await?;
-    let states = reservations::line_states(&*tx, order.id).await?;
+    crate::domain::shipment_preparation::none_preparing(tx, order.id).await?;
+    let states = reservations::line_states(tx, order.id).await?;
     let requests: Vec<ShipLine> = match lines {
-        Some(l) if l.is_empty() => {
-            return Err(AppError::validation("lines", "name at least one line"));
+        Some(l) if l.is_empty() || l.len() > 1000 => {
+            return Err(AppError::validation("lines", "name 1 to 1000 lines"));
         }
         Some(l) => l,
         None => states
@@ -73,6 +76,60 @@ pub async fn ship(
             })
             .collect(),
     };
+    Ok((order, states, requests))
+}
+
+/// Request `i` read against the order's lines: its line's state, the quantity (the serials
+/// named, or what the line has reserved when none is given) and which lots may leave (the
+/// serials named, the lot named, or any).
+pub(crate) fn requested<'a>(
+    states: &'a [reservations::LineState],
+    i: usize,
+    req: &ShipLine,
+) -> AppResult<(&'a reservations::LineState, Decimal, Option<Vec<String>>)> {
+    let f = |n: &str| format!("lines.{i}.{n}");
+    let s = states
+        .iter()
+        .find(|s| s.line.id == req.line_id)
+        .ok_or_else(|| {
+            AppError::validation(f("lineId"), "no stocked line with this id on the order")
+        })?;
+    let serials: Vec<String> = req.serials.iter().map(|x| x.trim().to_owned()).collect();
+    if s.item.tracking == Tracking::Serial
+        && !serials.is_empty()
+        && req
+            .quantity
+            .is_some_and(|q| q != Decimal::from(serials.len()))
+    {
+        return Err(AppError::validation(
+            f("serials"),
+            "one serial per unit (R-ITEM-4)",
+        ));
+    }
+    let quantity = match req.quantity {
+        Some(q) => crate::domain::validate::positive(&f("quantity"), q)?,
+        None if !serials.is_empty() => Decimal::from(serials.len()),
+        None => s.progress.reserved,
+    };
+    let lots = if !serials.is_empty() {
+        Some(serials)
+    } else {
+        req.lot.as_ref().map(|l| vec![l.trim().to_owned()])
+    };
+    Ok((s, quantity, lots))
+}
+
+/// `shipSalesOrder`: ships the given lines (all reserved stock when `lines` is `None`). Each
+/// line takes its own reservations first (of the lot or serials named), then available stock
+/// the same way confirmation reserves (R-BO-1 order); never more than the line still needs.
+pub async fn ship(
+    db: &DatabaseConnection,
+    p: &Principal,
+    order_id: i64,
+    lines: Option<Vec<ShipLine>>,
+) -> AppResult<shipment::Model> {
+    let tx = db::write_tx(db).await?;
+    let (order, states, requests) = open(&tx, p, order_id, lines).await?;
     if requests.is_empty() {
         return Err(AppError::validation(
             "lines",
@@ -93,29 +150,7 @@ pub async fn ship(
     let mut shipped_per_line: HashMap<i64, Decimal> = HashMap::new();
     for (i, req) in requests.iter().enumerate() {
         let f = |n: &str| format!("lines.{i}.{n}");
-        let s = states
-            .iter()
-            .find(|s| s.line.id == req.line_id)
-            .ok_or_else(|| {
-                AppError::validation(f("lineId"), "no stocked line with this id on the order")
-            })?;
-        let serials: Vec<String> = req.serials.iter().map(|x| x.trim().to_owned()).collect();
-        if s.item.tracking == Tracking::Serial
-            && req
-                .quantity
-                .is_some_and(|q| q != Decimal::from(serials.len()))
-            && !serials.is_empty()
-        {
-            return Err(AppError::validation(
-                f("serials"),
-                "one serial per unit (R-ITEM-4)",
-            ));
-        }
-        let quantity = match req.quantity {
-            Some(q) => crate::domain::validate::positive(&f("quantity"), q)?,
-            None if !serials.is_empty() => Decimal::from(serials.len()),
-            None => s.progress.reserved,
-        };
+        let (s, quantity, lots) = requested(&states, i, req)?;
         let room = s.progress.reserved + s.progress.need()
             - shipped_per_line
                 .get(&s.line.id)
@@ -127,12 +162,6 @@ pub async fn ship(
                 format!("the line has {room} left to ship"),
             ));
         }
-        // Which lots may leave: the serials named, the lot named, or any.
-        let lots: Option<Vec<String>> = if !serials.is_empty() {
-            Some(serials.clone())
-        } else {
-            req.lot.as_ref().map(|l| vec![l.trim().to_owned()])
-        };
         let allowed = |lot: &str| lots.as_ref().is_none_or(|ls| ls.iter().any(|l| l == lot));
         let mut left = quantity;
         // 1. The line's own reservations, oldest first (what earlier requests of this shipment
