@@ -22,6 +22,8 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// R-IC-1: the mirrored agreement in the partner company (intercompany agreements).
+    pub partner_agreement_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

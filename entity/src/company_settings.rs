@@ -12,6 +12,17 @@ pub struct Model {
     pub quotes_share_order_numbering: bool,
     pub default_series: String,
     pub updated_at: DateTimeUtc,
+    /// R-IC-4: what shipping / invoicing an intercompany order posts (and prints) in the
+    /// buying company: the original order's packing slip and invoice, the purchase order's
+    /// receipt and purchase invoice. Read from the buying company's settings.
+    pub ic_post_packing_slip: bool,
+    pub ic_print_packing_slip: bool,
+    pub ic_post_receipt: bool,
+    pub ic_print_receipt: bool,
+    pub ic_post_invoice: bool,
+    pub ic_print_invoice: bool,
+    pub ic_post_purchase_invoice: bool,
+    pub ic_print_purchase_invoice: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

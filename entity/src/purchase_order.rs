@@ -21,6 +21,12 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The agreement the order was placed from (`createPurchaseOrderFromAgreement`, R-AGR-3).
     pub agreement_id: Option<i64>,
+    /// R-IC-2: the supplier ships straight to the customer of `sales_order_id`.
+    pub direct_delivery: bool,
+    pub sales_order_id: Option<i64>,
+    pub delivery_address: Option<String>,
+    pub confirmed_ship_date: Option<Date>,
+    pub confirmed_receipt_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

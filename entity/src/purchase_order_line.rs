@@ -22,6 +22,10 @@ pub struct Model {
     pub agreement_released_value: Dec,
     pub agreement_fulfilled_quantity: Dec,
     pub agreement_fulfilled_value: Dec,
+    /// The sales order line a direct-delivery line delivers (R-IC-2).
+    pub sales_order_line_id: Option<i64>,
+    pub over_delivery_percent: Dec,
+    pub under_delivery_percent: Dec,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
+    /// The intercompany shipment this receipt was posted from (R-IC-4).
+    pub chain_shipment_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -66,6 +66,12 @@ pub struct Model {
     pub production_reference: Option<String>,
     /// The agreement the order was placed from (`createSalesOrderFromAgreement`, R-AGR-3).
     pub agreement_id: Option<i64>,
+    /// Where the goods go, as text: kept on every document of an intercompany chain, where the
+    /// seller's order ships to an address of the buyer's customer (R-IC-3).
+    pub delivery_address: Option<String>,
+    /// Set only by the supplying company on its intercompany order, copied back (R-IC-3).
+    pub confirmed_ship_date: Option<Date>,
+    pub confirmed_receipt_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

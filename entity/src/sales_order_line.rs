@@ -33,6 +33,10 @@ pub struct Model {
     pub agreement_released_value: Dec,
     pub agreement_fulfilled_quantity: Dec,
     pub agreement_fulfilled_value: Dec,
+    /// R-IC-3: how far a delivery may pass (fall short of) the ordered quantity and still
+    /// close the line.
+    pub over_delivery_percent: Dec,
+    pub under_delivery_percent: Dec,
     pub created_at: DateTimeUtc,
 }
 

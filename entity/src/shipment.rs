@@ -15,6 +15,8 @@ pub struct Model {
     /// The invoice that billed this delivery note.
     pub invoice_id: Option<i64>,
     pub status: crate::ShipmentStatus,
+    /// The intercompany shipment this delivery note was posted from (R-IC-4).
+    pub chain_shipment_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

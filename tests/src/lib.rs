@@ -9,6 +9,7 @@ pub mod demo;
 pub mod fulfil;
 pub mod load;
 pub mod servers;
+pub mod sisters;
 pub mod ws;
 
 use api::{Application, Config};

@@ -7,6 +7,9 @@ use std::str::FromStr;
 pub enum Actor {
     User(i64),
     ApiToken(i64),
+    /// The intercompany link of this id acting in one of its companies: mirrored agreements
+    /// and the documents of a chain (R-IC-1, R-IC-3). Never the caller of a request.
+    Intercompany(i64),
 }
 
 /// Partner token scopes (R-ACC-7).
@@ -98,14 +101,14 @@ impl Principal {
     pub fn user_id(&self) -> Option<i64> {
         match self.actor {
             Actor::User(id) => Some(id),
-            Actor::ApiToken(_) => None,
+            Actor::ApiToken(_) | Actor::Intercompany(_) => None,
         }
     }
 
     pub fn api_token_id(&self) -> Option<i64> {
         match self.actor {
             Actor::ApiToken(id) => Some(id),
-            Actor::User(_) => None,
+            Actor::User(_) | Actor::Intercompany(_) => None,
         }
     }
 
@@ -115,6 +118,21 @@ impl Principal {
         match self.actor {
             Actor::User(id) => format!("user:{id}"),
             Actor::ApiToken(id) => format!("token:{id}"),
+            Actor::Intercompany(id) => format!("intercompany:{id}"),
+        }
+    }
+
+    /// The intercompany link `link_id` acting inside `company_id`, with an admin's view of
+    /// that company alone: what a change made on one side of the link does on the other.
+    pub fn intercompany(link_id: i64, company_id: i64) -> Principal {
+        Principal {
+            actor: Actor::Intercompany(link_id),
+            company_id,
+            role: Some(Role::Admin),
+            scopes: vec![],
+            rep_id: None,
+            visible_rep_ids: vec![],
+            customer_id: None,
         }
     }
 

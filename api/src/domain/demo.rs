@@ -141,7 +141,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         },
     )
     .await?;
-    suppliers::create(
+    let ibx_supplier = suppliers::create(
         db,
         &blk_admin,
         suppliers::SupplierFields {
@@ -375,6 +375,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<bool> {
         )
         .await?;
     }
+    sister_setup(db, &blk_admin, ibx_supplier.id).await?;
     tracing::info!("demo data seeded");
     Ok(true)
 }
@@ -453,5 +454,62 @@ async fn order_entry_setup(db: &DatabaseConnection, admin: &Principal) -> AppRes
     .await?;
     let jan_first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     sales_setup::set_exchange_rate(db, admin, "USD", Decimal::new(9200, 4), jan_first).await?;
+    Ok(())
+}
+
+/// BLK, the sister company: a warehouse, an external customer it delivers to directly, and
+/// the bolts and nuts it buys from IBX (same SKUs, IBX the preferred supplier) — what the
+/// intercompany walk-through needs once the two admins link the companies (R-IC-1…3).
+async fn sister_setup(
+    db: &DatabaseConnection,
+    blk_admin: &Principal,
+    ibx_supplier: i64,
+) -> AppResult<()> {
+    warehouses::create(db, blk_admin, "SOF", "Sofia", 1).await?;
+    customers::create(
+        db,
+        blk_admin,
+        customers::CustomerFields {
+            code: Some("VITOSHA".into()),
+            name: Some("Vitosha Build AD".into()),
+            language: Some("bg".into()),
+            credit_limit: Some(Decimal::from(20_000)),
+            direct_delivery: Some(true),
+            addresses: Some(vec![customers::NewAddress {
+                kind: entity::AddressKind::Shipping,
+                name: "Vitosha Build, site 1".into(),
+                line1: "bul. Bulgaria 102".into(),
+                line2: None,
+                city: "Sofia".into(),
+                postal_code: Some("1680".into()),
+                province: None,
+                country: "BG".into(),
+                is_default: true,
+            }]),
+            ..Default::default()
+        },
+    )
+    .await?;
+    for (sku, name, price, cost, unit) in [
+        ("BOLT-M8", "Стоманен болт M8", "0.45", "0.30", None),
+        ("NUT-M8", "Гайка M8", "12.90", "9.00", Some(("BOX", 100))),
+    ] {
+        items::create(
+            db,
+            blk_admin,
+            items::ItemFields {
+                sku: Some(sku.into()),
+                name: Some(name.into()),
+                kind: Some(ItemKind::Stocked),
+                list_price: Some(price.parse().unwrap_or_default()),
+                cost: Some(cost.parse().unwrap_or_default()),
+                preferred_supplier_id: Some(Some(ibx_supplier)),
+                sales_unit: unit.map(|(u, _)| u.into()),
+                sales_unit_factor: unit.map(|(_, f)| Decimal::from(f)),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

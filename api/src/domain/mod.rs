@@ -10,6 +10,7 @@ pub mod customers;
 pub mod demo;
 pub mod documents;
 pub mod idempotency;
+pub mod intercompany;
 pub mod invoices;
 pub mod items;
 pub mod numbering;

@@ -40,6 +40,14 @@ pub async fn settings<C: ConnectionTrait>(
             quotes_share_order_numbering: false,
             default_series: "A".into(),
             updated_at: Utc::now(),
+            ic_post_packing_slip: true,
+            ic_print_packing_slip: false,
+            ic_post_receipt: true,
+            ic_print_receipt: false,
+            ic_post_invoice: true,
+            ic_print_invoice: false,
+            ic_post_purchase_invoice: true,
+            ic_print_purchase_invoice: false,
         }))
 }
 
@@ -83,6 +91,14 @@ pub async fn update_settings(
         quotes_share_order_numbering: Set(s.quotes_share_order_numbering),
         default_series: Set(s.default_series.clone()),
         updated_at: Set(s.updated_at),
+        ic_post_packing_slip: Set(s.ic_post_packing_slip),
+        ic_print_packing_slip: Set(s.ic_print_packing_slip),
+        ic_post_receipt: Set(s.ic_post_receipt),
+        ic_print_receipt: Set(s.ic_print_receipt),
+        ic_post_invoice: Set(s.ic_post_invoice),
+        ic_print_invoice: Set(s.ic_print_invoice),
+        ic_post_purchase_invoice: Set(s.ic_post_purchase_invoice),
+        ic_print_purchase_invoice: Set(s.ic_print_purchase_invoice),
     };
     company_settings::Entity::insert(active)
         .on_conflict(
@@ -94,6 +110,14 @@ pub async fn update_settings(
                     company_settings::Column::QuotesShareOrderNumbering,
                     company_settings::Column::DefaultSeries,
                     company_settings::Column::UpdatedAt,
+                    company_settings::Column::IcPostPackingSlip,
+                    company_settings::Column::IcPrintPackingSlip,
+                    company_settings::Column::IcPostReceipt,
+                    company_settings::Column::IcPrintReceipt,
+                    company_settings::Column::IcPostInvoice,
+                    company_settings::Column::IcPrintInvoice,
+                    company_settings::Column::IcPostPurchaseInvoice,
+                    company_settings::Column::IcPrintPurchaseInvoice,
                 ])
                 .to_owned(),
         )

@@ -122,6 +122,18 @@ impl Agreement {
     async fn number(&self) -> String {
         number(&self.0.series, self.0.number)
     }
+    /// An intercompany agreement's mirrored document in the partner company: its number only
+    /// (R-IC-1).
+    async fn intercompany_partner_number(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(id) = self.0.partner_agreement_id else {
+            return Ok(None);
+        };
+        let found = loaders::get(ctx)?
+            .partner_agreement_number
+            .load_one(id)
+            .await?;
+        Ok(found.map(|(series, n)| number(&series, n)))
+    }
     async fn status(&self) -> AgreementStatus {
         self.0.status.into()
     }
@@ -353,7 +365,7 @@ pub struct AgreementFulfilment {
     pub totals: AgreementTotals,
 }
 
-fn line_inputs(lines: Vec<AgreementLineInput>) -> Result<Vec<agreements::LineInput>> {
+pub(crate) fn line_inputs(lines: Vec<AgreementLineInput>) -> Result<Vec<agreements::LineInput>> {
     if lines.len() > agreements::MAX_LINES {
         return Err(crate::error::AppError::validation(
             "lines",

@@ -3,9 +3,9 @@
 use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
-    agreements, backorders, customers, documents, invoices, items, orders, payments, proformas,
-    purchasing, receipts, reservations, returns, sales_reps, sales_setup, schedules, shipments,
-    stock, suppliers, taxes, unallocated, warehouses,
+    agreements, backorders, customers, documents, intercompany, invoices, items, orders, payments,
+    proformas, purchasing, receipts, reservations, returns, sales_reps, sales_setup, schedules,
+    shipments, stock, suppliers, taxes, unallocated, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -150,6 +150,12 @@ loader!(
     |s, keys| agreements::visible_lines_by_ids(&s.db, &s.principal, keys)
 );
 loader!(LinesByAgreement => Vec<agreement_line::Model>, |s, keys| agreements::lines_by_agreements(&s.db, keys));
+loader!(
+    /// The series and number of intercompany partner agreements, by id: reached only from the
+    /// caller's own agreement that names its partner (R-IC-1).
+    PartnerAgreementNumber => (String, i64),
+    |s, keys| intercompany::agreements::partner_numbers(&s.db, keys)
+);
 
 /// All loaders of one request.
 pub struct Loaders {
@@ -208,6 +214,7 @@ pub struct Loaders {
     pub agreement: DataLoader<AgreementById>,
     pub agreement_line: DataLoader<AgreementLineById>,
     pub agreement_lines: DataLoader<LinesByAgreement>,
+    pub partner_agreement_number: DataLoader<PartnerAgreementNumber>,
 }
 
 impl Loaders {
@@ -280,7 +287,8 @@ impl Loaders {
             order_payments: dl(PaymentsByOrder(scope.clone()), activity, delay),
             agreement: dl(AgreementById(scope.clone()), activity, delay),
             agreement_line: dl(AgreementLineById(scope.clone()), activity, delay),
-            agreement_lines: dl(LinesByAgreement(scope), activity, delay),
+            agreement_lines: dl(LinesByAgreement(scope.clone()), activity, delay),
+            partner_agreement_number: dl(PartnerAgreementNumber(scope), activity, delay),
         }
     }
 }

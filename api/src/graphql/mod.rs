@@ -8,6 +8,7 @@ pub mod credit;
 pub mod customers;
 pub mod documents;
 pub mod events;
+pub mod intercompany;
 pub mod invoices;
 pub mod items;
 pub mod limits;
@@ -68,6 +69,7 @@ pub struct Query(
     reports::ReportQuery,
     proformas::ProformaQuery,
     agreements::AgreementQuery,
+    intercompany::IntercompanyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -97,6 +99,7 @@ pub struct Mutation(
     proformas::ProformaMutation,
     documents::DocumentMutation,
     agreements::AgreementMutation,
+    intercompany::IntercompanyMutation,
 );
 
 /// Every subscription: orders, backorders and stock (`events`), agreements.

@@ -61,6 +61,7 @@ impl Me {
         match self.0.actor {
             Actor::User(_) => "USER",
             Actor::ApiToken(_) => "API_TOKEN",
+            Actor::Intercompany(_) => "INTERCOMPANY",
         }
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -18,6 +18,7 @@ mod hardening;
 mod hardening_two;
 mod http;
 mod idempotency;
+mod intercompany;
 mod introspection;
 mod invoicing;
 mod invoicing_access;

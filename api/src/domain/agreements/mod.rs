@@ -10,7 +10,9 @@ pub mod tracking;
 use crate::auth::{Principal, visibility};
 use crate::db::{self, WriteTx};
 use crate::domain::outbox::{self, AgreementEvent};
-use crate::domain::{Page, PageArgs, numbering, page, pricing, sales_setup, validate};
+use crate::domain::{
+    Page, PageArgs, intercompany, numbering, page, pricing, sales_setup, validate,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -132,41 +134,80 @@ pub async fn create(
     };
     let notes = validate::text("notes", input.notes, 2000)?;
     let lines = check_lines(db, p, input.kind, input.lines).await?;
-    let settings = sales_setup::settings(db, p.company_id).await?;
     let tx = db::write_tx(db).await?;
+    let a = insert(
+        &tx,
+        p,
+        Head {
+            kind: input.kind,
+            party_id: input.party_id,
+            currency,
+            valid_from: input.valid_from,
+            valid_to: input.valid_to,
+            notes,
+            partner_agreement_id: None,
+        },
+        lines,
+        rep,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// What a new agreement is, checked.
+pub(crate) struct Head {
+    pub kind: AgreementKind,
+    pub party_id: i64,
+    pub currency: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    pub notes: Option<String>,
+    pub partner_agreement_id: Option<i64>,
+}
+
+/// Numbers and inserts an ON_HOLD agreement with its checked lines, and records its event.
+pub(crate) async fn insert(
+    tx: &WriteTx,
+    p: &Principal,
+    head: Head,
+    lines: Vec<CheckedLine>,
+    rep: Option<i64>,
+) -> AppResult<agreement::Model> {
+    let settings = sales_setup::settings(&**tx, p.company_id).await?;
     let now = Utc::now();
-    let (customer_id, supplier_id) = match input.kind {
-        AgreementKind::Sales => (Some(input.party_id), None),
-        AgreementKind::Purchase => (None, Some(input.party_id)),
+    let (customer_id, supplier_id) = match head.kind {
+        AgreementKind::Sales => (Some(head.party_id), None),
+        AgreementKind::Purchase => (None, Some(head.party_id)),
     };
-    let doc_type = match input.kind {
+    let doc_type = match head.kind {
         AgreementKind::Sales => DocType::SalesAgreement,
         AgreementKind::Purchase => DocType::PurchaseAgreement,
     };
-    let number = numbering::next(&tx, p.company_id, &settings.default_series, doc_type).await?;
+    let number = numbering::next(tx, p.company_id, &settings.default_series, doc_type).await?;
     let a = agreement::ActiveModel {
         company_id: Set(p.company_id),
-        kind: Set(input.kind),
+        kind: Set(head.kind),
         customer_id: Set(customer_id),
         supplier_id: Set(supplier_id),
         series: Set(settings.default_series.clone()),
         number: Set(number),
-        currency: Set(currency),
-        valid_from: Set(input.valid_from),
-        valid_to: Set(input.valid_to),
+        currency: Set(head.currency),
+        valid_from: Set(head.valid_from),
+        valid_to: Set(head.valid_to),
         status: Set(AgreementStatus::OnHold),
-        notes: Set(notes),
+        notes: Set(head.notes),
         version: Set(1),
         created_by: Set(p.key()),
         created_at: Set(now),
         updated_at: Set(now),
+        partner_agreement_id: Set(head.partner_agreement_id),
         ..Default::default()
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await?;
-    insert_lines(&tx, &a, lines).await?;
-    outbox::record_agreement(&*tx, &a, rep, AgreementEvent::Created, json!({})).await?;
-    tx.commit().await?;
+    insert_lines(tx, &a, lines).await?;
+    outbox::record_agreement(&**tx, &a, rep, AgreementEvent::Created, json!({})).await?;
     Ok(a)
 }
 
@@ -181,11 +222,72 @@ pub async fn update(
     ch: AgreementChange,
 ) -> AppResult<agreement::Model> {
     visibility::require_any_agreements(p)?;
-    let notes = validate::text("notes", ch.notes, 2000)?;
     let tx = db::write_tx(db).await?;
-    let a = lock_to_change(&tx, p, id).await?;
-    let lines = match ch.lines {
-        Some(lines) => Some(check_lines(&*tx, p, a.kind, lines).await?),
+    let (a, partner) = lock_pair(&tx, p, id).await?;
+    let mirrored = match (&partner, &ch.lines) {
+        (Some((_, pa)), Some(lines)) => {
+            Some(intercompany::agreements::mirror_lines(&*tx, &a, pa.company_id, lines).await?)
+        }
+        _ => None,
+    };
+    let a = change(&tx, p, a, expected_version, &ch, ch.lines.clone()).await?;
+    if let Some((pp, pa)) = partner {
+        let pa = change(&tx, &pp, pa, None, &ch, mirrored).await?;
+        intercompany::agreements::keep_paired(&a, &pa)?;
+    }
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// An agreement the caller may change, locked, and with it its intercompany partner (locked
+/// too, the seller's first on every path so that both sides changing at once cannot deadlock)
+/// and the link acting in the partner's company (R-IC-1).
+async fn lock_pair(
+    tx: &WriteTx,
+    p: &Principal,
+    id: i64,
+) -> AppResult<(agreement::Model, Option<(Principal, agreement::Model)>)> {
+    let seen = agreement::Entity::find_by_id(id)
+        .filter(visibility::agreements(p))
+        .one(&**tx)
+        .await?
+        .ok_or(AppError::NotFound("agreement"))?;
+    visibility::require_agreements(p, seen.kind, true)?;
+    let Some(partner_id) = seen.partner_agreement_id else {
+        return Ok((lock_to_change(tx, p, id).await?, None));
+    };
+    let order = match seen.kind {
+        AgreementKind::Sales => [id, partner_id],
+        AgreementKind::Purchase => [partner_id, id],
+    };
+    let mut locked = Vec::with_capacity(2);
+    for one in order {
+        let mut q = agreement::Entity::find_by_id(one);
+        if tx.get_database_backend() == DbBackend::Postgres {
+            q = q.lock_exclusive();
+        }
+        locked.push(q.one(&**tx).await?.ok_or(AppError::NotFound("agreement"))?);
+    }
+    let (own, partner): (Vec<_>, Vec<_>) = locked.into_iter().partition(|a| a.id == id);
+    let (Some(own), Some(partner)) = (own.into_iter().next(), partner.into_iter().next()) else {
+        return Err(AppError::NotFound("agreement"));
+    };
+    let pp = intercompany::agreements::acting_for(&**tx, &own, &partner).await?;
+    Ok((own, Some((pp, partner))))
+}
+
+/// [`update`] on one locked agreement, its lines (own items) given apart from `ch`.
+async fn change(
+    tx: &WriteTx,
+    p: &Principal,
+    a: agreement::Model,
+    expected_version: Option<i64>,
+    ch: &AgreementChange,
+    lines: Option<Vec<LineInput>>,
+) -> AppResult<agreement::Model> {
+    let notes = validate::text("notes", ch.notes.clone(), 2000)?;
+    let lines = match lines {
+        Some(lines) => Some(check_lines(&**tx, p, a.kind, lines).await?),
         None => None,
     };
     if let Some(v) = expected_version
@@ -231,7 +333,7 @@ pub async fn update(
                 am.notes = Set(notes);
             }
             if let Some(lines) = lines {
-                let used = lines_of(&*tx, a.id).await?.iter().any(|l| {
+                let used = lines_of(&**tx, a.id).await?.iter().any(|l| {
                     !(l.released_quantity.0.is_zero()
                         && l.fulfilled_quantity.0.is_zero()
                         && l.released_value.0.is_zero()
@@ -246,18 +348,17 @@ pub async fn update(
                 }
                 agreement_line::Entity::delete_many()
                     .filter(agreement_line::Column::AgreementId.eq(a.id))
-                    .exec(&*tx)
+                    .exec(&**tx)
                     .await?;
-                insert_lines(&tx, &a, lines).await?;
+                insert_lines(tx, &a, lines).await?;
             }
         }
     }
     am.version = Set(a.version + 1);
     am.updated_at = Set(Utc::now());
-    let a = am.update(&*tx).await?;
-    let rep = party_rep(&*tx, &a).await?;
-    outbox::record_agreement(&*tx, &a, rep, AgreementEvent::Updated, json!({})).await?;
-    tx.commit().await?;
+    let a = am.update(&**tx).await?;
+    let rep = party_rep(&**tx, &a).await?;
+    outbox::record_agreement(&**tx, &a, rep, AgreementEvent::Updated, json!({})).await?;
     Ok(a)
 }
 
@@ -269,10 +370,25 @@ pub async fn set_status(
     id: i64,
     status: AgreementStatus,
 ) -> AppResult<agreement::Model> {
-    use AgreementStatus::*;
     visibility::require_any_agreements(p)?;
     let tx = db::write_tx(db).await?;
-    let a = lock_to_change(&tx, p, id).await?;
+    let (a, partner) = lock_pair(&tx, p, id).await?;
+    let a = change_status(&tx, a, status).await?;
+    if let Some((_, pa)) = partner {
+        let pa = change_status(&tx, pa, status).await?;
+        intercompany::agreements::keep_paired(&a, &pa)?;
+    }
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// [`set_status`] on one locked agreement.
+async fn change_status(
+    tx: &WriteTx,
+    a: agreement::Model,
+    status: AgreementStatus,
+) -> AppResult<agreement::Model> {
+    use AgreementStatus::*;
     let allowed = matches!(
         (a.status, status),
         (OnHold, Effective) | (Effective, OnHold) | (OnHold, Closed) | (Effective, Closed)
@@ -284,7 +400,7 @@ pub async fn set_status(
             status.to_value()
         )));
     }
-    if status == Effective && lines_of(&*tx, a.id).await?.is_empty() {
+    if status == Effective && lines_of(&**tx, a.id).await?.is_empty() {
         return Err(AppError::validation(
             "status",
             "an agreement without lines cannot become EFFECTIVE",
@@ -295,17 +411,16 @@ pub async fn set_status(
     am.status = Set(status);
     am.version = Set(a.version + 1);
     am.updated_at = Set(Utc::now());
-    let a = am.update(&*tx).await?;
-    let rep = party_rep(&*tx, &a).await?;
+    let a = am.update(&**tx).await?;
+    let rep = party_rep(&**tx, &a).await?;
     outbox::record_agreement(
-        &*tx,
+        &**tx,
         &a,
         rep,
         AgreementEvent::StatusChanged,
         json!({"from": from.to_value(), "to": status.to_value()}),
     )
     .await?;
-    tx.commit().await?;
     Ok(a)
 }
 
@@ -563,7 +678,7 @@ pub(crate) async fn still_effective<C: ConnectionTrait>(tx: &C, id: i64) -> AppR
     Ok(())
 }
 
-fn check_validity(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
+pub(crate) fn check_validity(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     if to < from {
         return Err(AppError::validation(
             "validTo",
@@ -575,8 +690,8 @@ fn check_validity(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
 
 /// The customer (sales) or supplier (purchase) the caller may make an agreement with: its
 /// currency and, for a customer, its rep (for event visibility).
-async fn party(
-    db: &DatabaseConnection,
+pub(crate) async fn party<C: ConnectionTrait>(
+    db: &C,
     p: &Principal,
     kind: AgreementKind,
     id: i64,
@@ -616,7 +731,7 @@ pub(crate) async fn party_rep<C: ConnectionTrait>(
 }
 
 /// A checked commitment line.
-struct CheckedLine {
+pub(crate) struct CheckedLine {
     commitment: CommitmentType,
     item_id: Option<i64>,
     quantity: Decimal,
@@ -628,7 +743,7 @@ struct CheckedLine {
 /// R-AGR-1: product lines name a stocked item (sellable on a sales agreement, purchasable on
 /// a purchase agreement) at most once per agreement, with a positive quantity or
 /// value; a `VALUE` line names no item, has a positive value, and appears at most once.
-async fn check_lines<C: ConnectionTrait>(
+pub(crate) async fn check_lines<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
     kind: AgreementKind,

@@ -374,6 +374,9 @@ pub(super) fn defaults(
         updated_at: now,
         freight_invoiced: false,
         agreement_id: None,
+        delivery_address: None,
+        confirmed_ship_date: None,
+        confirmed_receipt_date: None,
         advance_amount: Dec::ZERO,
         advance_applied: Dec::ZERO,
         production_reference: None,
@@ -1290,6 +1293,8 @@ fn line_model(
         agreement_released_value: Dec::ZERO,
         agreement_fulfilled_quantity: Dec::ZERO,
         agreement_fulfilled_value: Dec::ZERO,
+        over_delivery_percent: Dec::ZERO,
+        under_delivery_percent: Dec::ZERO,
         created_at: now,
     }
 }

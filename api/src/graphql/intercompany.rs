@@ -1,0 +1,227 @@
+//! Intercompany trade (R-IC-1…4): links, item links, mirrored agreements and the chain of
+//! an order delivered directly by the sister company.
+use super::agreements::{Agreement, AgreementLineInput, AgreementPayload, line_inputs};
+use super::scalars::Date;
+use super::{db, parse_id, principal, to_id};
+use crate::domain::intercompany::{agreements, links};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{intercompany_item_link, intercompany_link};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum IntercompanySide {
+    /// This company sells to the partner (owns the customer record).
+    Seller,
+    /// This company buys from the partner (owns the supplier record).
+    Buyer,
+}
+
+#[derive(SimpleObject)]
+pub struct PartnerCompany {
+    pub id: ID,
+    pub code: String,
+    pub name: String,
+}
+
+/// A link between two companies of this deployment (R-IC-1), as one of them sees it.
+pub struct IntercompanyLink {
+    link: intercompany_link::Model,
+    side: IntercompanySide,
+    partner: PartnerCompany,
+}
+
+#[Object]
+impl IntercompanyLink {
+    async fn id(&self) -> ID {
+        to_id(self.link.id)
+    }
+    /// Which side of the link the caller's company is on.
+    async fn side(&self) -> IntercompanySide {
+        self.side
+    }
+    async fn partner_company(&self) -> &PartnerCompany {
+        &self.partner
+    }
+    /// The seller's customer that stands for the buyer.
+    async fn customer_id(&self) -> ID {
+        to_id(self.link.customer_id)
+    }
+    /// The buyer's supplier that stands for the seller.
+    async fn supplier_id(&self) -> ID {
+        to_id(self.link.supplier_id)
+    }
+    async fn seller_confirmed(&self) -> bool {
+        self.link.seller_confirmed_by.is_some()
+    }
+    async fn buyer_confirmed(&self) -> bool {
+        self.link.buyer_confirmed_by.is_some()
+    }
+    /// Both sides confirmed: trade follows the link.
+    async fn active(&self) -> bool {
+        self.link.active
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.link.updated_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct IntercompanyItemLink {
+    pub id: ID,
+    pub item_id: ID,
+    pub partner_company_id: ID,
+    pub partner_item_id: ID,
+}
+
+impl From<intercompany_item_link::Model> for IntercompanyItemLink {
+    fn from(l: intercompany_item_link::Model) -> Self {
+        IntercompanyItemLink {
+            id: to_id(l.id),
+            item_id: to_id(l.item_id),
+            partner_company_id: to_id(l.partner_company_id),
+            partner_item_id: to_id(l.partner_item_id),
+        }
+    }
+}
+
+async fn shown(
+    ctx: &Context<'_>,
+    company_id: i64,
+    list: Vec<intercompany_link::Model>,
+) -> Result<Vec<IntercompanyLink>> {
+    let ids: Vec<i64> = list
+        .iter()
+        .map(|l| links::partner_company(l, company_id))
+        .collect();
+    let companies = links::companies_by_ids(db(ctx), &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|link| {
+            let partner_id = links::partner_company(&link, company_id);
+            let (code, name) = companies
+                .get(&partner_id)
+                .map(|c| (c.code.clone(), c.name.clone()))
+                .unwrap_or_default();
+            let side = match links::side(&link, company_id) {
+                Some(links::Side::Seller) => IntercompanySide::Seller,
+                _ => IntercompanySide::Buyer,
+            };
+            IntercompanyLink {
+                link,
+                side,
+                partner: PartnerCompany {
+                    id: to_id(partner_id),
+                    code,
+                    name,
+                },
+            }
+        })
+        .collect())
+}
+
+#[derive(InputObject)]
+pub struct LinkIntercompanyInput {
+    /// The seller's customer that stands for the buying company.
+    pub customer_id: ID,
+    /// The buyer's supplier that stands for the selling company.
+    pub supplier_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct LinkIntercompanyItemInput {
+    /// Your item.
+    pub item_id: ID,
+    /// The partner company's item it trades as.
+    pub partner_item_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct CreateIntercompanyAgreementInput {
+    /// Your customer that stands for the buying company (an active link).
+    pub customer_id: ID,
+    pub valid_from: Date,
+    pub valid_to: Date,
+    pub currency: Option<String>,
+    pub notes: Option<String>,
+    /// Your items, sales units and prices; the buyer's purchase agreement gets the
+    /// counterpart items in its stock units.
+    pub lines: Vec<AgreementLineInput>,
+}
+
+#[derive(Default)]
+pub struct IntercompanyQuery;
+
+#[Object]
+impl IntercompanyQuery {
+    /// The links the caller's company is on either side of (R-IC-1).
+    async fn intercompany_links(&self, ctx: &Context<'_>) -> Result<Vec<IntercompanyLink>> {
+        let p = principal(ctx)?;
+        let list = links::list(db(ctx), p).await?;
+        shown(ctx, p.company_id, list).await
+    }
+
+    /// The item links the caller's company made.
+    async fn intercompany_item_links(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<IntercompanyItemLink>> {
+        let list = links::item_links_of(db(ctx), principal(ctx)?).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct IntercompanyMutation;
+
+#[Object]
+impl IntercompanyMutation {
+    /// Confirms the caller's side of an intercompany link (an admin of each side does);
+    /// active once both have (R-IC-1).
+    async fn link_intercompany(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkIntercompanyInput,
+    ) -> Result<IntercompanyLink> {
+        let p = principal(ctx)?;
+        let customer_id = parse_id(&input.customer_id, "customerId")?;
+        let supplier_id = parse_id(&input.supplier_id, "supplierId")?;
+        let l = links::link(db(ctx), p, customer_id, supplier_id).await?;
+        let mut shown = shown(ctx, p.company_id, vec![l]).await?;
+        Ok(shown.remove(0))
+    }
+
+    /// Your item trades as the partner's item (else the one with the same SKU).
+    async fn link_intercompany_item(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkIntercompanyItemInput,
+    ) -> Result<IntercompanyItemLink> {
+        let item_id = parse_id(&input.item_id, "itemId")?;
+        let partner_item_id = parse_id(&input.partner_item_id, "partnerItemId")?;
+        Ok(
+            links::link_item(db(ctx), principal(ctx)?, item_id, partner_item_id)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Your sales agreement with the customer that stands for the buyer and the buyer's
+    /// purchase agreement, together, ON_HOLD (R-IC-1). Returns yours.
+    async fn create_intercompany_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIntercompanyAgreementInput,
+    ) -> Result<AgreementPayload> {
+        let new = agreements::NewIntercompanyAgreement {
+            customer_id: parse_id(&input.customer_id, "customerId")?,
+            valid_from: input.valid_from.into(),
+            valid_to: input.valid_to.into(),
+            currency: input.currency,
+            notes: input.notes,
+            lines: line_inputs(input.lines)?,
+        };
+        Ok(AgreementPayload {
+            agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
+        })
+    }
+}
