@@ -666,13 +666,8 @@ mod tests {
 
     fn settings(block: bool) -> company_settings::Model {
         company_settings::Model {
-            company_id: 1,
             block_on_credit_excess: block,
-            manual_cost_for_non_stocked: false,
-            freight_max_order_amount: Dec::ZERO,
-            quotes_share_order_numbering: false,
-            default_series: "A".into(),
-            updated_at: Utc::now(),
+            ..crate::domain::sales_setup::default_settings(1)
         }
     }
 

@@ -32,23 +32,28 @@ pub async fn settings<C: ConnectionTrait>(
     Ok(company_settings::Entity::find_by_id(company_id)
         .one(db)
         .await?
-        .unwrap_or(company_settings::Model {
-            company_id,
-            block_on_credit_excess: false,
-            manual_cost_for_non_stocked: false,
-            freight_max_order_amount: Dec::ZERO,
-            quotes_share_order_numbering: false,
-            default_series: "A".into(),
-            updated_at: Utc::now(),
-            ic_post_packing_slip: true,
-            ic_print_packing_slip: false,
-            ic_post_receipt: true,
-            ic_print_receipt: false,
-            ic_post_invoice: true,
-            ic_print_invoice: false,
-            ic_post_purchase_invoice: true,
-            ic_print_purchase_invoice: false,
-        }))
+        .unwrap_or_else(|| default_settings(company_id)))
+}
+
+/// A company's settings before it changed any.
+pub fn default_settings(company_id: i64) -> company_settings::Model {
+    company_settings::Model {
+        company_id,
+        block_on_credit_excess: false,
+        manual_cost_for_non_stocked: false,
+        freight_max_order_amount: Dec::ZERO,
+        quotes_share_order_numbering: false,
+        default_series: "A".into(),
+        updated_at: Utc::now(),
+        ic_post_packing_slip: true,
+        ic_print_packing_slip: false,
+        ic_post_receipt: true,
+        ic_print_receipt: false,
+        ic_post_invoice: true,
+        ic_print_invoice: false,
+        ic_post_purchase_invoice: true,
+        ic_print_purchase_invoice: false,
+    }
 }
 
 #[derive(Default)]
