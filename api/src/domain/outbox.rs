@@ -71,10 +71,13 @@ pub enum OrderEvent {
     /// What no invoice of the order will take of its advances went back to the customer's
     /// payments as unallocated money (R-PAY-6).
     AdvanceReleased,
+    /// A change made on another document of its intercompany chain was copied onto this one
+    /// (R-IC-3): the original's address or tolerances, the supplier's confirmed dates.
+    IntercompanySynced,
 }
 
 impl OrderEvent {
-    pub const ALL: [OrderEvent; 34] = [
+    pub const ALL: [OrderEvent; 35] = [
         OrderEvent::Created,
         OrderEvent::Updated,
         OrderEvent::Confirmed,
@@ -109,6 +112,7 @@ impl OrderEvent {
         OrderEvent::Returned,
         OrderEvent::ShipmentPrepared,
         OrderEvent::ShipmentCancelled,
+        OrderEvent::IntercompanySynced,
     ];
 
     /// What `backorderEvents` delivers (R-BO-*).
@@ -181,6 +185,7 @@ impl OrderEvent {
             OrderEvent::Returned => "RETURNED",
             OrderEvent::ShipmentPrepared => "SHIPMENT_PREPARED",
             OrderEvent::ShipmentCancelled => "SHIPMENT_CANCELLED",
+            OrderEvent::IntercompanySynced => "INTERCOMPANY_SYNCED",
         }
     }
 }

@@ -165,6 +165,66 @@ pub async fn create_from_agreement(
     .await
 }
 
+/// A direct-delivery purchase line: the sales order line it delivers and what it buys.
+pub(crate) struct DirectLine {
+    pub order_line_id: i64,
+    pub item_id: i64,
+    /// Stock units.
+    pub quantity: Decimal,
+    pub over_delivery_percent: Decimal,
+    pub under_delivery_percent: Decimal,
+}
+
+/// A DRAFT purchase order whose supplier ships straight to the customer of `order` (R-IC-2):
+/// one line per order line, each linked to it, priced as any purchase line (agreements
+/// included, R-AGR-2), received into no warehouse of ours. In the caller's transaction.
+pub(crate) async fn create_direct(
+    tx: &WriteTx,
+    p: &Principal,
+    supplier_id: i64,
+    order: &entity::sales_order::Model,
+    delivery_address: Option<String>,
+    lines: Vec<DirectLine>,
+) -> AppResult<(purchase_order::Model, Vec<purchase_order_line::Model>)> {
+    let sup = own_supplier(&**tx, p, supplier_id).await?;
+    let wh = receiving_warehouse(&**tx, p, None).await?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.item_id).collect();
+    let items = purchasable(&**tx, p, &ids, "lines").await?;
+    let planned = lines
+        .iter()
+        .map(|l| PlannedLine {
+            item_id: l.item_id,
+            quantity: l.quantity,
+            cost: items[&l.item_id].cost.0,
+            manual: false,
+            pinned: None,
+        })
+        .collect();
+    let target = Target {
+        warehouse_id: wh,
+        expected_date: order.delivery_date,
+        notes: None,
+        agreement_id: None,
+        // One purchase line per order line: the chain links them one to one.
+        split: false,
+    };
+    let (po, inserted, _) = insert(tx, p, &sup, target, planned).await?;
+    let mut am = po.into_active_model();
+    am.direct_delivery = Set(true);
+    am.sales_order_id = Set(Some(order.id));
+    am.delivery_address = Set(delivery_address);
+    let po = am.update(&**tx).await?;
+    let mut out = Vec::with_capacity(inserted.len());
+    for (row, l) in inserted.into_iter().zip(&lines) {
+        let mut am = row.into_active_model();
+        am.sales_order_line_id = Set(Some(l.order_line_id));
+        am.over_delivery_percent = Set(Dec(l.over_delivery_percent));
+        am.under_delivery_percent = Set(Dec(l.under_delivery_percent));
+        out.push(am.update(&**tx).await?);
+    }
+    Ok((po, out))
+}
+
 /// A purchase line before pricing: its trade cost (the item's, or typed by hand) and, when
 /// ordered from an agreement, the commitment line that prices it.
 struct PlannedLine {

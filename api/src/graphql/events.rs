@@ -64,6 +64,7 @@ pub enum OrderEventKind {
     ShipmentPrepared,
     ShipmentCancelled,
     AdvanceReleased,
+    IntercompanySynced,
 }
 
 #[derive(InputObject, Default)]

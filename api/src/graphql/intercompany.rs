@@ -1,12 +1,15 @@
 //! Intercompany trade (R-IC-1…4): links, item links, mirrored agreements and the chain of
 //! an order delivered directly by the sister company.
 use super::agreements::{Agreement, AgreementLineInput, AgreementPayload, line_inputs};
+use super::loaders;
 use super::scalars::Date;
 use super::{db, parse_id, principal, to_id};
+use crate::auth::Principal;
+use crate::domain::intercompany::chain;
 use crate::domain::intercompany::{agreements, links};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{intercompany_item_link, intercompany_link};
+use entity::{intercompany_chain, intercompany_item_link, intercompany_link};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum IntercompanySide {
@@ -223,5 +226,103 @@ impl IntercompanyMutation {
         Ok(AgreementPayload {
             agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
         })
+    }
+}
+
+/// An order's intercompany chain (R-IC-3): each document shows only to its own company's
+/// callers (and, within it, by the usual visibility), so each side sees its own part.
+pub struct IntercompanyChain(pub intercompany_chain::Model);
+
+#[Object]
+impl IntercompanyChain {
+    /// The buying company's order for its external customer.
+    async fn original(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::orders::SalesOrder>> {
+        let seen = chain::seen_by(principal(ctx)?, &self.0);
+        load_order(ctx, seen.original_order_id).await
+    }
+    /// The buying company's purchase order to the supplying company.
+    async fn purchase_order(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::purchasing::PurchaseOrder>> {
+        let seen = chain::seen_by(principal(ctx)?, &self.0);
+        let Some(id) = seen.purchase_order_id else {
+            return Ok(None);
+        };
+        let po = loaders::get(ctx)?.purchase_order.load_one(id).await?;
+        Ok(po.map(crate::graphql::purchasing::PurchaseOrder))
+    }
+    /// The supplying company's order that ships to the customer.
+    async fn intercompany_order(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::orders::SalesOrder>> {
+        let seen = chain::seen_by(principal(ctx)?, &self.0);
+        load_order(ctx, seen.intercompany_order_id).await
+    }
+}
+
+async fn load_order(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> Result<Option<crate::graphql::orders::SalesOrder>> {
+    let Some(id) = id else { return Ok(None) };
+    let o = loaders::get(ctx)?.order.load_one(id).await?;
+    Ok(o.map(crate::graphql::orders::SalesOrder))
+}
+
+/// The chain a sales order is on, when the caller's company is on it.
+pub async fn of_order(ctx: &Context<'_>, id: i64) -> Result<Option<IntercompanyChain>> {
+    let p: &Principal = principal(ctx)?;
+    let place = loaders::get(ctx)?.order_chain.load_one(id).await?;
+    Ok(place
+        .map(|pl| match pl {
+            chain::Place::Original(c) | chain::Place::Intercompany(c) => c,
+        })
+        .filter(|c| c.buying_company_id == p.company_id || c.selling_company_id == p.company_id)
+        .map(IntercompanyChain))
+}
+
+/// The chain a purchase order is on.
+pub async fn of_purchase_order(ctx: &Context<'_>, id: i64) -> Result<Option<IntercompanyChain>> {
+    let p: &Principal = principal(ctx)?;
+    let c = loaders::get(ctx)?.purchase_order_chain.load_one(id).await?;
+    Ok(c.filter(|c| c.buying_company_id == p.company_id)
+        .map(IntercompanyChain))
+}
+
+#[derive(InputObject)]
+pub struct ConfirmDeliveryDatesInput {
+    pub order_id: ID,
+    pub confirmed_ship_date: Option<Date>,
+    pub confirmed_receipt_date: Option<Date>,
+}
+
+#[derive(Default)]
+pub struct ChainMutation;
+
+#[Object]
+impl ChainMutation {
+    /// The confirmed ship and receipt dates: on an intercompany order by the supplying company,
+    /// copied back to the buyer's purchase order and original order; refused on the original
+    /// (R-IC-3).
+    async fn confirm_delivery_dates(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmDeliveryDatesInput,
+    ) -> Result<crate::graphql::orders::SalesOrder> {
+        let id = parse_id(&input.order_id, "orderId")?;
+        let o = chain::confirm_dates(
+            db(ctx),
+            principal(ctx)?,
+            id,
+            input.confirmed_ship_date.map(Into::into),
+            input.confirmed_receipt_date.map(Into::into),
+        )
+        .await?;
+        Ok(crate::graphql::orders::SalesOrder(o))
     }
 }

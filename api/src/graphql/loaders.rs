@@ -150,6 +150,8 @@ loader!(
     |s, keys| agreements::visible_lines_by_ids(&s.db, &s.principal, keys)
 );
 loader!(LinesByAgreement => Vec<agreement_line::Model>, |s, keys| agreements::lines_by_agreements(&s.db, keys));
+loader!(ChainByOrder => intercompany::chain::Place, |s, keys| intercompany::chain::of_orders(&s.db, keys));
+loader!(ChainByPurchaseOrder => entity::intercompany_chain::Model, |s, keys| intercompany::chain::of_purchase_orders(&s.db, keys));
 loader!(
     /// The series and number of intercompany partner agreements, by id: reached only from the
     /// caller's own agreement that names its partner (R-IC-1).
@@ -215,6 +217,8 @@ pub struct Loaders {
     pub agreement_line: DataLoader<AgreementLineById>,
     pub agreement_lines: DataLoader<LinesByAgreement>,
     pub partner_agreement_number: DataLoader<PartnerAgreementNumber>,
+    pub order_chain: DataLoader<ChainByOrder>,
+    pub purchase_order_chain: DataLoader<ChainByPurchaseOrder>,
 }
 
 impl Loaders {
@@ -288,7 +292,9 @@ impl Loaders {
             agreement: dl(AgreementById(scope.clone()), activity, delay),
             agreement_line: dl(AgreementLineById(scope.clone()), activity, delay),
             agreement_lines: dl(LinesByAgreement(scope.clone()), activity, delay),
-            partner_agreement_number: dl(PartnerAgreementNumber(scope), activity, delay),
+            partner_agreement_number: dl(PartnerAgreementNumber(scope.clone()), activity, delay),
+            order_chain: dl(ChainByOrder(scope.clone()), activity, delay),
+            purchase_order_chain: dl(ChainByPurchaseOrder(scope), activity, delay),
         }
     }
 }

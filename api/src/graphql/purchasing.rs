@@ -71,6 +71,27 @@ impl PurchaseOrder {
     async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
         load_agreement(ctx, self.0.agreement_id).await
     }
+    /// The supplier ships straight to the customer of a sales order (R-IC-2).
+    async fn direct_delivery(&self) -> bool {
+        self.0.direct_delivery
+    }
+    async fn delivery_address(&self) -> Option<&str> {
+        self.0.delivery_address.as_deref()
+    }
+    /// Copied from the supplying company's intercompany order (R-IC-3).
+    async fn confirmed_ship_date(&self) -> Option<NaiveDate> {
+        self.0.confirmed_ship_date
+    }
+    async fn confirmed_receipt_date(&self) -> Option<NaiveDate> {
+        self.0.confirmed_receipt_date
+    }
+    /// The intercompany chain it is on (R-IC-3).
+    async fn intercompany_chain(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::intercompany::IntercompanyChain>> {
+        crate::graphql::intercompany::of_purchase_order(ctx, self.0.id).await
+    }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<PurchaseOrderLine>> {
         let rows = loaders::get(ctx)?
             .purchase_order_lines
@@ -106,6 +127,16 @@ pub struct PurchaseOrderLine(pub purchase_order_line::Model);
 impl PurchaseOrderLine {
     async fn id(&self) -> ID {
         to_id(self.0.id)
+    }
+    /// The sales order line a direct-delivery line delivers (R-IC-2).
+    async fn sales_order_line_id(&self) -> Option<ID> {
+        self.0.sales_order_line_id.map(to_id)
+    }
+    async fn over_delivery_percent(&self) -> crate::graphql::scalars::Decimal {
+        self.0.over_delivery_percent.into()
+    }
+    async fn under_delivery_percent(&self) -> crate::graphql::scalars::Decimal {
+        self.0.under_delivery_percent.into()
     }
     async fn position(&self) -> i64 {
         self.0.position

@@ -200,3 +200,297 @@ async fn an_item_without_a_counterpart_in_the_partner_is_refused_naming_it() {
     let bought = s.agreements(&s.blk, "purchaseAgreements").await;
     assert_eq!(bought[0]["lines"][0]["item"]["sku"], "BOLT-M8");
 }
+
+const CHAIN: &str = "id number directDelivery deliveryAddress confirmedShipDate confirmedReceiptDate version customer { code } lines { id quantity unitPrice priceSource overDeliveryPercent underDeliveryPercent item { sku } } events { kind } intercompanyChain { original { id } purchaseOrder { id number directDelivery deliveryAddress confirmedShipDate supplier { code } lines { quantity unitCost salesOrderLineId overDeliveryPercent } } intercompanyOrder { id } }";
+
+async fn order_as(s: &api_tests::sisters::Sisters, token: &str, id: &str) -> api_tests::Gql {
+    s.gql(
+        token,
+        &format!("query($id: ID!) {{ salesOrder(id: $id) {{ {CHAIN} }} }}"),
+        json!({"id": id}),
+    )
+    .await
+}
+
+/// IBX's intercompany order: the one order of its customer BLK.
+async fn intercompany_order(s: &api_tests::sisters::Sisters) -> serde_json::Value {
+    let r = s
+        .gql(&s.ibx, &format!("query($c: ID!) {{ salesOrders(first: 5, filter: {{customerId: $c}}) {{ edges {{ node {{ {CHAIN} }} }} }} }}"), json!({"c": s.ibx_customer}))
+        .await;
+    let edges = r.data()["salesOrders"]["edges"].as_array().unwrap().clone();
+    assert_eq!(edges.len(), 1, "{edges:?}");
+    edges[0]["node"].clone()
+}
+
+fn kinds(order: &serde_json::Value) -> Vec<String> {
+    order["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The seed's walk-through up to the shipment (R-IC-1, R-IC-3): an effective intercompany
+/// agreement, BLK's order for VITOSHA delivered directly, the chain made in one transaction,
+/// the address and tolerances copied from the original, quantities too, the ship and receipt
+/// dates confirmed by IBX and copied back — and every refusal on the documents that do not own
+/// a field.
+#[tokio::test]
+async fn a_directly_delivered_order_runs_through_both_companies_as_one_chain_r_ic_3() {
+    let s = linked().await;
+    let r = s
+        .agreement(json!([{"commitment": "PRODUCT_QUANTITY", "itemId": s.ibx_bolt, "quantity": "1000", "unitPrice": "0.25"}]))
+        .await;
+    let sales = r.data()["createIntercompanyAgreement"]["agreement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.gql(&s.ibx, "mutation($i: SetAgreementStatusInput!) { setAgreementStatus(input: $i) { agreement { status } } }", json!({"i": {"id": sales, "status": "EFFECTIVE"}}))
+        .await
+        .data();
+    // VITOSHA gets a second site to deliver to.
+    let site = |name: &str, line1: &str, default: bool| json!({"kind": "SHIPPING", "name": name, "line1": line1, "city": "Sofia", "postalCode": "1000", "country": "BG", "isDefault": default});
+    let r = s
+        .gql(&s.blk, "mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { customer { addresses { id name } } } }", json!({"i": {"id": s.vitosha, "fields": {"addresses": [site("Vitosha site 1", "bul. Bulgaria 102", true), site("Vitosha site 2", "ul. Rakovski 5", false)]}}}))
+        .await;
+    let addresses = r.data()["updateCustomer"]["customer"]["addresses"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let second = addresses
+        .iter()
+        .find(|a| a["name"] == "Vitosha site 2")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // BLK's order: direct delivery from the customer, the chain created with it.
+    let r = s
+        .gql(&s.blk, &format!("mutation($i: CreateSalesOrderInput!) {{ createSalesOrder(input: $i) {{ salesOrder {{ {CHAIN} }} }} }}"), json!({"i": {"customerId": s.vitosha, "deliveryDate": "2026-12-20", "lines": [{"itemId": s.blk_bolt, "quantity": "200"}]}}))
+        .await;
+    let original = r.data()["createSalesOrder"]["salesOrder"].clone();
+    let oid = original["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        original["directDelivery"], true,
+        "defaults from the customer (R-IC-2)"
+    );
+    let chain = &original["intercompanyChain"];
+    assert_eq!(chain["original"]["id"], oid.as_str());
+    assert_eq!(
+        chain["intercompanyOrder"],
+        json!(null),
+        "IBX's order is not BLK's to see"
+    );
+    let po = &chain["purchaseOrder"];
+    assert_eq!(
+        (
+            po["directDelivery"].as_bool(),
+            po["supplier"]["code"].as_str()
+        ),
+        (Some(true), Some("IBX"))
+    );
+    assert!(
+        po["deliveryAddress"]
+            .as_str()
+            .unwrap()
+            .contains("bul. Bulgaria 102"),
+        "{po}"
+    );
+    let pl = &po["lines"][0];
+    assert_eq!(
+        (dec(&pl["quantity"]), dec(&pl["unitCost"])),
+        (d("200"), d("0.25")),
+        "the purchase agreement prices it"
+    );
+    assert_eq!(pl["salesOrderLineId"], original["lines"][0]["id"]);
+
+    let ic = intercompany_order(&s).await;
+    let icid = ic["id"].as_str().unwrap().to_owned();
+    assert_eq!(ic["directDelivery"], true);
+    assert!(
+        ic["deliveryAddress"]
+            .as_str()
+            .unwrap()
+            .contains("bul. Bulgaria 102")
+    );
+    let il = &ic["lines"][0];
+    assert_eq!(
+        (
+            il["item"]["sku"].as_str(),
+            dec(&il["quantity"]),
+            dec(&il["unitPrice"]),
+            il["priceSource"].as_str()
+        ),
+        (Some("BOLT-M8"), d("200"), d("0.25"), Some("AGREEMENT"))
+    );
+    assert_eq!(
+        ic["intercompanyChain"]["original"],
+        json!(null),
+        "BLK's order is not IBX's to see"
+    );
+    assert_eq!(ic["intercompanyChain"]["purchaseOrder"], json!(null));
+    assert_eq!(
+        ic["intercompanyChain"]["intercompanyOrder"]["id"],
+        icid.as_str()
+    );
+    // Neither company reaches the other's documents by id.
+    assert_eq!(order_as(&s, &s.blk, &icid).await.code(), "NOT_FOUND");
+    assert_eq!(order_as(&s, &s.ibx, &oid).await.code(), "NOT_FOUND");
+
+    // The address changes on the original only, and appears on both other documents.
+    let r = s
+        .gql(&s.ibx, "mutation($i: UpdateSalesOrderInput!) { updateSalesOrder(input: $i) { salesOrder { id } } }", json!({"i": {"id": icid, "shipToAddressId": second}}))
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE");
+    assert!(
+        r.0.to_string().contains("original order"),
+        "names where to change it: {}",
+        r.0
+    );
+    s.gql(&s.blk, "mutation($i: UpdateSalesOrderInput!) { updateSalesOrder(input: $i) { salesOrder { id } } }", json!({"i": {"id": oid, "shipToAddressId": second}}))
+        .await
+        .data();
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    assert!(
+        original["deliveryAddress"]
+            .as_str()
+            .unwrap()
+            .contains("ul. Rakovski 5")
+    );
+    assert!(
+        original["intercompanyChain"]["purchaseOrder"]["deliveryAddress"]
+            .as_str()
+            .unwrap()
+            .contains("ul. Rakovski 5")
+    );
+    let ic = intercompany_order(&s).await;
+    assert!(
+        ic["deliveryAddress"]
+            .as_str()
+            .unwrap()
+            .contains("ul. Rakovski 5")
+    );
+    assert!(
+        kinds(&ic).contains(&"INTERCOMPANY_SYNCED".to_owned()),
+        "{:?}",
+        kinds(&ic)
+    );
+
+    // Quantities and tolerances: the intercompany order refuses them, the original copies them.
+    let ic_line = ic["lines"][0]["id"].as_str().unwrap().to_owned();
+    let line_change = "mutation($i: UpdateSalesOrderLineInput!) { updateSalesOrderLine(input: $i) { salesOrder { id } } }";
+    for change in [
+        json!({"lineId": ic_line, "quantity": "300"}),
+        json!({"lineId": ic_line, "overDeliveryPercent": "5"}),
+    ] {
+        let r = s.gql(&s.ibx, line_change, json!({"i": change})).await;
+        assert_eq!(r.code(), "INVALID_STATE", "{}", r.0);
+    }
+    let line = original["lines"][0]["id"].as_str().unwrap().to_owned();
+    s.gql(&s.blk, line_change, json!({"i": {"lineId": line, "quantity": "250", "overDeliveryPercent": "10", "underDeliveryPercent": "5"}}))
+        .await
+        .data();
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let pl = &original["intercompanyChain"]["purchaseOrder"]["lines"][0];
+    assert_eq!(
+        (dec(&pl["quantity"]), dec(&pl["overDeliveryPercent"])),
+        (d("250"), d("10"))
+    );
+    let ic = intercompany_order(&s).await;
+    let il = &ic["lines"][0];
+    assert_eq!(
+        (
+            dec(&il["quantity"]),
+            dec(&il["overDeliveryPercent"]),
+            dec(&il["underDeliveryPercent"])
+        ),
+        (d("250"), d("10"), d("5"))
+    );
+
+    // Dates: only IBX confirms them, on its intercompany order; BLK's documents show them.
+    let confirm = "mutation($i: ConfirmDeliveryDatesInput!) { confirmDeliveryDates(input: $i) { id confirmedShipDate } }";
+    let r = s
+        .gql(
+            &s.blk,
+            confirm,
+            json!({"i": {"orderId": oid, "confirmedShipDate": "2026-12-15"}}),
+        )
+        .await;
+    assert_eq!(r.code(), "INVALID_STATE");
+    assert!(r.0.to_string().contains("intercompany"), "{}", r.0);
+    let r = s.gql(&s.ibx, confirm, json!({"i": {"orderId": icid, "confirmedShipDate": "2026-12-15", "confirmedReceiptDate": "2026-12-18"}})).await;
+    assert_eq!(
+        r.data()["confirmDeliveryDates"]["confirmedShipDate"],
+        "2026-12-15"
+    );
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    assert_eq!(
+        (
+            original["confirmedShipDate"].as_str(),
+            original["confirmedReceiptDate"].as_str()
+        ),
+        (Some("2026-12-15"), Some("2026-12-18"))
+    );
+    assert_eq!(
+        original["intercompanyChain"]["purchaseOrder"]["confirmedShipDate"],
+        "2026-12-15"
+    );
+    assert!(kinds(&original).contains(&"INTERCOMPANY_SYNCED".to_owned()));
+
+    // The intercompany agreement counts what the chain's orders released on both sides.
+    let released = |token: &str, id: &str| {
+        let s = &s;
+        let (token, id) = (token.to_owned(), id.to_owned());
+        async move {
+            let r = s.gql(&token, "query($id: ID!) { agreementFulfilment(agreementId: $id) { lines { releasedQuantity } } }", json!({"id": id})).await;
+            dec(&r.data()["agreementFulfilment"]["lines"][0]["releasedQuantity"])
+        }
+    };
+    assert_eq!(released(&s.ibx, &sales).await, d("250"));
+    let purchase = s.agreements(&s.blk, "purchaseAgreements").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(released(&s.blk, &purchase).await, d("250"));
+}
+
+/// Orders from an intercompany agreement follow the seed's date rule and its status: the
+/// requested receipt date inside the validity, only once EFFECTIVE (R-IC-1, R-AGR-3).
+#[tokio::test]
+async fn orders_from_an_intercompany_agreement_keep_to_its_validity_and_status() {
+    let s = linked().await;
+    let r = s
+        .agreement(json!([{"commitment": "PRODUCT_QUANTITY", "itemId": s.ibx_bolt, "quantity": "1000", "unitPrice": "0.25"}]))
+        .await;
+    let a = &r.data()["createIntercompanyAgreement"]["agreement"];
+    let id = a["id"].as_str().unwrap().to_owned();
+    let agreement = s
+        .gql(
+            &s.ibx,
+            "query($id: ID!) { agreement(id: $id) { lines { id } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let line = agreement.data()["agreement"]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let from = |date: &str| json!({"i": {"agreementId": id, "requestedReceiptDate": date, "lines": [{"agreementLineId": line, "quantity": "10"}]}});
+    let q = "mutation($i: CreateSalesOrderFromAgreementInput!) { createSalesOrderFromAgreement(input: $i) { salesOrder { id } } }";
+    assert_eq!(
+        s.gql(&s.ibx, q, from("2026-12-20")).await.code(),
+        "INVALID_STATE",
+        "ON_HOLD"
+    );
+    s.gql(&s.ibx, "mutation($i: SetAgreementStatusInput!) { setAgreementStatus(input: $i) { agreement { status } } }", json!({"i": {"id": id, "status": "EFFECTIVE"}}))
+        .await
+        .data();
+    let r = s.gql(&s.ibx, q, from("2028-02-01")).await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("VALIDATION".into(), Some("requestedReceiptDate".into()))
+    );
+    s.gql(&s.ibx, q, from("2026-12-20")).await.data();
+}

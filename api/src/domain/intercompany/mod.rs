@@ -6,4 +6,5 @@
 //!
 //! [`Principal::intercompany`]: crate::auth::Principal::intercompany
 pub mod agreements;
+pub mod chain;
 pub mod links;

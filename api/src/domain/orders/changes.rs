@@ -14,7 +14,7 @@ use crate::db;
 use crate::domain::agreements::tracking;
 use crate::domain::order_rows::lock;
 use crate::domain::outbox::OrderEvent;
-use crate::domain::{companies, reservations, sales_setup, validate};
+use crate::domain::{companies, intercompany, reservations, sales_setup, validate};
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -47,6 +47,7 @@ pub async fn update(
     let locked = lock(&tx, p, Some(kind), id).await?;
     editable(&locked)?;
     crate::domain::shipment_preparation::none_preparing(&*tx, locked.id).await?;
+    intercompany::chain::check_header_change(&*tx, &locked, &header).await?;
     let (c, setup) = context(&tx, &locked).await?;
     let mut draft = locked;
     apply_header(
@@ -101,6 +102,9 @@ pub async fn update(
         OrderEvent::Updated,
     )
     .await?;
+    if header.ship_to_address_id.is_some() {
+        intercompany::chain::after_header_change(&tx, &saved.order).await?;
+    }
     tx.commit().await?;
     saved.warnings.extend(warnings);
     Ok(saved)
@@ -212,10 +216,45 @@ pub async fn update_line(
         needs_override(p, "cost")?;
     }
     let tx = db::write_tx(db).await?;
-    let (order, line) = lock_line(&tx, p, line_id).await?;
-    let (c, setup) = context(&tx, &order).await?;
+    let saved = change_line(&tx, p, line_id, ch, false).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// An intercompany order line's quantity, copied from its original line (R-IC-3), in the
+/// transaction of that change.
+pub(crate) async fn set_line_quantity_within(
+    tx: &db::WriteTx,
+    p: &Principal,
+    line_id: i64,
+    quantity: Decimal,
+) -> AppResult<Saved> {
+    let ch = LineChange {
+        quantity: Some(quantity),
+        ..Default::default()
+    };
+    // Boxed: a change of the original calls this, and this is a change (never copied on).
+    Box::pin(change_line(tx, p, line_id, ch, true)).await
+}
+
+/// [`update_line`] in the caller's transaction; `from_chain`: the change is a copy from the
+/// original order of an intercompany chain, not the caller's own (R-IC-3).
+async fn change_line(
+    tx: &db::WriteTx,
+    p: &Principal,
+    line_id: i64,
+    ch: LineChange,
+    from_chain: bool,
+) -> AppResult<Saved> {
+    let (order, line) = lock_line(tx, p, line_id).await?;
+    let tolerances = ch.over_delivery_percent.is_some() || ch.under_delivery_percent.is_some();
+    if !from_chain {
+        let quantity = ch.quantity.is_some() || ch.bonus_quantity.is_some();
+        intercompany::chain::check_line_change(&**tx, &line, quantity, tolerances).await?;
+    }
+    let (c, setup) = context(tx, &order).await?;
     let item = item::Entity::find_by_id(line.item_id)
-        .one(&tx)
+        .one(&**tx)
         .await?
         .ok_or(AppError::NotFound("item"))?;
     let mut l = line.clone();
@@ -243,6 +282,12 @@ pub async fn update_line(
     if let Some(d) = ch.discount_percent {
         l.discount_percent = Dec(sales_setup::percent("discountPercent", d)?);
     }
+    if let Some(d) = ch.over_delivery_percent {
+        l.over_delivery_percent = Dec(sales_setup::percent("overDeliveryPercent", d)?);
+    }
+    if let Some(d) = ch.under_delivery_percent {
+        l.under_delivery_percent = Dec(sales_setup::percent("underDeliveryPercent", d)?);
+    }
     if let Some(d) = ch.description {
         l.description = line_description(p, &item, "description", &d)?;
     }
@@ -253,7 +298,7 @@ pub async fn update_line(
                 "a kit's cost is the sum of its components'",
             ));
         }
-        cost_not_frozen(&tx, l.id).await?;
+        cost_not_frozen(tx, l.id).await?;
         l.cost = Dec(validate::non_negative(
             "cost",
             validate::decimal("cost", cost)?,
@@ -270,9 +315,9 @@ pub async fn update_line(
             )
         })?;
         if reason == DateChangeReason::RealChange {
-            log_date_change(&tx, p, &order, Some(l.id), l.delivery_date, d).await?;
+            log_date_change(tx, p, &order, Some(l.id), l.delivery_date, d).await?;
         }
-        set_line_date(&tx, &l, d, reason).await?;
+        set_line_date(tx, &l, d, reason).await?;
         l.delivery_date = Some(d);
         if reason == DateChangeReason::Correction {
             l.promised_date = Some(d);
@@ -282,10 +327,10 @@ pub async fn update_line(
     l.clone()
         .into_active_model()
         .reset_all()
-        .update(&tx)
+        .update(&**tx)
         .await?;
     if item.kind == ItemKind::Kit && (ch.quantity.is_some() || ch.bonus_quantity.is_some()) {
-        let kit = sales_setup::kit_components(&tx, &[item.id])
+        let kit = sales_setup::kit_components(tx, &[item.id])
             .await?
             .remove(&item.id)
             .unwrap_or_default();
@@ -295,7 +340,7 @@ pub async fn update_line(
             .collect();
         for comp in sales_order_line::Entity::find()
             .filter(sales_order_line::Column::ParentLineId.eq(l.id))
-            .all(&tx)
+            .all(&**tx)
             .await?
         {
             let per = per_component
@@ -305,20 +350,22 @@ pub async fn update_line(
             let mut am = comp.into_active_model();
             am.quantity = Set(Dec(l.quantity.0 * per));
             am.bonus_quantity = Set(Dec(l.bonus_quantity.0 * per));
-            am.update(&tx).await?;
+            am.update(&**tx).await?;
         }
     }
     if ch.quantity.is_some() || ch.bonus_quantity.is_some() {
         // R-RES-3: a smaller line gives back what it no longer needs.
-        reservations::trim(&tx, &order, None).await?;
+        reservations::trim(tx, &order, None).await?;
     }
     let event = if date_event {
         OrderEvent::DeliveryDateChanged
     } else {
         OrderEvent::Updated
     };
-    let saved = finish(&tx, p, &c, &setup, order, None, event).await?;
-    tx.commit().await?;
+    let saved = finish(tx, p, &c, &setup, order, None, event).await?;
+    if !from_chain && (ch.quantity.is_some() || ch.bonus_quantity.is_some() || tolerances) {
+        intercompany::chain::after_line_change(tx, &saved.order, &l).await?;
+    }
     Ok(saved)
 }
 

@@ -38,6 +38,17 @@ pub async fn create(
     kind: DocKind,
     input: NewDocument,
 ) -> AppResult<Saved> {
+    // Boxed: order entry is the largest future of the API (and may start an intercompany
+    // chain that enters a second order); on the heap it does not weigh on the worker's stack.
+    Box::pin(create_boxed(db, p, kind, input)).await
+}
+
+async fn create_boxed(
+    db: &DatabaseConnection,
+    p: &Principal,
+    kind: DocKind,
+    mut input: NewDocument,
+) -> AppResult<Saved> {
     visibility::require(p, Permission::WriteOrders)?;
     let reads = db::Reads::session(db).await?;
     let Buyer {
@@ -64,36 +75,102 @@ pub async fn create(
         None if under_agreement => AgreementTerms::Effective,
         None => AgreementTerms::NoneEffective,
     };
-    let pending = resolve_lines(&reads, p, &customer, &draft, settings, input.lines, terms).await?;
+    let lines = std::mem::take(&mut input.lines);
+    let pending = resolve_lines(&reads, p, &customer, &draft, settings, lines, terms).await?;
 
     if let db::Reads::Session(session, _) = &reads
         && let Some(id) = order_id
         && input.agreement_id.is_none()
         && input.header.installments.is_none()
+        && !draft.direct_delivery
         && plain(&pending, &setup)
     {
         draft.id = id;
         return create_in_one_statement(session, p, &setup, &customer, draft, pending).await;
     }
     let tx = reads.into_write_tx().await?;
+    let saved = store(&tx, p, &setup, &customer, draft, order_id, pending, &input).await?;
+    // R-IC-3: an order delivered directly by a sister company starts its chain with it.
+    if saved.order.direct_delivery && kind == DocKind::Order {
+        // Boxed: the chain enters a whole order of its own, too big a future to inline.
+        Box::pin(crate::domain::intercompany::chain::start(
+            &tx,
+            p,
+            &saved.order,
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// [`create`] inside a transaction the caller holds, never in one statement: the
+/// intercompany chain enters the seller's order in the buyer's transaction (R-IC-3).
+pub(crate) async fn create_within(
+    tx: &db::WriteTx,
+    p: &Principal,
+    kind: DocKind,
+    mut input: NewDocument,
+) -> AppResult<Saved> {
+    let Buyer {
+        customer,
+        ship_to,
+        setup,
+        under_agreement,
+        order_id,
+    } = buyer(&**tx, p, input.customer_id).await?;
+    let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
+    apply_header(
+        &**tx,
+        p,
+        &customer,
+        &setup.company.currency,
+        &mut draft,
+        input.header.clone(),
+        true,
+    )
+    .await?;
+    let terms = match input.pinned.as_deref() {
+        Some(offers) => AgreementTerms::Pinned(offers),
+        None if under_agreement => AgreementTerms::Effective,
+        None => AgreementTerms::NoneEffective,
+    };
+    let lines = std::mem::take(&mut input.lines);
+    let pending = resolve_lines(&**tx, p, &customer, &draft, &setup.settings, lines, terms).await?;
+    store(tx, p, &setup, &customer, draft, order_id, pending, &input).await
+}
+
+/// Writes a new document resolved from `input`: row, lines, installments, and the common
+/// tail of every change ([`finish_lines`]).
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    tx: &db::WriteTx,
+    p: &Principal,
+    setup: &Setup,
+    customer: &customer::Model,
+    mut draft: sales_order::Model,
+    order_id: Option<i64>,
+    pending: Vec<PendingLine>,
+    input: &NewDocument,
+) -> AppResult<Saved> {
     if let Some(id) = input.agreement_id {
-        agreements::still_effective(&*tx, id).await?;
+        agreements::still_effective(&**tx, id).await?;
     }
     draft.number = placeholder_number();
     draft.agreement_id = input.agreement_id;
-    let (order, inserted) = insert_document(&tx, draft, order_id, pending).await?;
+    let (order, inserted) = insert_document(tx, draft, order_id, pending).await?;
     if let Some(inst) = &input.header.installments {
-        replace_installments(&tx, order.id, inst).await?;
+        replace_installments(tx, order.id, inst).await?;
     }
     let mut saved = finish_lines(
-        &tx,
+        tx,
         p,
-        &setup,
+        setup,
         order,
         OrderEvent::Created,
         true,
         Held {
-            customer: &customer,
+            customer,
             lines: &inserted.lines,
             items: &inserted.items,
             has_installments: Some(
@@ -107,9 +184,7 @@ pub async fn create(
     )
     .await
     .map_err(|e| e.context("saving a new sales document"))?;
-    let warnings = inserted.warnings;
-    tx.commit().await?;
-    saved.warnings.extend(warnings);
+    saved.warnings.extend(inserted.warnings);
     Ok(saved)
 }
 

@@ -17,9 +17,11 @@ mod lifecycle;
 mod queries;
 mod save;
 
+pub(crate) use changes::set_line_quantity_within;
 pub use changes::{
     add_line, change_delivery_date, move_line, remove_line, send_confirmation, update, update_line,
 };
+pub(crate) use entry::create_within;
 pub use entry::{create, create_from_agreement};
 pub(crate) use for_backorders::{CopiedLine, create_for_backorders};
 pub use lifecycle::{
@@ -114,6 +116,9 @@ pub struct LineChange {
     pub cost: Option<Decimal>,
     pub delivery_date: Option<NaiveDate>,
     pub date_reason: Option<DateChangeReason>,
+    /// R-IC-3: delivery tolerances (the original order of a chain only).
+    pub over_delivery_percent: Option<Decimal>,
+    pub under_delivery_percent: Option<Decimal>,
 }
 
 #[derive(Clone, Debug)]

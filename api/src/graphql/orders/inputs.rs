@@ -115,6 +115,11 @@ pub struct UpdateSalesOrderLineInput {
     pub delivery_date: Option<Date>,
     /// Required with `deliveryDate` (R-ORD-8).
     pub date_change_reason: Option<DateChangeReason>,
+    /// How far a delivery may pass the ordered quantity and still close the line (R-IC-3;
+    /// on an intercompany chain, the original order only).
+    pub over_delivery_percent: Option<Decimal>,
+    /// How far it may fall short and still close the line.
+    pub under_delivery_percent: Option<Decimal>,
 }
 
 #[derive(InputObject)]

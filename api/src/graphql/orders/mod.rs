@@ -195,6 +195,8 @@ impl OrderMutation {
             cost: input.cost.map(|d| d.0),
             delivery_date: input.delivery_date.map(Into::into),
             date_reason: input.date_change_reason.map(Into::into),
+            over_delivery_percent: input.over_delivery_percent.map(|d| d.0),
+            under_delivery_percent: input.under_delivery_percent.map(|d| d.0),
         };
         Ok(order_payload(
             orders::update_line(db(ctx), principal(ctx)?, id, change).await?,

@@ -208,6 +208,13 @@ impl SalesOrderLine {
     async fn promised_date(&self) -> Option<NaiveDate> {
         self.0.promised_date
     }
+    /// R-IC-3: how far a delivery may pass (fall short of) the quantity and close the line.
+    async fn over_delivery_percent(&self) -> Decimal {
+        self.0.over_delivery_percent.into()
+    }
+    async fn under_delivery_percent(&self) -> Decimal {
+        self.0.under_delivery_percent.into()
+    }
     /// The lot the line reserves from, when it names one.
     async fn lot(&self) -> Option<&str> {
         self.0.lot.as_deref()
@@ -408,6 +415,26 @@ macro_rules! document_object {
             /// The agreement it was placed from (R-AGR-3), when the caller sees it.
             async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<Agreement>> {
                 load_agreement(ctx, self.0.agreement_id).await
+            }
+            /// Where the goods go, as text, on the documents of an intercompany chain
+            /// (R-IC-3): set from the original order's shipping address.
+            async fn delivery_address(&self) -> Option<&str> {
+                self.0.delivery_address.as_deref()
+            }
+            /// Confirmed by the supplying company on its intercompany order (R-IC-3).
+            async fn confirmed_ship_date(&self) -> Option<NaiveDate> {
+                self.0.confirmed_ship_date
+            }
+            async fn confirmed_receipt_date(&self) -> Option<NaiveDate> {
+                self.0.confirmed_receipt_date
+            }
+            /// The intercompany chain the order is on (R-IC-3), each document shown only to
+            /// its own company.
+            async fn intercompany_chain(
+                &self,
+                ctx: &Context<'_>,
+            ) -> Result<Option<crate::graphql::intercompany::IntercompanyChain>> {
+                crate::graphql::intercompany::of_order(ctx, self.0.id).await
             }
             /// In position order; kit components follow their kit (R-ORD-14, R-ITEM-1).
             async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<SalesOrderLine>> {
