@@ -63,6 +63,21 @@ pub struct SettingsInput {
     pub freight_max_order_amount: Option<Decimal>,
     pub quotes_share_order_numbering: Option<bool>,
     pub default_series: Option<String>,
+    /// R-IC-4: what the supplying company's postings post here (see the settings' columns).
+    pub intercompany: IntercompanySettings,
+}
+
+/// R-IC-4 settings, each `None` left as it is.
+#[derive(Default)]
+pub struct IntercompanySettings {
+    pub post_packing_slip: Option<bool>,
+    pub print_packing_slip: Option<bool>,
+    pub post_receipt: Option<bool>,
+    pub print_receipt: Option<bool>,
+    pub post_invoice: Option<bool>,
+    pub print_invoice: Option<bool>,
+    pub post_purchase_invoice: Option<bool>,
+    pub print_purchase_invoice: Option<bool>,
 }
 
 pub async fn update_settings(
@@ -86,6 +101,21 @@ pub async fn update_settings(
     }
     if let Some(v) = input.default_series {
         s.default_series = validate::series_code("defaultSeries", &v)?;
+    }
+    let ic = &input.intercompany;
+    for (value, field) in [
+        (ic.post_packing_slip, &mut s.ic_post_packing_slip),
+        (ic.print_packing_slip, &mut s.ic_print_packing_slip),
+        (ic.post_receipt, &mut s.ic_post_receipt),
+        (ic.print_receipt, &mut s.ic_print_receipt),
+        (ic.post_invoice, &mut s.ic_post_invoice),
+        (ic.print_invoice, &mut s.ic_print_invoice),
+        (ic.post_purchase_invoice, &mut s.ic_post_purchase_invoice),
+        (ic.print_purchase_invoice, &mut s.ic_print_purchase_invoice),
+    ] {
+        if let Some(v) = value {
+            *field = v;
+        }
     }
     s.updated_at = Utc::now();
     let active = company_settings::ActiveModel {

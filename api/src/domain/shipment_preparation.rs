@@ -171,6 +171,10 @@ pub async fn confirm(
     id: i64,
 ) -> AppResult<shipment::Model> {
     let tx = db::write_tx(db).await?;
+    if let Some(s) = shipment::Entity::find_by_id(id).one(&*tx).await? {
+        // The chain's lock order: an intercompany order's original first (R-IC-3).
+        crate::domain::intercompany::posting::lock_original_of(&tx, s.order_id).await?;
+    }
     let (order, note) = lock_preparing(&tx, p, id).await?;
     reservations::may_take_stock(&order)?;
     let lines = shipment_line::Entity::find()

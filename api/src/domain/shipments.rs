@@ -47,6 +47,8 @@ pub(crate) async fn open(
     Vec<ShipLine>,
 )> {
     visibility::require(p, Permission::ShipOrders)?;
+    // An intercompany order ships under its chain's lock order: the original first (R-IC-3).
+    crate::domain::intercompany::posting::lock_original_of(tx, order_id).await?;
     let order = order_rows::lock_order(tx, p, order_id).await?;
     if !matches!(
         order.status,
@@ -151,7 +153,9 @@ pub async fn ship(
     for (i, req) in requests.iter().enumerate() {
         let f = |n: &str| format!("lines.{i}.{n}");
         let (s, quantity, lots) = requested(&states, i, req)?;
-        let room = s.progress.reserved + s.progress.need()
+        // R-IC-3: a line may ship beyond its quantity by its over-delivery percentage.
+        let over = s.progress.ordered * s.line.over_delivery_percent.0 / Decimal::ONE_HUNDRED;
+        let room = s.progress.reserved + s.progress.need() + over
             - shipped_per_line
                 .get(&s.line.id)
                 .copied()
@@ -159,7 +163,18 @@ pub async fn ship(
         if quantity > room {
             return Err(AppError::validation(
                 f("quantity"),
-                format!("the line has {room} left to ship"),
+                format!(
+                    "the line has {} left to ship{}",
+                    room.normalize(),
+                    if over.is_zero() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", its over-delivery tolerance of {}% included",
+                            s.line.over_delivery_percent.0.normalize()
+                        )
+                    }
+                ),
             ));
         }
         let allowed = |lot: &str| lots.as_ref().is_none_or(|ls| ls.iter().any(|l| l == lot));
@@ -301,6 +316,15 @@ pub(crate) async fn record_shipped(
         sales_order_line::Column::ShippedQuantity,
         shipped_lines.iter().map(|l| (l.id, l.shipped_quantity)),
     )
+    .await?;
+    // R-IC-4: an intercompany order's shipment posts the buyer's documents (boxed: posting
+    // records the original's shipment through this same function).
+    Box::pin(crate::domain::intercompany::posting::after_shipped(
+        tx,
+        &order,
+        note,
+        shipped_per_line,
+    ))
     .await?;
     let status = quantities::status_after(&progress);
     let payload = json!({

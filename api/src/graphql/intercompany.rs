@@ -7,8 +7,10 @@ use super::{db, parse_id, principal, to_id};
 use crate::auth::Principal;
 use crate::domain::intercompany::chain;
 use crate::domain::intercompany::{agreements, links};
+use crate::domain::sales_setup;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::company_settings;
 use entity::{intercompany_chain, intercompany_item_link, intercompany_link};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -171,6 +173,13 @@ impl IntercompanyQuery {
         let list = links::item_links_of(db(ctx), principal(ctx)?).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
+
+    /// The caller's company's intercompany posting settings (R-IC-4).
+    async fn intercompany_settings(&self, ctx: &Context<'_>) -> Result<IntercompanySettings> {
+        let p = principal(ctx)?;
+        crate::auth::visibility::require(p, crate::auth::Permission::ReadSalesSetup)?;
+        Ok(sales_setup::settings(db(ctx), p.company_id).await?.into())
+    }
 }
 
 #[derive(Default)]
@@ -226,6 +235,53 @@ impl IntercompanyMutation {
         Ok(AgreementPayload {
             agreement: Agreement(agreements::create(db(ctx), principal(ctx)?, new).await?),
         })
+    }
+
+    /// The confirmed ship and receipt dates: on an intercompany order by the supplying company,
+    /// copied back to the buyer's purchase order and original order; refused on the original
+    /// (R-IC-3).
+    async fn confirm_delivery_dates(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmDeliveryDatesInput,
+    ) -> Result<crate::graphql::orders::SalesOrder> {
+        let id = parse_id(&input.order_id, "orderId")?;
+        let o = chain::confirm_dates(
+            db(ctx),
+            principal(ctx)?,
+            id,
+            input.confirmed_ship_date.map(Into::into),
+            input.confirmed_receipt_date.map(Into::into),
+        )
+        .await?;
+        Ok(crate::graphql::orders::SalesOrder(o))
+    }
+
+    /// Changes the settings given; the rest stay (admins, R-IC-4).
+    async fn update_intercompany_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: IntercompanySettingsInput,
+    ) -> Result<IntercompanySettings> {
+        let s = sales_setup::update_settings(
+            db(ctx),
+            principal(ctx)?,
+            sales_setup::SettingsInput {
+                intercompany: sales_setup::IntercompanySettings {
+                    post_packing_slip: input.post_packing_slip,
+                    print_packing_slip: input.print_packing_slip,
+                    post_receipt: input.post_receipt,
+                    print_receipt: input.print_receipt,
+                    post_invoice: input.post_invoice,
+                    print_invoice: input.print_invoice,
+                    post_purchase_invoice: input.post_purchase_invoice,
+                    print_purchase_invoice: input.print_purchase_invoice,
+                },
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(s.into())
     }
 }
 
@@ -301,28 +357,48 @@ pub struct ConfirmDeliveryDatesInput {
     pub confirmed_receipt_date: Option<Date>,
 }
 
-#[derive(Default)]
-pub struct ChainMutation;
+/// R-IC-4: what shipping and invoicing the supplying company's intercompany order posts (and
+/// prints) in this, the buying company. Printing is kept as a setting: documents are not
+/// rendered yet, so nothing is printed today.
+#[derive(SimpleObject)]
+pub struct IntercompanySettings {
+    /// Shipping posts the original order's delivery note.
+    pub post_packing_slip: bool,
+    pub print_packing_slip: bool,
+    /// Shipping posts the purchase order's receipt.
+    pub post_receipt: bool,
+    pub print_receipt: bool,
+    /// Invoicing posts the original order's invoice to the external customer (not built yet).
+    pub post_invoice: bool,
+    pub print_invoice: bool,
+    /// Invoicing posts the purchase order's purchase invoice (not built yet).
+    pub post_purchase_invoice: bool,
+    pub print_purchase_invoice: bool,
+}
 
-#[Object]
-impl ChainMutation {
-    /// The confirmed ship and receipt dates: on an intercompany order by the supplying company,
-    /// copied back to the buyer's purchase order and original order; refused on the original
-    /// (R-IC-3).
-    async fn confirm_delivery_dates(
-        &self,
-        ctx: &Context<'_>,
-        input: ConfirmDeliveryDatesInput,
-    ) -> Result<crate::graphql::orders::SalesOrder> {
-        let id = parse_id(&input.order_id, "orderId")?;
-        let o = chain::confirm_dates(
-            db(ctx),
-            principal(ctx)?,
-            id,
-            input.confirmed_ship_date.map(Into::into),
-            input.confirmed_receipt_date.map(Into::into),
-        )
-        .await?;
-        Ok(crate::graphql::orders::SalesOrder(o))
+impl From<company_settings::Model> for IntercompanySettings {
+    fn from(s: company_settings::Model) -> Self {
+        IntercompanySettings {
+            post_packing_slip: s.ic_post_packing_slip,
+            print_packing_slip: s.ic_print_packing_slip,
+            post_receipt: s.ic_post_receipt,
+            print_receipt: s.ic_print_receipt,
+            post_invoice: s.ic_post_invoice,
+            print_invoice: s.ic_print_invoice,
+            post_purchase_invoice: s.ic_post_purchase_invoice,
+            print_purchase_invoice: s.ic_print_purchase_invoice,
+        }
     }
+}
+
+#[derive(InputObject, Default)]
+pub struct IntercompanySettingsInput {
+    pub post_packing_slip: Option<bool>,
+    pub print_packing_slip: Option<bool>,
+    pub post_receipt: Option<bool>,
+    pub print_receipt: Option<bool>,
+    pub post_invoice: Option<bool>,
+    pub print_invoice: Option<bool>,
+    pub post_purchase_invoice: Option<bool>,
+    pub print_purchase_invoice: Option<bool>,
 }

@@ -100,7 +100,6 @@ pub struct Mutation(
     documents::DocumentMutation,
     agreements::AgreementMutation,
     intercompany::IntercompanyMutation,
-    intercompany::ChainMutation,
 );
 
 /// Every subscription: orders, backorders and stock (`events`), agreements.

@@ -471,6 +471,7 @@ impl SalesSetupMutation {
                 freight_max_order_amount: input.freight_max_order_amount.map(|d| d.0),
                 quotes_share_order_numbering: input.quotes_share_order_numbering,
                 default_series: input.default_series,
+                ..Default::default()
             },
         )
         .await?;

@@ -18,7 +18,8 @@ async fn each_role_lists_exactly_its_customers() {
         ("warehouse@iberia.example", &ALL_IBX),
         ("purchasing@iberia.example", &ALL_IBX),
         ("buyer@acme.example", &["ACME"]),
-        ("admin@balkan.example", &[]),
+        // The sister company's own customer only.
+        ("admin@balkan.example", &["VITOSHA"]),
     ];
     for (email, expected) in cases {
         let token = app.login(email).await;
@@ -49,7 +50,8 @@ async fn customer_lookup_by_id_is_not_found_outside_scope() {
         ("ana@iberia.example", &["ACME", "INITECH"]),
         ("boris@iberia.example", &["GLOBEX"]),
         ("buyer@acme.example", &["ACME"]),
-        ("admin@balkan.example", &[]),
+        // The sister company's own customer only.
+        ("admin@balkan.example", &["VITOSHA"]),
     ];
     for (email, visible) in cases {
         let token = app.login(email).await;
@@ -228,7 +230,8 @@ async fn catalog_stock_users_and_tokens_by_role() {
     }
 }
 
-/// Company isolation (R-ACC-1): the sister company's admin sees none of IBX's records.
+/// Company isolation (R-ACC-1): the sister company's admin sees its own records (BLK's demo:
+/// two items with IBX's SKUs, one warehouse, no stock) and none of IBX's.
 #[tokio::test]
 async fn another_companys_admin_sees_nothing_of_ours() {
     let app = spawn_demo().await;
@@ -236,11 +239,21 @@ async fn another_companys_admin_sees_nothing_of_ours() {
     let bolt = app.id_of(&admin, "items", "BOLT-M8").await;
     let acme = app.id_of(&admin, "customers", "ACME").await;
     let blk = app.login("admin@balkan.example").await;
-    let r = app.gql(Some(&blk), "{ items { totalCount } stockLevels { totalCount } warehouses { totalCount } users { edges { node { email } } } }", json!({})).await;
+    let r = app.gql(Some(&blk), "{ items { totalCount edges { node { id sku } } } stockLevels { totalCount } warehouses { totalCount edges { node { code } } } users { edges { node { email } } } }", json!({})).await;
     let d = r.data();
-    assert_eq!(d["items"]["totalCount"], 0);
+    assert_eq!(d["items"]["totalCount"], 2);
+    let own: Vec<&str> = d["items"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !own.contains(&bolt.as_str()),
+        "same SKU, another company's item"
+    );
     assert_eq!(d["stockLevels"]["totalCount"], 0);
-    assert_eq!(d["warehouses"]["totalCount"], 0);
+    assert_eq!(d["warehouses"]["edges"], json!([{"node": {"code": "SOF"}}]));
     assert_eq!(d["users"]["edges"].as_array().unwrap().len(), 1);
     let item = app
         .gql(

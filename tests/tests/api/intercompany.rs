@@ -494,3 +494,285 @@ async fn orders_from_an_intercompany_agreement_keep_to_its_validity_and_status()
     );
     s.gql(&s.ibx, q, from("2026-12-20")).await.data();
 }
+
+/// An effective intercompany agreement for bolts and BLK's directly delivered order of
+/// `quantity` bolts for VITOSHA: (original order id, IBX's intercompany order id).
+async fn chain_of(s: &api_tests::sisters::Sisters, quantity: &str) -> (String, String) {
+    let r = s
+        .agreement(json!([{"commitment": "PRODUCT_QUANTITY", "itemId": s.ibx_bolt, "quantity": "1000", "unitPrice": "0.25"}]))
+        .await;
+    let sales = r.data()["createIntercompanyAgreement"]["agreement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.gql(&s.ibx, "mutation($i: SetAgreementStatusInput!) { setAgreementStatus(input: $i) { agreement { status } } }", json!({"i": {"id": sales, "status": "EFFECTIVE"}}))
+        .await
+        .data();
+    let r = s
+        .gql(&s.blk, "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }", json!({"i": {"customerId": s.vitosha, "deliveryDate": "2026-12-20", "lines": [{"itemId": s.blk_bolt, "quantity": quantity}]}}))
+        .await;
+    let oid = r.data()["createSalesOrder"]["salesOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ic = intercompany_order(s).await;
+    (oid, ic["id"].as_str().unwrap().to_owned())
+}
+
+/// R-IC-3 tolerance and R-IC-4 posting: IBX ships its intercompany order within the
+/// over-delivery tolerance set on BLK's original; BLK's delivery note for the original (its
+/// series, the customer's address) and its purchase order's receipt are posted in the same
+/// transaction, and BLK's stock does not move. Beyond the tolerance the shipment is refused and
+/// nothing is posted.
+#[tokio::test]
+async fn shipping_the_intercompany_order_posts_the_buyers_delivery_note_and_receipt_r_ic_4() {
+    let s = linked().await;
+    let (oid, icid) = chain_of(&s, "250").await;
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let line = original["lines"][0]["id"].as_str().unwrap().to_owned();
+    s.gql(&s.blk, "mutation($i: UpdateSalesOrderLineInput!) { updateSalesOrderLine(input: $i) { salesOrder { id } } }", json!({"i": {"lineId": line, "overDeliveryPercent": "10"}}))
+        .await
+        .data();
+    // IBX has 100 bolts; 200 more arrive, then it confirms (reserving 250).
+    let mad = s.app.id_of(&s.ibx, "warehouses", "MAD").await;
+    s.gql(&s.ibx, "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { stockLevel { onHand } } }", json!({"i": {"itemId": s.ibx_bolt, "warehouseId": mad, "quantity": "200", "reason": "supply"}}))
+        .await
+        .data();
+    s.gql(&s.ibx, "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } } }", json!({"i": {"id": icid}}))
+        .await
+        .data();
+    let ic = intercompany_order(&s).await;
+    let ic_line = ic["lines"][0]["id"].as_str().unwrap().to_owned();
+    let ship =
+        |q: &str| json!({"i": {"orderId": icid, "lines": [{"lineId": ic_line, "quantity": q}]}});
+    let q = "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id number } } }";
+    // 10% over 250 is 275: 280 is refused, and nothing is posted in BLK.
+    let r = s.gql(&s.ibx, q, ship("280")).await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("VALIDATION".into(), Some("lines.0.quantity".into())),
+        "{}",
+        r.0
+    );
+    let blk_docs = "query($o: ID!) { salesOrder(id: $o) { status shipments { number status lines { quantity location } } lines { quantity } intercompanyChain { purchaseOrder { id status lines { receivedQuantity } } } } }";
+    let r = s.gql(&s.blk, blk_docs, json!({"o": oid})).await;
+    assert_eq!(r.data()["salesOrder"]["shipments"], json!([]));
+    // 260 is within it.
+    let r = s.gql(&s.ibx, q, ship("260")).await;
+    let ic_note = r.data()["shipSalesOrder"]["shipment"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s.gql(&s.blk, blk_docs, json!({"o": oid})).await;
+    let o = &r.data()["salesOrder"];
+    assert_eq!(o["status"], "SHIPPED");
+    let notes = o["shipments"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["status"], "SHIPPED");
+    assert_eq!(
+        (
+            dec(&notes[0]["lines"][0]["quantity"]),
+            notes[0]["lines"][0]["location"].as_str()
+        ),
+        (d("260"), Some("DIRECT"))
+    );
+    let po = &o["intercompanyChain"]["purchaseOrder"];
+    assert_eq!(po["status"], "RECEIVED");
+    assert_eq!(dec(&po["lines"][0]["receivedQuantity"]), d("260"));
+    let r = s
+        .gql(&s.blk, "query($p: ID!) { receipts(first: 5, filter: {purchaseOrderId: $p}) { edges { node { status supplierReference lines { quantity assignedQuantity } } } } }", json!({"p": po["id"]}))
+        .await;
+    let rec = &r.data()["receipts"]["edges"][0]["node"];
+    assert_eq!(
+        (rec["status"].as_str(), rec["supplierReference"].as_str()),
+        (Some("CONFIRMED"), Some(ic_note.as_str()))
+    );
+    assert_eq!(
+        dec(&rec["lines"][0]["assignedQuantity"]),
+        d("260"),
+        "taken by the order it delivered"
+    );
+    // No stock passed through BLK.
+    let r = s
+        .gql(&s.blk, "{ stockLevels { totalCount } }", json!({}))
+        .await;
+    assert_eq!(r.data()["stockLevels"]["totalCount"], 0);
+    // IBX's stock went down by what shipped: 300 - 260.
+    let r = s
+        .gql(
+            &s.ibx,
+            "query($i: ID!) { item(id: $i) { availability { onHand } } }",
+            json!({"i": s.ibx_bolt}),
+        )
+        .await;
+    assert_eq!(dec(&r.data()["item"]["availability"]["onHand"]), d("40"));
+}
+
+/// R-IC-4 settings belong to the buying company: with both postings off, IBX's shipment posts
+/// nothing in BLK. Only an admin changes them.
+#[tokio::test]
+async fn the_buyers_settings_decide_what_an_intercompany_shipment_posts_r_ic_4() {
+    let s = linked().await;
+    let q = "mutation($i: IntercompanySettingsInput!) { updateIntercompanySettings(input: $i) { postPackingSlip postReceipt postInvoice } }";
+    let ana = s.app.login("ana@iberia.example").await;
+    assert_eq!(
+        s.gql(&ana, q, json!({"i": {"postReceipt": false}}))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+    let r = s
+        .gql(
+            &s.blk,
+            q,
+            json!({"i": {"postPackingSlip": false, "postReceipt": false}}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["updateIntercompanySettings"],
+        json!({"postPackingSlip": false, "postReceipt": false, "postInvoice": true})
+    );
+    let r = s
+        .gql(
+            &s.ibx,
+            "{ intercompanySettings { postPackingSlip postReceipt } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["intercompanySettings"],
+        json!({"postPackingSlip": true, "postReceipt": true}),
+        "IBX's own are untouched"
+    );
+
+    let (oid, icid) = chain_of(&s, "50").await;
+    s.gql(&s.ibx, "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } } }", json!({"i": {"id": icid}}))
+        .await
+        .data();
+    s.gql(
+        &s.ibx,
+        "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+        json!({"i": {"orderId": icid}}),
+    )
+    .await
+    .data();
+    let r = s
+        .gql(&s.blk, "query($o: ID!) { salesOrder(id: $o) { status shipments { id } intercompanyChain { purchaseOrder { status } } } }", json!({"o": oid}))
+        .await;
+    let o = &r.data()["salesOrder"];
+    assert_eq!(o["shipments"], json!([]));
+    assert_eq!(o["status"], "DRAFT");
+    assert_eq!(o["intercompanyChain"]["purchaseOrder"]["status"], "DRAFT");
+}
+
+/// No event of one company reaches the other's subscribers: BLK's admin, subscribed to order
+/// events while the chain is made, changed and shipped, receives only BLK's orders' events, and
+/// IBX's admin only IBX's.
+#[tokio::test]
+async fn each_company_receives_only_its_own_documents_events_r_ic_3() {
+    use api_tests::ws;
+    let s = linked().await;
+    let sub = "subscription { orderEvents { id kind orderId } }";
+    let mut blk_ws = ws::connect(&s.app.url, &s.blk).await;
+    ws::subscribe(&mut blk_ws, "b", sub, json!({})).await;
+    let mut ibx_ws = ws::connect(&s.app.url, &s.ibx).await;
+    ws::subscribe(&mut ibx_ws, "i", sub, json!({})).await;
+    let (oid, icid) = chain_of(&s, "40").await;
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let line = original["lines"][0]["id"].as_str().unwrap().to_owned();
+    s.gql(&s.blk, "mutation($i: UpdateSalesOrderLineInput!) { updateSalesOrderLine(input: $i) { salesOrder { id } } }", json!({"i": {"lineId": line, "quantity": "60"}}))
+        .await
+        .data();
+    s.gql(
+        &s.ibx,
+        "mutation($i: ConfirmDeliveryDatesInput!) { confirmDeliveryDates(input: $i) { id } }",
+        json!({"i": {"orderId": icid, "confirmedShipDate": "2026-12-15"}}),
+    )
+    .await
+    .data();
+    s.gql(&s.ibx, "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } } }", json!({"i": {"id": icid}}))
+        .await
+        .data();
+    s.gql(
+        &s.ibx,
+        "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+        json!({"i": {"orderId": icid}}),
+    )
+    .await
+    .data();
+    let blk_events = drain(&mut blk_ws, "b").await;
+    let ibx_events = drain(&mut ibx_ws, "i").await;
+    assert!(
+        blk_events.iter().all(|(o, _)| *o == oid),
+        "BLK saw another company's order: {blk_events:?}"
+    );
+    assert!(
+        ibx_events.iter().all(|(o, _)| *o == icid),
+        "IBX saw another company's order: {ibx_events:?}"
+    );
+    let blk_kinds: Vec<&str> = blk_events.iter().map(|(_, k)| k.as_str()).collect();
+    for k in [
+        "ORDER_CREATED",
+        "ORDER_UPDATED",
+        "INTERCOMPANY_SYNCED",
+        "SHIPPED",
+    ] {
+        assert!(blk_kinds.contains(&k), "BLK misses {k}: {blk_kinds:?}");
+    }
+    let ibx_kinds: Vec<&str> = ibx_events.iter().map(|(_, k)| k.as_str()).collect();
+    for k in ["ORDER_CREATED", "INTERCOMPANY_SYNCED", "SHIPPED"] {
+        assert!(ibx_kinds.contains(&k), "IBX misses {k}: {ibx_kinds:?}");
+    }
+}
+
+/// (order id, kind) of every order event on subscription `id` until none comes for 1.5 s.
+async fn drain(ws: &mut api_tests::ws::Ws, id: &str) -> Vec<(String, String)> {
+    let mut got = vec![];
+    while let Some(d) =
+        api_tests::ws::next_data(ws, id, std::time::Duration::from_millis(1500)).await
+    {
+        let e = &d["orderEvents"];
+        got.push((
+            e["orderId"].as_str().unwrap().to_owned(),
+            e["kind"].as_str().unwrap().to_owned(),
+        ));
+    }
+    got
+}
+
+/// R-IC-3 under concurrency: BLK changes the original's quantity while IBX confirms dates on
+/// its intercompany order, 12 clients at once. Every change lands (the chain's one lock order
+/// queues them instead of deadlocking), and afterwards the three documents agree.
+#[tokio::test]
+async fn changes_on_both_sides_at_once_leave_the_chain_consistent() {
+    let s = linked().await;
+    let (oid, icid) = chain_of(&s, "40").await;
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let line = original["lines"][0]["id"].as_str().unwrap().to_owned();
+    let results = futures_util::future::join_all((0..12).map(|i| {
+        let (s, line, icid) = (&s, line.clone(), icid.clone());
+        async move {
+            if i % 2 == 0 {
+                s.gql(&s.blk, "mutation($i: UpdateSalesOrderLineInput!) { updateSalesOrderLine(input: $i) { salesOrder { id } } }", json!({"i": {"lineId": line, "quantity": (41 + i).to_string()}}))
+                    .await
+            } else {
+                s.gql(&s.ibx, "mutation($i: ConfirmDeliveryDatesInput!) { confirmDeliveryDates(input: $i) { id } }", json!({"i": {"orderId": icid, "confirmedShipDate": format!("2026-12-{:02}", 10 + i)}}))
+                    .await
+            }
+        }
+    }))
+    .await;
+    for r in &results {
+        assert!(r.is_ok(), "{}", r.0);
+    }
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let ic = intercompany_order(&s).await;
+    let po = &original["intercompanyChain"]["purchaseOrder"];
+    let q = dec(&original["lines"][0]["quantity"]);
+    assert_eq!(dec(&po["lines"][0]["quantity"]), q);
+    assert_eq!(dec(&ic["lines"][0]["quantity"]), q);
+    assert!(q >= d("41") && q <= d("51"), "{q}");
+    assert_eq!(original["confirmedShipDate"], ic["confirmedShipDate"]);
+    assert_eq!(po["confirmedShipDate"], ic["confirmedShipDate"]);
+    assert!(ic["confirmedShipDate"].is_string());
+}

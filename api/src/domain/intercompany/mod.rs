@@ -8,3 +8,4 @@
 pub mod agreements;
 pub mod chain;
 pub mod links;
+pub mod posting;

@@ -1,0 +1,265 @@
+//! R-IC-4: what shipping the supplying company's intercompany order posts in the buying
+//! company, in the same transaction, as the buying company's settings say:
+//! - `icPostPackingSlip`: a delivery note for the original order, numbered in its series,
+//!   carrying the original's lines and the customer's address; the original's lines count as
+//!   shipped (its status, agreements and SHIPPED event follow, R-ORD-17, R-AGR-1);
+//! - `icPostReceipt`: a confirmed receipt on the purchase order, with the supplier's delivery
+//!   note as reference; the purchase lines count as received (agreements follow).
+//!
+//! The goods went from the supplier's warehouse to the customer (R-IC-2): neither document
+//! moves the buyer's stock. The receipt's lines are taken in full by the order they delivered
+//! (`assigned_quantity` = quantity), so no backorder can be served from goods the buyer never
+//! held.
+use super::chain::{self, Place};
+use crate::auth::Principal;
+use crate::domain::outbox::Batch;
+use crate::domain::{numbering, purchasing, reservations, sales_setup, shipments};
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{
+    Dec, DocType, PurchaseOrderStatus, ReceiptStatus, ShipmentStatus, intercompany_chain,
+    intercompany_chain_line, purchase_order, receipt, receipt_line, sales_order, shipment,
+    shipment_line,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, Set,
+};
+use std::collections::HashMap;
+
+/// The chain's original order, locked, when `order_id` is an intercompany order: taken before
+/// the intercompany order itself on every path that ships it, so that the chain's lock order
+/// (original first) holds across both companies.
+pub(crate) async fn lock_original_of(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+) -> AppResult<Option<intercompany_chain::Model>> {
+    let Some(Place::Intercompany(c)) = chain::of_orders(tx, &[order_id]).await?.remove(&order_id)
+    else {
+        return Ok(None);
+    };
+    let mut q = sales_order::Entity::find_by_id(c.original_order_id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(tx).await?;
+    Ok(Some(c))
+}
+
+/// After `note` shipped from intercompany order `order` (`shipped`: stock units per line).
+pub(crate) async fn after_shipped(
+    tx: &DatabaseTransaction,
+    order: &sales_order::Model,
+    note: &shipment::Model,
+    shipped: &HashMap<i64, Decimal>,
+) -> AppResult<()> {
+    let Some(Place::Intercompany(chain)) =
+        chain::of_orders(tx, &[order.id]).await?.remove(&order.id)
+    else {
+        return Ok(());
+    };
+    let settings = sales_setup::settings(tx, chain.buying_company_id).await?;
+    if !settings.ic_post_packing_slip && !settings.ic_post_receipt {
+        return Ok(());
+    }
+    let links = intercompany_chain_line::Entity::find()
+        .filter(intercompany_chain_line::Column::ChainId.eq(chain.id))
+        .all(tx)
+        .await?;
+    let lots: HashMap<i64, String> = shipment_line::Entity::find()
+        .filter(shipment_line::Column::ShipmentId.eq(note.id))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|l| (l.order_line_id, l.lot))
+        .collect();
+    // (original line, purchase line, quantity, lot) of what this note shipped.
+    let moved: Vec<(i64, i64, Decimal, String)> = links
+        .iter()
+        .filter_map(|l| {
+            shipped.get(&l.intercompany_line_id).map(|q| {
+                let lot = lots
+                    .get(&l.intercompany_line_id)
+                    .cloned()
+                    .unwrap_or_default();
+                (l.original_line_id, l.purchase_line_id, *q, lot)
+            })
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let reference = format!("{}-{}", note.series, note.number);
+    let acting = Principal::intercompany(chain.link_id, chain.buying_company_id);
+    let po = purchase_order::Entity::find_by_id(chain.purchase_order_id.unwrap_or_default())
+        .one(tx)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "chain {} lost its purchase order",
+                chain.id
+            ))
+        })?;
+    if settings.ic_post_packing_slip {
+        packing_slip(tx, &acting, &chain, &po, note, &moved).await?;
+    }
+    if settings.ic_post_receipt {
+        receipt_of(tx, &acting, &po, note, &reference, &moved).await?;
+    }
+    tracing::info!(
+        chain = chain.id,
+        shipment = note.id,
+        "intercompany shipment posted in the buying company"
+    );
+    Ok(())
+}
+
+/// The buying company's delivery note for the original order.
+async fn packing_slip(
+    tx: &DatabaseTransaction,
+    acting: &Principal,
+    chain: &intercompany_chain::Model,
+    po: &purchase_order::Model,
+    from: &shipment::Model,
+    moved: &[(i64, i64, Decimal, String)],
+) -> AppResult<()> {
+    let original = sales_order::Entity::find_by_id(chain.original_order_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("chain {} lost its original", chain.id))
+        })?;
+    let states = reservations::line_states(tx, original.id).await?;
+    let number = numbering::next(
+        tx,
+        original.company_id,
+        &original.series,
+        DocType::DeliveryNote,
+    )
+    .await?;
+    let now = Utc::now();
+    let note = shipment::ActiveModel {
+        company_id: Set(original.company_id),
+        order_id: Set(original.id),
+        series: Set(original.series.clone()),
+        number: Set(number),
+        shipped_on: Set(from.shipped_on),
+        status: Set(ShipmentStatus::Shipped),
+        created_by: Set(acting.key()),
+        created_at: Set(now),
+        chain_shipment_id: Set(Some(from.id)),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    let items: HashMap<i64, i64> = states.iter().map(|s| (s.line.id, s.item.id)).collect();
+    let mut per_line: HashMap<i64, Decimal> = HashMap::new();
+    let mut rows = Vec::with_capacity(moved.len());
+    for (line, _, q, lot) in moved {
+        let item_id = *items.get(line).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "original line {line} is not a stocked line"
+            ))
+        })?;
+        *per_line.entry(*line).or_default() += *q;
+        rows.push(shipment_line::ActiveModel {
+            company_id: Set(original.company_id),
+            shipment_id: Set(note.id),
+            order_line_id: Set(*line),
+            item_id: Set(item_id),
+            warehouse_id: Set(po.warehouse_id),
+            location: Set(DIRECT.into()),
+            lot: Set(lot.clone()),
+            quantity: Set(Dec(*q)),
+            ..Default::default()
+        });
+    }
+    shipment_line::Entity::insert_many(rows)
+        .exec_without_returning(tx)
+        .await?;
+    shipments::record_shipped(tx, original, &states, &per_line, &note, Batch::default()).await
+}
+
+/// Where direct deliveries are booked: no place in the buyer's warehouse (R-IC-2).
+pub const DIRECT: &str = "DIRECT";
+
+/// The buying company's confirmed receipt on its purchase order.
+async fn receipt_of(
+    tx: &DatabaseTransaction,
+    acting: &Principal,
+    po: &purchase_order::Model,
+    from: &shipment::Model,
+    reference: &str,
+    moved: &[(i64, i64, Decimal, String)],
+) -> AppResult<()> {
+    let now = Utc::now();
+    let number = numbering::next(tx, po.company_id, &po.series, DocType::Receipt).await?;
+    let rec = receipt::ActiveModel {
+        company_id: Set(po.company_id),
+        purchase_order_id: Set(po.id),
+        supplier_id: Set(po.supplier_id),
+        series: Set(po.series.clone()),
+        number: Set(number),
+        status: Set(ReceiptStatus::Confirmed),
+        supplier_reference: Set(Some(reference.to_owned())),
+        created_by: Set(acting.key()),
+        created_at: Set(now),
+        confirmed_at: Set(Some(now)),
+        chain_shipment_id: Set(Some(from.id)),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    let lines = purchasing::lines_of(tx, po.id).await?;
+    let by_id: HashMap<i64, &entity::purchase_order_line::Model> =
+        lines.iter().map(|l| (l.id, l)).collect();
+    let mut received: HashMap<i64, Decimal> = HashMap::new();
+    let mut rows = Vec::with_capacity(moved.len());
+    for (_, pl, q, lot) in moved {
+        let line = by_id.get(pl).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("purchase line {pl} is not on its order"))
+        })?;
+        *received.entry(*pl).or_default() += *q;
+        rows.push(receipt_line::ActiveModel {
+            company_id: Set(po.company_id),
+            receipt_id: Set(rec.id),
+            purchase_order_line_id: Set(*pl),
+            item_id: Set(line.item_id),
+            warehouse_id: Set(po.warehouse_id),
+            location: Set(DIRECT.into()),
+            lot: Set(lot.clone()),
+            quantity: Set(Dec(*q)),
+            // Delivered to the customer already: nothing of it waits for a backorder.
+            assigned_quantity: Set(Dec(*q)),
+            stock_level_id: Set(None),
+            ..Default::default()
+        });
+    }
+    receipt_line::Entity::insert_many(rows)
+        .exec_without_returning(tx)
+        .await?;
+    let mut complete = true;
+    let mut changed = Vec::with_capacity(received.len());
+    for l in lines {
+        let now_received = l.received_quantity.0 + received.get(&l.id).copied().unwrap_or_default();
+        complete &= now_received >= l.quantity.0;
+        if received.contains_key(&l.id) {
+            let mut am = l.into_active_model();
+            am.received_quantity = Set(Dec(now_received));
+            changed.push(am.update(tx).await?);
+        }
+    }
+    purchasing::track(tx, po, &changed).await?;
+    let version = po.version;
+    let mut am = po.clone().into_active_model();
+    am.status = Set(if complete {
+        PurchaseOrderStatus::Received
+    } else {
+        PurchaseOrderStatus::PartiallyReceived
+    });
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    am.update(tx).await?;
+    Ok(())
+}
