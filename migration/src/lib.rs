@@ -15,7 +15,7 @@ mod m20261206_000010_sequence_events;
 mod m20261207_000011_refunds;
 mod m20261207_000012_returns;
 mod m20261207_000013_shipment_preparation;
-mod m20261208_000014_intercompany;
+mod m20261207_000014_intercompany;
 
 pub struct Migrator;
 
@@ -36,7 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_refunds::Migration),
             Box::new(m20261207_000012_returns::Migration),
             Box::new(m20261207_000013_shipment_preparation::Migration),
-            Box::new(m20261208_000014_intercompany::Migration),
+            Box::new(m20261207_000014_intercompany::Migration),
         ]
     }
 }

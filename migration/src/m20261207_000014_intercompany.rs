@@ -16,7 +16,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261208_000014_intercompany"
+        "m20261207_000014_intercompany"
     }
 }
 
