@@ -23,6 +23,9 @@ pub struct Model {
     pub ic_print_invoice: bool,
     pub ic_post_purchase_invoice: bool,
     pub ic_print_purchase_invoice: bool,
+    /// Three-way match: a purchase invoice line whose price differs from the order's by more
+    /// than this percentage, or whose quantity differs from the receipt's, is flagged.
+    pub purchase_match_tolerance_percent: Dec,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

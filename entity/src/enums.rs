@@ -165,6 +165,8 @@ pub enum DocType {
     PurchaseAgreement,
     #[sea_orm(string_value = "RETURN_NOTE")]
     ReturnNote,
+    #[sea_orm(string_value = "PURCHASE_INVOICE")]
+    PurchaseInvoice,
 }
 
 /// Where a line's price came from (R-ORD-6).

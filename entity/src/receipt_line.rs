@@ -16,6 +16,8 @@ pub struct Model {
     pub quantity: Dec,
     pub assigned_quantity: Dec,
     pub stock_level_id: Option<i64>,
+    /// Billed by purchase invoices so far: never above `quantity`.
+    pub invoiced_quantity: Dec,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

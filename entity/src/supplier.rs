@@ -12,6 +12,8 @@ pub struct Model {
     pub currency: String,
     pub linked_company_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Payment terms code: due dates of its posted invoices.
+    pub payment_terms: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

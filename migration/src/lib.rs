@@ -16,6 +16,7 @@ mod m20261207_000011_refunds;
 mod m20261207_000012_returns;
 mod m20261207_000013_shipment_preparation;
 mod m20261207_000014_intercompany;
+mod m20261207_000015_purchase_invoices;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_returns::Migration),
             Box::new(m20261207_000013_shipment_preparation::Migration),
             Box::new(m20261207_000014_intercompany::Migration),
+            Box::new(m20261207_000015_purchase_invoices::Migration),
         ]
     }
 }

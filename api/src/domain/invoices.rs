@@ -133,10 +133,26 @@ pub async fn create(
             format!("name 1 to {MAX_SOURCES} documents"),
         ));
     }
+    let tx = db::write_tx(db).await?;
+    let inv = create_in(&tx, p, source, invoice_date).await?;
+    tx.commit().await?;
+    Ok(inv)
+}
+
+/// [`create`] in the caller's transaction (also the intercompany chain's, R-IC-4).
+pub(crate) async fn create_in(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    source: Source,
+    invoice_date: Option<NaiveDate>,
+) -> AppResult<invoice::Model> {
+    let (field, ids) = match &source {
+        Source::Shipments(ids) => ("shipmentIds", ids),
+        Source::Orders(ids) => ("orderIds", ids),
+    };
     let mut ids: Vec<i64> = ids.clone();
     ids.sort_unstable();
     ids.dedup();
-    let tx = db::write_tx(db).await?;
 
     // Which orders, and which of their delivery notes this invoice bills.
     let order_ids: Vec<i64> = match &source {
@@ -144,7 +160,7 @@ pub async fn create(
             let notes = shipment::Entity::find()
                 .filter(shipment::Column::Id.is_in(ids.clone()))
                 .filter(visibility::shipments(p))
-                .all(&*tx)
+                .all(tx)
                 .await?;
             if notes.len() != ids.len() {
                 return Err(AppError::validation(field, "no such delivery note"));
@@ -167,7 +183,7 @@ pub async fn create(
         }
         Source::Orders(_) => ids.clone(),
     };
-    let orders = lock_orders(&tx, p, &order_ids).await?;
+    let orders = lock_orders(tx, p, &order_ids).await?;
     if orders.len() != order_ids.len() {
         return Err(AppError::validation(field, "no such sales order"));
     }
@@ -176,7 +192,7 @@ pub async fn create(
         .filter(shipment::Column::OrderId.is_in(order_ids.clone()))
         .filter(shipment::Column::Status.eq(entity::ShipmentStatus::Shipped))
         .order_by_asc(shipment::Column::Id)
-        .all(&*tx)
+        .all(tx)
         .await?;
     let notes: Vec<shipment::Model> = match &source {
         Source::Shipments(_) => {
@@ -196,22 +212,22 @@ pub async fn create(
             .collect(),
     };
 
-    let head = check_group(&tx, &orders).await?;
+    let head = check_group(tx, &orders).await?;
     let lines = sales_order_line::Entity::find()
         .filter(sales_order_line::Column::OrderId.is_in(order_ids.clone()))
         .order_by_asc(sales_order_line::Column::OrderId)
         .order_by_asc(sales_order_line::Column::Position)
-        .all(&*tx)
+        .all(tx)
         .await?;
-    let items = items_of(&*tx, lines.iter().map(|l| l.item_id)).await?;
-    let rates = tax_rates(&*tx, &items).await?;
+    let items = items_of(tx, lines.iter().map(|l| l.item_id)).await?;
+    let rates = tax_rates(tx, &items).await?;
     let offered: Option<HashMap<i64, Decimal>> = match &source {
         Source::Shipments(_) => {
             let note_ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
             let mut per_line: HashMap<i64, Decimal> = HashMap::new();
             for l in shipment_line::Entity::find()
                 .filter(shipment_line::Column::ShipmentId.is_in(note_ids))
-                .all(&*tx)
+                .all(tx)
                 .await?
             {
                 *per_line.entry(l.order_line_id).or_default() += l.quantity.0;
@@ -359,17 +375,17 @@ pub async fn create(
         posted_at: Set(None),
         ..amounts(&totals)
     }
-    .insert(&*tx)
+    .insert(tx)
     .await?;
     for (i, d) in drafts.iter_mut().enumerate() {
         d.invoice_id = Set(inv.id);
         d.position = Set(i as i64 + 1);
     }
     invoice_line::Entity::insert_many(drafts)
-        .exec_without_returning(&*tx)
+        .exec_without_returning(tx)
         .await?;
     set_invoiced(
-        &tx,
+        tx,
         &billed_lines
             .iter()
             .map(|(l, q)| (l.id, l.invoiced_quantity.0 + q))
@@ -380,20 +396,19 @@ pub async fn create(
         shipment::Entity::update_many()
             .col_expr(shipment::Column::InvoiceId, Expr::value(inv.id))
             .filter(shipment::Column::Id.is_in(notes.iter().map(|n| n.id)))
-            .exec(&*tx)
+            .exec(tx)
             .await?;
     }
-    set_freight_invoiced(&tx, &freight_orders, true).await?;
+    set_freight_invoiced(tx, &freight_orders, true).await?;
     for o in &orders {
         order_rows::record_event(
-            &*tx,
+            tx,
             o,
             OrderEvent::Invoiced,
             Some(json!({"invoiceId": inv.id, "status": "PENDING"})),
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(inv)
 }
 
@@ -469,14 +484,37 @@ pub async fn cancel(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResul
 pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<invoice::Model> {
     visibility::require(p, Permission::ManageInvoices)?;
     let tx = db::write_tx(db).await?;
-    let (inv, orders) = lock(&tx, p, id).await?;
+    crate::domain::intercompany::posting::lock_originals_of_invoice(&tx, id).await?;
+    let saved = post_in(&tx, p, id).await?;
+    // R-IC-4: an intercompany order's invoice posts the buyer's (boxed: it posts through here).
+    Box::pin(crate::domain::intercompany::posting::after_invoiced(
+        &tx, &saved,
+    ))
+    .await?;
+    tx.commit().await?;
+    let saved = invoice::Entity::find_by_id(saved.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("posted invoice {} vanished", saved.id))
+        })?;
+    Ok(saved)
+}
+
+/// [`post`] in the caller's transaction.
+pub(crate) async fn post_in(
+    tx: &DatabaseTransaction,
+    p: &Principal,
+    id: i64,
+) -> AppResult<invoice::Model> {
+    let (inv, orders) = lock(tx, p, id).await?;
     pending(&inv, "posted")?;
     let first = orders
         .first()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} bills no order", inv.id)))?;
     let plan = installments(
         inv.total_amount.0,
-        &due_plan(&*tx, first, inv.invoice_date).await?,
+        &due_plan(tx, first, inv.invoice_date).await?,
     );
     let next_due = plan
         .first()
@@ -492,7 +530,7 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
             ..Default::default()
         },
     ))
-    .exec_without_returning(&*tx)
+    .exec_without_returning(tx)
     .await?;
     let series = first.series.clone();
     let now = Utc::now();
@@ -506,22 +544,15 @@ pub async fn post(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResult<
     am.updated_at = Set(now);
     // The number last, so the series row is locked for as short a time as possible.
     am.number = Set(Some(
-        numbering::next(&tx, first.company_id, &series, DocType::Invoice).await?,
+        numbering::next(tx, first.company_id, &series, DocType::Invoice).await?,
     ));
-    let saved = am.update(&*tx).await?;
+    let saved = am.update(tx).await?;
     // Advances paid on its orders (proformas, schedule lines) settle it now (R-PAY-2).
     for o in orders {
-        let o = settlement::apply_advances(&tx, o).await?;
+        let o = settlement::apply_advances(tx, o).await?;
         let payload = json!({"invoiceId": saved.id, "number": number_of(&saved)});
-        settlement::refresh_order(&tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
+        settlement::refresh_order(tx, o, vec![(OrderEvent::InvoicePosted, Some(payload))]).await?;
     }
-    tx.commit().await?;
-    let saved = invoice::Entity::find_by_id(saved.id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("posted invoice {} vanished", saved.id))
-        })?;
     Ok(saved)
 }
 

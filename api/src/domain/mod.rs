@@ -22,6 +22,7 @@ pub mod payments;
 pub mod pricing;
 pub mod principals;
 pub mod proformas;
+pub mod purchase_invoices;
 pub mod purchasing;
 pub mod quantities;
 pub mod receipts;

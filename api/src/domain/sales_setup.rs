@@ -53,6 +53,7 @@ pub fn default_settings(company_id: i64) -> company_settings::Model {
         ic_print_invoice: false,
         ic_post_purchase_invoice: true,
         ic_print_purchase_invoice: false,
+        purchase_match_tolerance_percent: Dec(Decimal::TWO),
     }
 }
 
@@ -134,6 +135,7 @@ pub async fn update_settings(
         ic_print_invoice: Set(s.ic_print_invoice),
         ic_post_purchase_invoice: Set(s.ic_post_purchase_invoice),
         ic_print_purchase_invoice: Set(s.ic_print_purchase_invoice),
+        purchase_match_tolerance_percent: Set(s.purchase_match_tolerance_percent),
     };
     company_settings::Entity::insert(active)
         .on_conflict(
@@ -153,6 +155,7 @@ pub async fn update_settings(
                     company_settings::Column::IcPrintInvoice,
                     company_settings::Column::IcPostPurchaseInvoice,
                     company_settings::Column::IcPrintPurchaseInvoice,
+                    company_settings::Column::PurchaseMatchTolerancePercent,
                 ])
                 .to_owned(),
         )

@@ -14,6 +14,8 @@ pub struct SupplierFields {
     pub email: Option<String>,
     pub currency: Option<String>,
     pub linked_company_id: Option<Option<i64>>,
+    /// A payment terms code of the company: due dates of the supplier's invoices.
+    pub payment_terms: Option<Option<String>>,
 }
 
 pub async fn create(
@@ -34,6 +36,7 @@ pub async fn create(
         email: Set(None),
         currency: Set(company.currency),
         linked_company_id: Set(None),
+        payment_terms: Set(None),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -69,6 +72,27 @@ async fn save(
     }
     if let Some(c) = input.currency {
         m.currency = Set(validate::currency("currency", &c)?);
+    }
+    if let Some(terms) = input.payment_terms {
+        let terms = match terms {
+            Some(code) => {
+                let code = validate::code("paymentTerms", &code, 20)?.to_uppercase();
+                let known = entity::payment_terms::Entity::find()
+                    .filter(entity::payment_terms::Column::CompanyId.eq(p.company_id))
+                    .filter(entity::payment_terms::Column::Code.eq(code.clone()))
+                    .one(db)
+                    .await?;
+                if known.is_none() {
+                    return Err(AppError::validation(
+                        "paymentTerms",
+                        "no such payment terms",
+                    ));
+                }
+                Some(code)
+            }
+            None => None,
+        };
+        m.payment_terms = Set(terms);
     }
     if let Some(linked) = input.linked_company_id {
         if let Some(company_id) = linked {

@@ -4,8 +4,8 @@ use crate::auth::Principal;
 use crate::auth::visibility::{self, VisibilityClass};
 use crate::domain::{
     agreements, backorders, customers, documents, intercompany, invoices, items, orders, payments,
-    proformas, purchasing, receipts, reservations, returns, sales_reps, sales_setup, schedules,
-    shipments, stock, suppliers, taxes, unallocated, warehouses,
+    proformas, purchase_invoices, purchasing, receipts, reservations, returns, sales_reps,
+    sales_setup, schedules, shipments, stock, suppliers, taxes, unallocated, warehouses,
 };
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -150,6 +150,8 @@ loader!(
     |s, keys| agreements::visible_lines_by_ids(&s.db, &s.principal, keys)
 );
 loader!(LinesByAgreement => Vec<agreement_line::Model>, |s, keys| agreements::lines_by_agreements(&s.db, keys));
+loader!(LinesByPurchaseInvoice => Vec<entity::purchase_invoice_line::Model>, |s, keys| purchase_invoices::lines_by_invoices(&s.db, keys));
+loader!(InstallmentsByPurchaseInvoice => Vec<entity::purchase_invoice_installment::Model>, |s, keys| purchase_invoices::installments_by_invoices(&s.db, keys));
 loader!(ChainByOrder => intercompany::chain::Place, |s, keys| intercompany::chain::of_orders(&s.db, keys));
 loader!(ChainByPurchaseOrder => entity::intercompany_chain::Model, |s, keys| intercompany::chain::of_purchase_orders(&s.db, keys));
 loader!(
@@ -219,6 +221,8 @@ pub struct Loaders {
     pub partner_agreement_number: DataLoader<PartnerAgreementNumber>,
     pub order_chain: DataLoader<ChainByOrder>,
     pub purchase_order_chain: DataLoader<ChainByPurchaseOrder>,
+    pub purchase_invoice_lines: DataLoader<LinesByPurchaseInvoice>,
+    pub purchase_invoice_installments: DataLoader<InstallmentsByPurchaseInvoice>,
 }
 
 impl Loaders {
@@ -294,7 +298,13 @@ impl Loaders {
             agreement_lines: dl(LinesByAgreement(scope.clone()), activity, delay),
             partner_agreement_number: dl(PartnerAgreementNumber(scope.clone()), activity, delay),
             order_chain: dl(ChainByOrder(scope.clone()), activity, delay),
-            purchase_order_chain: dl(ChainByPurchaseOrder(scope), activity, delay),
+            purchase_order_chain: dl(ChainByPurchaseOrder(scope.clone()), activity, delay),
+            purchase_invoice_lines: dl(LinesByPurchaseInvoice(scope.clone()), activity, delay),
+            purchase_invoice_installments: dl(
+                InstallmentsByPurchaseInvoice(scope),
+                activity,
+                delay,
+            ),
         }
     }
 }

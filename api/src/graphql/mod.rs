@@ -17,6 +17,7 @@ pub mod orders;
 pub mod parsed_queries;
 pub mod payments;
 pub mod proformas;
+pub mod purchase_invoices;
 pub mod purchasing;
 pub mod receipts;
 pub mod reports;
@@ -70,6 +71,7 @@ pub struct Query(
     proformas::ProformaQuery,
     agreements::AgreementQuery,
     intercompany::IntercompanyQuery,
+    purchase_invoices::PurchaseInvoiceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -100,6 +102,7 @@ pub struct Mutation(
     documents::DocumentMutation,
     agreements::AgreementMutation,
     intercompany::IntercompanyMutation,
+    purchase_invoices::PurchaseInvoiceMutation,
 );
 
 /// Every subscription: orders, backorders and stock (`events`), agreements.

@@ -27,6 +27,7 @@ pub enum DocumentType {
     SalesAgreement,
     PurchaseAgreement,
     ReturnNote,
+    PurchaseInvoice,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

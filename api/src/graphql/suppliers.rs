@@ -28,6 +28,10 @@ impl Supplier {
     async fn linked_company_id(&self) -> Option<ID> {
         self.0.linked_company_id.map(to_id)
     }
+    /// The payment terms code its invoices fall due by.
+    async fn payment_terms(&self) -> Option<&str> {
+        self.0.payment_terms.as_deref()
+    }
 }
 
 #[derive(InputObject)]
@@ -37,6 +41,8 @@ pub struct SupplierInput {
     pub email: Option<String>,
     pub currency: Option<String>,
     pub linked_company_id: Option<ID>,
+    /// A payment terms code; its invoices are due at once without one.
+    pub payment_terms: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -64,6 +70,7 @@ fn fields(input: SupplierInput) -> Result<suppliers::SupplierFields> {
         currency: input.currency,
         linked_company_id: parse_opt_id(input.linked_company_id.as_ref(), "linkedCompanyId")?
             .map(Some),
+        payment_terms: input.payment_terms.map(Some),
     })
 }
 

@@ -776,3 +776,115 @@ async fn changes_on_both_sides_at_once_leave_the_chain_consistent() {
     assert_eq!(po["confirmedShipDate"], ic["confirmedShipDate"]);
     assert!(ic["confirmedShipDate"].is_string());
 }
+
+/// R-IC-4 on invoicing, the end of the seed's walk-through: IBX invoices what it shipped and
+/// posts the invoice; in the same transaction BLK's purchase invoice of the chain's receipt
+/// (IBX's invoice number as the supplier's) and BLK's invoice to VITOSHA of the chain's
+/// delivery note are posted; both agreements show the delivery fulfilled.
+#[tokio::test]
+async fn posting_the_intercompany_invoice_posts_the_buyers_purchase_and_customer_invoices() {
+    let s = linked().await;
+    let (oid, icid) = chain_of(&s, "80").await;
+    s.gql(&s.ibx, "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } } }", json!({"i": {"id": icid}}))
+        .await
+        .data();
+    s.gql(
+        &s.ibx,
+        "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }",
+        json!({"i": {"orderId": icid}}),
+    )
+    .await
+    .data();
+    let r = s
+        .gql(
+            &s.ibx,
+            "mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) { invoice { id } } }",
+            json!({"i": {"orderIds": [icid], "invoiceDate": "2026-12-10"}}),
+        )
+        .await;
+    let inv = r.data()["createInvoice"]["invoice"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Nothing is posted in BLK while IBX's invoice is pending.
+    let q = "{ purchaseInvoices { totalCount edges { node { status supplierInvoiceNumber fromIntercompany totalAmount lines { quantity unitCost } } } } }";
+    assert_eq!(
+        s.gql(&s.blk, q, json!({})).await.data()["purchaseInvoices"]["totalCount"],
+        0
+    );
+    let r = s
+        .gql(
+            &s.ibx,
+            "mutation($i: IdInput!) { postInvoice(input: $i) { invoice { number status } } }",
+            json!({"i": {"id": inv}}),
+        )
+        .await;
+    let number = r.data()["postInvoice"]["invoice"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = s.gql(&s.blk, q, json!({})).await;
+    let bought = &r.data()["purchaseInvoices"];
+    assert_eq!(bought["totalCount"], 1);
+    let pi = &bought["edges"][0]["node"];
+    assert_eq!(
+        (
+            pi["status"].as_str(),
+            pi["supplierInvoiceNumber"].as_str(),
+            pi["fromIntercompany"].as_bool()
+        ),
+        (Some("POSTED"), Some(number.as_str()), Some(true))
+    );
+    assert_eq!(
+        (
+            dec(&pi["lines"][0]["quantity"]),
+            dec(&pi["lines"][0]["unitCost"])
+        ),
+        (d("80"), d("0.25"))
+    );
+    assert_eq!(
+        dec(&pi["totalAmount"]),
+        d("20"),
+        "80 × 0.25; BLK's bolts carry no tax code"
+    );
+    // IBX sees no purchase invoice; BLK's customer invoice is BLK's.
+    assert_eq!(
+        s.gql(&s.ibx, q, json!({})).await.data()["purchaseInvoices"]["totalCount"],
+        0
+    );
+    let r = s
+        .gql(&s.blk, "query($o: ID!) { salesOrder(id: $o) { invoices { status amounts { totalWithTax } lines { quantity } } } }", json!({"o": oid}))
+        .await;
+    let invoices = r.data()["salesOrder"]["invoices"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(invoices.len(), 1, "{invoices:?}");
+    assert_eq!(invoices[0]["status"], "POSTED");
+    assert_eq!(
+        dec(&invoices[0]["amounts"]["totalWithTax"]),
+        d("36"),
+        "80 at BLK's list price 0.45"
+    );
+
+    // Both agreements count the 80 fulfilled.
+    let fulfilled = |token: String, list: &'static str| {
+        let s = &s;
+        async move {
+            let a = s.agreements(&token, list).await;
+            let id = a[0]["id"].as_str().unwrap().to_owned();
+            let r = s.gql(&token, "query($id: ID!) { agreementFulfilment(agreementId: $id) { lines { fulfilledQuantity releasedQuantity } } }", json!({"id": id})).await;
+            let l = &r.data()["agreementFulfilment"]["lines"][0];
+            (dec(&l["fulfilledQuantity"]), dec(&l["releasedQuantity"]))
+        }
+    };
+    assert_eq!(
+        fulfilled(s.ibx.clone(), "salesAgreements").await,
+        (d("80"), d("0"))
+    );
+    assert_eq!(
+        fulfilled(s.blk.clone(), "purchaseAgreements").await,
+        (d("80"), d("0"))
+    );
+}

@@ -27,6 +27,7 @@ mod order_access;
 mod orders;
 mod partial_rules;
 mod payments;
+mod purchase_invoices;
 mod reports;
 mod returns;
 mod sales_setup;

@@ -6,6 +6,12 @@
 //! - `icPostReceipt`: a confirmed receipt on the purchase order, with the supplier's delivery
 //!   note as reference; the purchase lines count as received (agreements follow).
 //!
+//! Posting the supplying company's invoice of an intercompany order posts, the same way:
+//! - `icPostPurchaseInvoice`: the buyer's purchase invoice of the receipts those shipments
+//!   posted, numbered with the supplier's invoice number, posted at once;
+//! - `icPostInvoice`: the buyer's invoice to its external customer of the delivery notes those
+//!   shipments posted, posted at once.
+//!
 //! The goods went from the supplier's warehouse to the customer (R-IC-2): neither document
 //! moves the buyer's stock. The receipt's lines are taken in full by the order they delivered
 //! (`assigned_quantity` = quantity), so no backorder can be served from goods the buyer never
@@ -13,12 +19,14 @@
 use super::chain::{self, Place};
 use crate::auth::Principal;
 use crate::domain::outbox::Batch;
-use crate::domain::{numbering, purchasing, reservations, sales_setup, shipments};
+use crate::domain::{
+    invoices, numbering, purchase_invoices, purchasing, reservations, sales_setup, shipments,
+};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
     Dec, DocType, PurchaseOrderStatus, ReceiptStatus, ShipmentStatus, intercompany_chain,
-    intercompany_chain_line, purchase_order, receipt, receipt_line, sales_order, shipment,
+    intercompany_chain_line, invoice, purchase_order, receipt, receipt_line, sales_order, shipment,
     shipment_line,
 };
 use rust_decimal::Decimal;
@@ -261,5 +269,106 @@ async fn receipt_of(
     am.version = Set(version + 1);
     am.updated_at = Set(now);
     am.update(tx).await?;
+    Ok(())
+}
+
+/// The originals of the intercompany orders an invoice bills, locked before the invoice and
+/// its orders (the chain's lock order, original first).
+pub(crate) async fn lock_originals_of_invoice(
+    tx: &DatabaseTransaction,
+    invoice_id: i64,
+) -> AppResult<()> {
+    let orders: Vec<i64> = shipment::Entity::find()
+        .filter(shipment::Column::InvoiceId.eq(invoice_id))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|n| n.order_id)
+        .collect();
+    for id in orders {
+        lock_original_of(tx, id).await?;
+    }
+    Ok(())
+}
+
+/// After the supplying company posted `inv`: the buyer's purchase invoice and customer
+/// invoice for what the chain's shipments it billed posted, as the buyer's settings say.
+pub(crate) async fn after_invoiced(
+    tx: &DatabaseTransaction,
+    inv: &invoice::Model,
+) -> AppResult<()> {
+    let notes = shipment::Entity::find()
+        .filter(shipment::Column::InvoiceId.eq(inv.id))
+        .all(tx)
+        .await?;
+    let order_ids: Vec<i64> = notes.iter().map(|n| n.order_id).collect();
+    if order_ids.is_empty() {
+        return Ok(());
+    }
+    let places = chain::of_orders(tx, &order_ids).await?;
+    for (order_id, place) in places {
+        let Place::Intercompany(chain) = place else {
+            continue;
+        };
+        let settings = sales_setup::settings(tx, chain.buying_company_id).await?;
+        let from: Vec<i64> = notes
+            .iter()
+            .filter(|n| n.order_id == order_id)
+            .map(|n| n.id)
+            .collect();
+        let acting = Principal::intercompany(chain.link_id, chain.buying_company_id);
+        let number = invoices::number_of(inv).unwrap_or_else(|| inv.id.to_string());
+        if settings.ic_post_purchase_invoice {
+            let receipts: Vec<i64> = receipt::Entity::find()
+                .filter(receipt::Column::CompanyId.eq(chain.buying_company_id))
+                .filter(receipt::Column::ChainShipmentId.is_in(from.clone()))
+                .all(tx)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            if !receipts.is_empty() {
+                let pi = purchase_invoices::create_in(
+                    tx,
+                    &acting,
+                    purchase_invoices::NewPurchaseInvoice {
+                        receipt_ids: receipts,
+                        supplier_invoice_number: number.clone(),
+                        invoice_date: inv.invoice_date,
+                        lines: None,
+                        chain_invoice_id: Some(inv.id),
+                    },
+                )
+                .await?;
+                purchase_invoices::post_in(tx, &acting, pi.id).await?;
+            }
+        }
+        if settings.ic_post_invoice {
+            let own: Vec<i64> = shipment::Entity::find()
+                .filter(shipment::Column::CompanyId.eq(chain.buying_company_id))
+                .filter(shipment::Column::ChainShipmentId.is_in(from.clone()))
+                .filter(shipment::Column::InvoiceId.is_null())
+                .all(tx)
+                .await?
+                .into_iter()
+                .map(|n| n.id)
+                .collect();
+            if !own.is_empty() {
+                let b = invoices::create_in(
+                    tx,
+                    &acting,
+                    invoices::Source::Shipments(own),
+                    Some(inv.invoice_date),
+                )
+                .await?;
+                invoices::post_in(tx, &acting, b.id).await?;
+            }
+        }
+        tracing::info!(
+            chain = chain.id,
+            invoice = inv.id,
+            "intercompany invoice posted in the buying company"
+        );
+    }
     Ok(())
 }
