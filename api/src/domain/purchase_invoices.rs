@@ -614,9 +614,12 @@ pub async fn balance(
     p: &Principal,
     supplier_id: i64,
 ) -> AppResult<SupplierBalance> {
-    visibility::require(p, Permission::ReadInvoices)?;
-    visibility::require(p, Permission::ReadSuppliers)
-        .or_else(|_| visibility::require(p, Permission::ManageInvoices))?;
+    visibility::require(p, Permission::ManageInvoices)?;
+    supplier::Entity::find_by_id(supplier_id)
+        .filter(supplier::Column::CompanyId.eq(p.company_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("supplier"))?;
     let invoices = purchase_invoice::Entity::find()
         .filter(purchase_invoice::Column::CompanyId.eq(p.company_id))
         .filter(purchase_invoice::Column::SupplierId.eq(supplier_id))

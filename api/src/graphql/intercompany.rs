@@ -177,7 +177,8 @@ impl IntercompanyQuery {
     /// The caller's company's intercompany posting settings (R-IC-4).
     async fn intercompany_settings(&self, ctx: &Context<'_>) -> Result<IntercompanySettings> {
         let p = principal(ctx)?;
-        crate::auth::visibility::require(p, crate::auth::Permission::ReadSalesSetup)?;
+        // Internal purchasing set-up: not for buyers, partners or reps.
+        crate::auth::visibility::require(p, crate::auth::Permission::ReadPurchasing)?;
         Ok(sales_setup::settings(db(ctx), p.company_id).await?.into())
     }
 }

@@ -19,6 +19,7 @@ mod hardening_two;
 mod http;
 mod idempotency;
 mod intercompany;
+mod intercompany_access;
 mod introspection;
 mod invoicing;
 mod invoicing_access;
