@@ -8,6 +8,7 @@ pub mod credit;
 pub mod credit_notes;
 pub mod customers;
 pub mod demo;
+pub mod direct_delivery;
 pub mod documents;
 pub mod idempotency;
 pub mod intercompany;

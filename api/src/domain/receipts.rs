@@ -244,6 +244,12 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResu
             "its purchase order was cancelled".into(),
         ));
     }
+    if po.direct_delivery {
+        // R-IC-2: the goods went to the customer; the receipt ships the order lines instead.
+        let rec = crate::domain::direct_delivery::confirm_receipt(&tx, p, rec, &po).await?;
+        tx.commit().await?;
+        return Ok(rec);
+    }
     let mut lines = lines_of(&tx, rec.id).await?;
     // Slots are opened in a fixed order (item, warehouse, location, lot) against deadlocks.
     lines.sort_by(|a, b| {
@@ -278,36 +284,47 @@ pub async fn confirm(db: &DatabaseConnection, p: &Principal, id: i64) -> AppResu
         am.update(&*tx).await?;
         *received.entry(l.purchase_order_line_id).or_default() += l.quantity.0;
     }
-    let mut complete = true;
-    let mut received_lines = Vec::with_capacity(received.len());
-    for pl in purchasing::lines_of(&*tx, po.id).await? {
-        let now_received =
-            pl.received_quantity.0 + received.get(&pl.id).copied().unwrap_or_default();
-        complete &= now_received >= pl.quantity.0;
-        if received.contains_key(&pl.id) {
-            let mut am = pl.into_active_model();
-            am.received_quantity = Set(Dec(now_received));
-            received_lines.push(am.update(&*tx).await?);
-        }
-    }
-    // What arrived moves from released to fulfilled on its agreement lines (R-AGR-1).
-    purchasing::track(&*tx, &po, &received_lines).await?;
-    let version = po.version;
-    let mut am: purchase_order::ActiveModel = po.into_active_model();
-    am.status = Set(if complete {
-        PurchaseOrderStatus::Received
-    } else {
-        PurchaseOrderStatus::PartiallyReceived
-    });
-    am.version = Set(version + 1);
-    am.updated_at = Set(Utc::now());
-    am.update(&*tx).await?;
+    record_received(&tx, &po, &received).await?;
     let mut am = rec.into_active_model();
     am.status = Set(ReceiptStatus::Confirmed);
     am.confirmed_at = Set(Some(Utc::now()));
     let rec = am.update(&*tx).await?;
     tx.commit().await?;
     Ok(rec)
+}
+
+/// What a confirmed receipt does to its purchase order: the lines' received quantities, the
+/// agreement lines' fulfilment (R-AGR-1), and the order RECEIVED or PARTIALLY_RECEIVED.
+/// `received`: stock units per purchase line.
+pub(crate) async fn record_received(
+    tx: &sea_orm::DatabaseTransaction,
+    po: &purchase_order::Model,
+    received: &HashMap<i64, Decimal>,
+) -> AppResult<()> {
+    let mut complete = true;
+    let mut received_lines = Vec::with_capacity(received.len());
+    for pl in purchasing::lines_of(tx, po.id).await? {
+        let now_received =
+            pl.received_quantity.0 + received.get(&pl.id).copied().unwrap_or_default();
+        complete &= now_received >= pl.quantity.0;
+        if received.contains_key(&pl.id) {
+            let mut am = pl.into_active_model();
+            am.received_quantity = Set(Dec(now_received));
+            received_lines.push(am.update(tx).await?);
+        }
+    }
+    // What arrived moves from released to fulfilled on its agreement lines (R-AGR-1).
+    purchasing::track(tx, po, &received_lines).await?;
+    let mut am: purchase_order::ActiveModel = po.clone().into_active_model();
+    am.status = Set(if complete {
+        PurchaseOrderStatus::Received
+    } else {
+        PurchaseOrderStatus::PartiallyReceived
+    });
+    am.version = Set(po.version + 1);
+    am.updated_at = Set(Utc::now());
+    am.update(tx).await?;
+    Ok(())
 }
 
 /// Loads a receipt of the caller's company and locks it until the transaction ends.

@@ -173,6 +173,14 @@ impl PurchaseOrderLine {
     }
 }
 
+#[derive(InputObject)]
+pub struct CreateDirectDeliveryPurchaseOrderInput {
+    /// Lines of one sales order: what each still has to deliver is bought.
+    pub order_line_ids: Vec<ID>,
+    /// Defaults to the items' preferred supplier.
+    pub supplier_id: Option<ID>,
+}
+
 #[derive(SimpleObject)]
 pub struct PurchaseOrderPayload {
     pub purchase_order: PurchaseOrder,
@@ -265,6 +273,38 @@ pub struct PurchasingMutation;
 #[Object]
 impl PurchasingMutation {
     /// A DRAFT purchase order (R-BO-4).
+    /// A DRAFT purchase order whose supplier ships the named order lines straight to the
+    /// order's customer (R-IC-2); confirming its receipts ships those lines.
+    async fn create_direct_delivery_purchase_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDirectDeliveryPurchaseOrderInput,
+    ) -> Result<PurchaseOrderPayload> {
+        if input.order_line_ids.len() > crate::domain::direct_delivery::MAX_LINES {
+            return Err(crate::error::AppError::validation(
+                "orderLineIds",
+                format!(
+                    "name 1 to {} order lines",
+                    crate::domain::direct_delivery::MAX_LINES
+                ),
+            )
+            .into());
+        }
+        let ids = input
+            .order_line_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| parse_id(id, &format!("orderLineIds.{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let supplier = parse_opt_id(input.supplier_id.as_ref(), "supplierId")?;
+        let po =
+            crate::domain::direct_delivery::create(db(ctx), principal(ctx)?, ids, supplier).await?;
+        Ok(PurchaseOrderPayload {
+            purchase_order: PurchaseOrder(po),
+            warnings: vec![],
+        })
+    }
+
     async fn create_purchase_order(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ mod agreements;
 mod agreements_access;
 mod auth;
 mod corrections;
+mod direct_delivery;
 mod docs;
 mod errors;
 mod events;

@@ -238,7 +238,7 @@ pub(crate) async fn start(
 
 /// A shipping address as text (name, street, postal code and city, country): what travels
 /// with the chain, since the seller keeps no address book of the buyer's customers.
-async fn delivery_address<C: ConnectionTrait>(
+pub(crate) async fn delivery_address<C: ConnectionTrait>(
     db: &C,
     id: Option<i64>,
 ) -> AppResult<Option<String>> {

@@ -25,14 +25,13 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    Dec, DocType, PurchaseOrderStatus, ReceiptStatus, ShipmentStatus, intercompany_chain,
-    intercompany_chain_line, invoice, purchase_order, receipt, receipt_line, sales_order, shipment,
-    shipment_line,
+    Dec, DocType, ReceiptStatus, ShipmentStatus, intercompany_chain, intercompany_chain_line,
+    invoice, purchase_order, receipt, receipt_line, sales_order, shipment, shipment_line,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -132,51 +131,71 @@ async fn packing_slip(
     from: &shipment::Model,
     moved: &[(i64, i64, Decimal, String)],
 ) -> AppResult<()> {
-    let original = sales_order::Entity::find_by_id(chain.original_order_id)
+    let lines: Vec<(i64, Decimal, String)> = moved
+        .iter()
+        .map(|(l, _, q, lot)| (*l, *q, lot.clone()))
+        .collect();
+    deliver_direct(
+        tx,
+        acting,
+        chain.original_order_id,
+        po.warehouse_id,
+        from.shipped_on,
+        Some(from.id),
+        &lines,
+    )
+    .await
+}
+
+/// A delivery note for goods a supplier delivered straight to the customer of `order_id`
+/// (R-IC-2): numbered in the order's series, booked at `DIRECT` in `warehouse_id` without
+/// moving stock, the order's lines counting as shipped (status, agreements, SHIPPED event).
+/// `lines`: (order line, stock units, lot).
+pub(crate) async fn deliver_direct(
+    tx: &DatabaseTransaction,
+    acting: &Principal,
+    order_id: i64,
+    warehouse_id: i64,
+    shipped_on: chrono::NaiveDate,
+    chain_shipment_id: Option<i64>,
+    lines: &[(i64, Decimal, String)],
+) -> AppResult<()> {
+    let order = sales_order::Entity::find_by_id(order_id)
         .one(tx)
         .await?
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("chain {} lost its original", chain.id))
-        })?;
-    let states = reservations::line_states(tx, original.id).await?;
-    let number = numbering::next(
-        tx,
-        original.company_id,
-        &original.series,
-        DocType::DeliveryNote,
-    )
-    .await?;
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
+    let states = reservations::line_states(tx, order.id).await?;
+    let number =
+        numbering::next(tx, order.company_id, &order.series, DocType::DeliveryNote).await?;
     let now = Utc::now();
     let note = shipment::ActiveModel {
-        company_id: Set(original.company_id),
-        order_id: Set(original.id),
-        series: Set(original.series.clone()),
+        company_id: Set(order.company_id),
+        order_id: Set(order.id),
+        series: Set(order.series.clone()),
         number: Set(number),
-        shipped_on: Set(from.shipped_on),
+        shipped_on: Set(shipped_on),
         status: Set(ShipmentStatus::Shipped),
         created_by: Set(acting.key()),
         created_at: Set(now),
-        chain_shipment_id: Set(Some(from.id)),
+        chain_shipment_id: Set(chain_shipment_id),
         ..Default::default()
     }
     .insert(tx)
     .await?;
     let items: HashMap<i64, i64> = states.iter().map(|s| (s.line.id, s.item.id)).collect();
     let mut per_line: HashMap<i64, Decimal> = HashMap::new();
-    let mut rows = Vec::with_capacity(moved.len());
-    for (line, _, q, lot) in moved {
+    let mut rows = Vec::with_capacity(lines.len());
+    for (line, q, lot) in lines {
         let item_id = *items.get(line).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "original line {line} is not a stocked line"
-            ))
+            AppError::internal(anyhow::anyhow!("order line {line} is not a stocked line"))
         })?;
         *per_line.entry(*line).or_default() += *q;
         rows.push(shipment_line::ActiveModel {
-            company_id: Set(original.company_id),
+            company_id: Set(order.company_id),
             shipment_id: Set(note.id),
             order_line_id: Set(*line),
             item_id: Set(item_id),
-            warehouse_id: Set(po.warehouse_id),
+            warehouse_id: Set(warehouse_id),
             location: Set(DIRECT.into()),
             lot: Set(lot.clone()),
             quantity: Set(Dec(*q)),
@@ -186,7 +205,7 @@ async fn packing_slip(
     shipment_line::Entity::insert_many(rows)
         .exec_without_returning(tx)
         .await?;
-    shipments::record_shipped(tx, original, &states, &per_line, &note, Batch::default()).await
+    shipments::record_shipped(tx, order, &states, &per_line, &note, Batch::default()).await
 }
 
 /// Where direct deliveries are booked: no place in the buyer's warehouse (R-IC-2).
@@ -247,28 +266,7 @@ async fn receipt_of(
     receipt_line::Entity::insert_many(rows)
         .exec_without_returning(tx)
         .await?;
-    let mut complete = true;
-    let mut changed = Vec::with_capacity(received.len());
-    for l in lines {
-        let now_received = l.received_quantity.0 + received.get(&l.id).copied().unwrap_or_default();
-        complete &= now_received >= l.quantity.0;
-        if received.contains_key(&l.id) {
-            let mut am = l.into_active_model();
-            am.received_quantity = Set(Dec(now_received));
-            changed.push(am.update(tx).await?);
-        }
-    }
-    purchasing::track(tx, po, &changed).await?;
-    let version = po.version;
-    let mut am = po.clone().into_active_model();
-    am.status = Set(if complete {
-        PurchaseOrderStatus::Received
-    } else {
-        PurchaseOrderStatus::PartiallyReceived
-    });
-    am.version = Set(version + 1);
-    am.updated_at = Set(now);
-    am.update(tx).await?;
+    crate::domain::receipts::record_received(tx, po, &received).await?;
     Ok(())
 }
 
