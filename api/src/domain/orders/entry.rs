@@ -58,25 +58,14 @@ async fn create_boxed(
         under_agreement,
         order_id,
     } = buyer(&reads, p, input.customer_id).await?;
-    let settings = &setup.settings;
-    let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
-    apply_header(
+    let (mut draft, pending) = draft_of(
         &reads,
         p,
-        &customer,
-        &setup.company.currency,
-        &mut draft,
-        input.header.clone(),
-        true,
+        kind,
+        (&customer, ship_to, &setup, under_agreement),
+        &mut input,
     )
     .await?;
-    let terms = match input.pinned.as_deref() {
-        Some(offers) => AgreementTerms::Pinned(offers),
-        None if under_agreement => AgreementTerms::Effective,
-        None => AgreementTerms::NoneEffective,
-    };
-    let lines = std::mem::take(&mut input.lines);
-    let pending = resolve_lines(&reads, p, &customer, &draft, settings, lines, terms).await?;
 
     if let db::Reads::Session(session, _) = &reads
         && let Some(id) = order_id
@@ -119,11 +108,31 @@ pub(crate) async fn create_within(
         under_agreement,
         order_id,
     } = buyer(&**tx, p, input.customer_id).await?;
-    let mut draft = defaults(p, kind, &customer, ship_to, &setup)?;
-    apply_header(
+    let (draft, pending) = draft_of(
         &**tx,
         p,
-        &customer,
+        kind,
+        (&customer, ship_to, &setup, under_agreement),
+        &mut input,
+    )
+    .await?;
+    store(tx, p, &setup, &customer, draft, order_id, pending, &input).await
+}
+
+/// A new document's header from its customer and `input`, and its lines resolved and priced
+/// (the agreement pinned, any effective one, or none); `input.lines` is taken.
+async fn draft_of<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    kind: DocKind,
+    (customer, ship_to, setup, under_agreement): (&customer::Model, Option<i64>, &Setup, bool),
+    input: &mut NewDocument,
+) -> AppResult<(sales_order::Model, Vec<PendingLine>)> {
+    let mut draft = defaults(p, kind, customer, ship_to, setup)?;
+    apply_header(
+        db,
+        p,
+        customer,
         &setup.company.currency,
         &mut draft,
         input.header.clone(),
@@ -136,8 +145,8 @@ pub(crate) async fn create_within(
         None => AgreementTerms::NoneEffective,
     };
     let lines = std::mem::take(&mut input.lines);
-    let pending = resolve_lines(&**tx, p, &customer, &draft, &setup.settings, lines, terms).await?;
-    store(tx, p, &setup, &customer, draft, order_id, pending, &input).await
+    let pending = resolve_lines(db, p, customer, &draft, &setup.settings, lines, terms).await?;
+    Ok((draft, pending))
 }
 
 /// Writes a new document resolved from `input`: row, lines, installments, and the common
