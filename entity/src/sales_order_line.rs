@@ -37,6 +37,9 @@ pub struct Model {
     /// close the line.
     pub over_delivery_percent: Dec,
     pub under_delivery_percent: Dec,
+    /// Stock units that will not be delivered: a delivery within the under-delivery tolerance
+    /// closed the line (R-IC-3).
+    pub closed_quantity: Dec,
     pub created_at: DateTimeUtc,
 }
 

@@ -173,6 +173,9 @@ impl MigrationTrait for Migration {
                 vec![
                     dec(b, "over_delivery_percent"),
                     dec(b, "under_delivery_percent"),
+                    // Stock units written off when a delivery within the under-delivery
+                    // tolerance closed the line.
+                    dec(b, "closed_quantity"),
                 ],
             ),
             (
@@ -239,7 +242,11 @@ impl MigrationTrait for Migration {
             ),
             (
                 "sales_order_lines",
-                vec!["over_delivery_percent", "under_delivery_percent"],
+                vec![
+                    "over_delivery_percent",
+                    "under_delivery_percent",
+                    "closed_quantity",
+                ],
             ),
             (
                 "purchase_orders",

@@ -306,7 +306,10 @@ pub(crate) async fn record_received(
     for pl in purchasing::lines_of(tx, po.id).await? {
         let now_received =
             pl.received_quantity.0 + received.get(&pl.id).copied().unwrap_or_default();
-        complete &= now_received >= pl.quantity.0;
+        // Within its under-delivery tolerance a line counts as received in full (R-IC-3).
+        let floor = pl.quantity.0 * (Decimal::ONE_HUNDRED - pl.under_delivery_percent.0)
+            / Decimal::ONE_HUNDRED;
+        complete &= now_received >= floor;
         if received.contains_key(&pl.id) {
             let mut am = pl.into_active_model();
             am.received_quantity = Set(Dec(now_received));

@@ -175,6 +175,8 @@ impl OrderLines {
                     ordered: quantities::stock_quantity(&line, &item),
                     shipped: line.shipped_quantity.0,
                     reserved: reservations.iter().map(|r| r.quantity.0).sum(),
+                    // Closed short within its tolerance: will not be delivered (R-IC-3).
+                    handed_over: line.closed_quantity.0,
                     ..Default::default()
                 };
                 for b in &backorders {

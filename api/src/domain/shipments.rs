@@ -299,17 +299,39 @@ pub(crate) async fn record_shipped(
 ) -> AppResult<()> {
     let mut progress = Vec::with_capacity(states.len());
     let mut shipped_lines = Vec::with_capacity(shipped_per_line.len());
+    let mut closed = Vec::new();
     for s in states {
         let mut pr = s.progress;
         if let Some(q) = shipped_per_line.get(&s.line.id) {
             let mut line = s.line.clone();
             line.shipped_quantity = Dec(Dec::canonical(line.shipped_quantity.0 + q));
-            shipped_lines.push(line);
             pr.shipped += q;
             pr.reserved = (pr.reserved - q).max(Decimal::ZERO);
+            // R-IC-3: short of its quantity but within its under-delivery tolerance, and
+            // waiting for nothing else, the line is closed: the rest will not be delivered.
+            let short = pr.outstanding();
+            let floor = pr.ordered * (Decimal::ONE_HUNDRED - line.under_delivery_percent.0)
+                / Decimal::ONE_HUNDRED;
+            if short > Decimal::ZERO
+                && !line.under_delivery_percent.0.is_zero()
+                && pr.backordered.is_zero()
+                && pr.shipped + pr.handed_over >= floor
+            {
+                line.closed_quantity = Dec(Dec::canonical(line.closed_quantity.0 + short));
+                pr.handed_over += short;
+                closed.push((line.id, line.closed_quantity));
+            }
+            shipped_lines.push(line);
         }
         progress.push(pr);
     }
+    rows::set_each::<sales_order_line::Entity, _, _>(
+        tx,
+        sales_order_line::Column::Id,
+        sales_order_line::Column::ClosedQuantity,
+        closed.iter().copied(),
+    )
+    .await?;
     rows::set_each::<sales_order_line::Entity, _, _>(
         tx,
         sales_order_line::Column::Id,
@@ -333,6 +355,11 @@ pub(crate) async fn record_shipped(
         "lines": shipped_per_line.iter().map(|(l, q)| json!({"lineId": l, "quantity": q.to_string()})).collect::<Vec<_>>(),
     });
     order_rows::track_agreements(tx, &order, &shipped_lines, None, None).await?;
+    if !closed.is_empty() {
+        // What the closed lines still held in reservations goes back to stock (R-RES-3).
+        let ids: Vec<i64> = closed.iter().map(|(id, _)| *id).collect();
+        reservations::trim(tx, &order, Some(&ids)).await?;
+    }
     order_rows::save_progress_with(
         tx,
         order,

@@ -888,3 +888,77 @@ async fn posting_the_intercompany_invoice_posts_the_buyers_purchase_and_customer
         (d("80"), d("0"))
     );
 }
+
+/// R-IC-3, the under-delivery side: a delivery short of the quantity but within the
+/// percentage set on the original closes the line on every document of the chain — IBX's
+/// order and BLK's original SHIPPED with the rest closed, BLK's purchase order RECEIVED, and
+/// the agreements no longer hold the rest as released. Below the percentage the line stays open.
+#[tokio::test]
+async fn a_delivery_within_the_under_delivery_percentage_closes_the_line() {
+    let s = linked().await;
+    let (oid, icid) = chain_of(&s, "250").await;
+    let original = order_as(&s, &s.blk, &oid).await.data()["salesOrder"].clone();
+    let line = original["lines"][0]["id"].as_str().unwrap().to_owned();
+    s.gql(&s.blk, "mutation($i: UpdateSalesOrderLineInput!) { updateSalesOrderLine(input: $i) { salesOrder { id } } }", json!({"i": {"lineId": line, "underDeliveryPercent": "5"}}))
+        .await
+        .data();
+    let mad = s.app.id_of(&s.ibx, "warehouses", "MAD").await;
+    s.gql(&s.ibx, "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { stockLevel { onHand } } }", json!({"i": {"itemId": s.ibx_bolt, "warehouseId": mad, "quantity": "200", "reason": "supply"}}))
+        .await
+        .data();
+    s.gql(&s.ibx, "mutation($i: ConfirmSalesOrderInput!) { confirmSalesOrder(input: $i) { salesOrder { status } } }", json!({"i": {"id": icid}}))
+        .await
+        .data();
+    let ic_line = intercompany_order(&s).await["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ship =
+        |q: &str| json!({"i": {"orderId": icid, "lines": [{"lineId": ic_line, "quantity": q}]}});
+    let q = "mutation($i: ShipSalesOrderInput!) { shipSalesOrder(input: $i) { shipment { id } } }";
+    let state = "query($o: ID!) { salesOrder(id: $o) { status lines { closedQuantity } intercompanyChain { purchaseOrder { status } } } }";
+    // 200 of 250 is below 95 %: the line stays open everywhere.
+    s.gql(&s.ibx, q, ship("200")).await.data();
+    let r = s.gql(&s.ibx, state, json!({"o": icid})).await;
+    assert_eq!(r.data()["salesOrder"]["status"], "PARTIALLY_SHIPPED");
+    let r = s.gql(&s.blk, state, json!({"o": oid})).await;
+    assert_eq!(r.data()["salesOrder"]["status"], "PARTIALLY_SHIPPED");
+    assert_eq!(
+        r.data()["salesOrder"]["intercompanyChain"]["purchaseOrder"]["status"],
+        "PARTIALLY_RECEIVED"
+    );
+    // 40 more: 240 is within it. The 10 left are closed on both orders.
+    s.gql(&s.ibx, q, ship("40")).await.data();
+    let r = s.gql(&s.ibx, state, json!({"o": icid})).await;
+    let o = &r.data()["salesOrder"];
+    assert_eq!(
+        (o["status"].as_str(), dec(&o["lines"][0]["closedQuantity"])),
+        (Some("SHIPPED"), d("10"))
+    );
+    let r = s.gql(&s.blk, state, json!({"o": oid})).await;
+    let o = &r.data()["salesOrder"];
+    assert_eq!(
+        (o["status"].as_str(), dec(&o["lines"][0]["closedQuantity"])),
+        (Some("SHIPPED"), d("10"))
+    );
+    assert_eq!(
+        o["intercompanyChain"]["purchaseOrder"]["status"],
+        "RECEIVED"
+    );
+    // Nothing stays reserved for the closed rest, and the agreement releases nothing more.
+    let r = s
+        .gql(
+            &s.ibx,
+            "query($i: ID!) { item(id: $i) { availability { reserved } } }",
+            json!({"i": s.ibx_bolt}),
+        )
+        .await;
+    assert_eq!(dec(&r.data()["item"]["availability"]["reserved"]), d("0"));
+    let a = s.agreements(&s.ibx, "salesAgreements").await;
+    let r = s.gql(&s.ibx, "query($id: ID!) { agreementFulfilment(agreementId: $id) { lines { releasedQuantity fulfilledQuantity } } }", json!({"id": a[0]["id"]})).await;
+    let l = &r.data()["agreementFulfilment"]["lines"][0];
+    assert_eq!(
+        (dec(&l["releasedQuantity"]), dec(&l["fulfilledQuantity"])),
+        (d("0"), d("240"))
+    );
+}

@@ -111,13 +111,19 @@ pub fn sales_open(order: &sales_order::Model) -> bool {
 /// gone (deleted) passes `open = false` and `shipped = 0`.
 pub fn sales_move(l: &sales_order_line::Model, factor: Decimal, open: bool) -> Option<Move> {
     let agreement_line_id = l.agreement_line_id?;
-    let quantity = l.quantity.0;
-    let stock = (quantity + l.bonus_quantity.0) * factor;
+    let stock = (l.quantity.0 + l.bonus_quantity.0) * factor;
     let done = if stock > Decimal::ZERO {
-        pricing::round_price(quantity * l.shipped_quantity.0.min(stock) / stock)
+        pricing::round_price(l.quantity.0 * l.shipped_quantity.0.min(stock) / stock)
     } else {
         Decimal::ZERO
     };
+    // What a delivery within the under-delivery tolerance closed is released no more (R-IC-3).
+    let closed = if stock > Decimal::ZERO {
+        pricing::round_price(l.quantity.0 * l.closed_quantity.0 / stock)
+    } else {
+        Decimal::ZERO
+    };
+    let quantity = (l.quantity.0 - closed).max(done);
     let net = super::net_unit(l.unit_price.0, l.discount_percent.0);
     Some(Move {
         order_line_id: l.id,

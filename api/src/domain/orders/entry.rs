@@ -1379,6 +1379,7 @@ fn line_model(
         agreement_fulfilled_value: Dec::ZERO,
         over_delivery_percent: Dec::ZERO,
         under_delivery_percent: Dec::ZERO,
+        closed_quantity: Dec::ZERO,
         created_at: now,
     }
 }

@@ -215,6 +215,11 @@ impl SalesOrderLine {
     async fn under_delivery_percent(&self) -> Decimal {
         self.0.under_delivery_percent.into()
     }
+    /// Stock units that will not be delivered: a delivery within the under-delivery tolerance
+    /// closed the line (R-IC-3).
+    async fn closed_quantity(&self) -> Decimal {
+        self.0.closed_quantity.into()
+    }
     /// The lot the line reserves from, when it names one.
     async fn lot(&self) -> Option<&str> {
         self.0.lot.as_deref()
