@@ -40,6 +40,9 @@ pub struct Model {
     /// Stock units that will not be delivered: a delivery within the under-delivery tolerance
     /// closed the line (R-IC-3).
     pub closed_quantity: Dec,
+    /// The supplier the line is bought from when not its item's preferred supplier (an
+    /// intercompany chain follows it, R-IC-3).
+    pub supplier_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

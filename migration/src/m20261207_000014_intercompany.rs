@@ -176,6 +176,8 @@ impl MigrationTrait for Migration {
                     // Stock units written off when a delivery within the under-delivery
                     // tolerance closed the line.
                     dec(b, "closed_quantity"),
+                    // The supplier a line is bought from, when not its item's preferred one.
+                    fk_null("supplier_id"),
                 ],
             ),
             (
@@ -246,6 +248,7 @@ impl MigrationTrait for Migration {
                     "over_delivery_percent",
                     "under_delivery_percent",
                     "closed_quantity",
+                    "supplier_id",
                 ],
             ),
             (

@@ -962,3 +962,51 @@ async fn a_delivery_within_the_under_delivery_percentage_closes_the_line() {
         (d("0"), d("240"))
     );
 }
+
+/// The chain follows the supplier a line names, else the item's preferred one (R-IC-3): BLK's
+/// bolts now come from a local supplier by default; a line naming IBX starts the chain, one
+/// naming nobody does not.
+#[tokio::test]
+async fn a_line_naming_the_sister_as_supplier_starts_the_chain() {
+    let s = linked().await;
+    let r = s
+        .gql(&s.blk, "mutation { createSupplier(input: {code: \"LOCAL\", name: \"Local bolts\"}) { supplier { id } } }", json!({}))
+        .await;
+    let local = r.data()["createSupplier"]["supplier"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.gql(
+        &s.blk,
+        "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { id } } }",
+        json!({"i": {"id": s.blk_bolt, "fields": {"preferredSupplierId": local}}}),
+    )
+    .await
+    .data();
+    let order = |line: serde_json::Value| {
+        let s = &s;
+        async move {
+            let r = s
+                .gql(&s.blk, "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { lines { supplierId } intercompanyChain { purchaseOrder { supplier { code } } } } } }", json!({"i": {"customerId": s.vitosha, "lines": [line]}}))
+                .await;
+            r.data()["createSalesOrder"]["salesOrder"].clone()
+        }
+    };
+    let plain = order(json!({"itemId": s.blk_bolt, "quantity": "10"})).await;
+    assert_eq!(plain["intercompanyChain"], json!(null));
+    let named =
+        order(json!({"itemId": s.blk_bolt, "quantity": "10", "supplierId": s.blk_supplier})).await;
+    assert_eq!(named["lines"][0]["supplierId"], s.blk_supplier.as_str());
+    assert_eq!(
+        named["intercompanyChain"]["purchaseOrder"]["supplier"]["code"],
+        "IBX"
+    );
+    // A supplier of another company is no supplier of BLK's.
+    let r = s
+        .gql(&s.blk, "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id } } }", json!({"i": {"customerId": s.vitosha, "lines": [{"itemId": s.blk_bolt, "quantity": "1", "supplierId": s.app.id_of(&s.ibx, "suppliers", "TOOLS").await}]}}))
+        .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("VALIDATION".into(), Some("lines.0.supplierId".into()))
+    );
+}

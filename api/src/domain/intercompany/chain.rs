@@ -67,30 +67,32 @@ pub(crate) async fn start(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
-    let suppliers: Vec<i64> = items
-        .values()
-        .filter_map(|i| i.preferred_supplier_id)
-        .collect();
+    // A line is bought from the supplier it names, else from its item's preferred one.
+    let supplier_of = |l: &sales_order_line::Model| {
+        l.supplier_id
+            .or_else(|| items.get(&l.item_id).and_then(|i| i.preferred_supplier_id))
+    };
+    let suppliers: Vec<i64> = lines.iter().filter_map(supplier_of).collect();
     let linked = links::by_suppliers(&**tx, &suppliers).await?;
     let chained: Vec<(&sales_order_line::Model, &item::Model)> = lines
         .iter()
         .filter_map(|l| items.get(&l.item_id).map(|i| (l, i)))
-        .filter(|(_, i)| {
+        .filter(|(l, i)| {
             i.kind == ItemKind::Stocked
-                && i.preferred_supplier_id.is_some_and(|s| {
+                && supplier_of(l).is_some_and(|s| {
                     linked
                         .get(&s)
-                        .is_some_and(|l| l.buyer_company_id == original.company_id)
+                        .is_some_and(|k| k.buyer_company_id == original.company_id)
                 })
         })
         .collect();
-    let Some((_, first)) = chained.first() else {
+    let Some((first, _)) = chained.first() else {
         return Ok(());
     };
-    let supplier_id = first.preferred_supplier_id.unwrap_or_default();
+    let supplier_id = supplier_of(first).unwrap_or_default();
     if chained
         .iter()
-        .any(|(_, i)| i.preferred_supplier_id != Some(supplier_id))
+        .any(|(l, _)| supplier_of(l) != Some(supplier_id))
     {
         return Err(AppError::validation(
             "lines",

@@ -747,6 +747,7 @@ pub(super) struct PendingLine {
     cost: Decimal,
     delivery_date: Option<NaiveDate>,
     lot: Option<String>,
+    supplier_id: Option<i64>,
     components: Vec<PendingLine>,
 }
 
@@ -866,6 +867,19 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
         return Ok(vec![]);
     }
     validate::document_lines(field, inputs.len())?;
+    let named: Vec<i64> = inputs.iter().filter_map(|l| l.supplier_id).collect();
+    let suppliers: std::collections::HashSet<i64> = if named.is_empty() {
+        Default::default()
+    } else {
+        entity::supplier::Entity::find()
+            .filter(entity::supplier::Column::CompanyId.eq(p.company_id))
+            .filter(entity::supplier::Column::Id.is_in(named))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
     let ids: Vec<i64> = inputs.iter().filter_map(|l| l.item_id).collect();
     let barcodes: Vec<String> = inputs
         .iter()
@@ -1104,6 +1118,20 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                 "only a stocked item can name a lot",
             ));
         }
+        let supplier_id = match l.supplier_id {
+            Some(s) => {
+                // Whom the company buys from is staff's choice (R-ACC-5).
+                needs_override(p, &f("supplierId"))?;
+                if item.kind != ItemKind::Stocked || !suppliers.contains(&s) {
+                    return Err(AppError::validation(
+                        f("supplierId"),
+                        "a stocked line may name a supplier of the company",
+                    ));
+                }
+                Some(s)
+            }
+            None => None,
+        };
         let components = components
             .iter()
             .map(|k| {
@@ -1124,6 +1152,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
                     cost: ci.cost.0,
                     delivery_date,
                     lot: None,
+                    supplier_id: None,
                     components: vec![],
                     item: ci,
                 }
@@ -1142,6 +1171,7 @@ pub(super) async fn resolve_lines<C: ConnectionTrait>(
             cost,
             delivery_date,
             lot,
+            supplier_id,
             components,
         });
     }
@@ -1380,6 +1410,7 @@ fn line_model(
         over_delivery_percent: Dec::ZERO,
         under_delivery_percent: Dec::ZERO,
         closed_quantity: Dec::ZERO,
+        supplier_id: l.supplier_id,
         created_at: now,
     }
 }

@@ -53,6 +53,8 @@ pub struct LineInput {
     pub delivery_date: Option<NaiveDate>,
     /// Reserve only from this lot (tracked items, R-BO-1).
     pub lot: Option<String>,
+    /// Buy it from this supplier rather than the item's preferred one (staff; R-IC-3).
+    pub supplier_id: Option<i64>,
 }
 
 /// Header overrides; anything left `None` comes from the customer (R-ORD-1) on creation and

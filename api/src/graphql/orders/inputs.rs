@@ -19,6 +19,9 @@ pub struct SalesOrderLineInput {
     pub description: Option<String>,
     /// Reserve this line only from this lot (stocked items).
     pub lot: Option<String>,
+    /// Buy it from this supplier rather than the item's preferred one (staff; a sister
+    /// company's supplier record starts the intercompany chain, R-IC-3).
+    pub supplier_id: Option<ID>,
     /// Non-stocked items only; required when the company asks for manual costs.
     pub cost: Option<Decimal>,
     /// Defaults to the header's delivery date (R-ORD-8).
@@ -224,6 +227,7 @@ pub(super) fn line_input(l: SalesOrderLineInput, i: usize) -> Result<orders::Lin
         cost: l.cost.map(|d| d.0),
         delivery_date: l.delivery_date.map(Into::into),
         lot: l.lot,
+        supplier_id: parse_opt_id(l.supplier_id.as_ref(), &format!("lines.{i}.supplierId"))?,
     })
 }
 

@@ -220,6 +220,10 @@ impl SalesOrderLine {
     async fn closed_quantity(&self) -> Decimal {
         self.0.closed_quantity.into()
     }
+    /// The supplier named on the line, when not the item's preferred one.
+    async fn supplier_id(&self) -> Option<ID> {
+        self.0.supplier_id.map(to_id)
+    }
     /// The lot the line reserves from, when it names one.
     async fn lot(&self) -> Option<&str> {
         self.0.lot.as_deref()
