@@ -109,6 +109,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(1 << 20))
                 .configure(http::routes)
+                .configure(crate::downloads::routes)
         })
         .shutdown_timeout(10);
         if workers > 0 {

@@ -9,11 +9,13 @@ pub mod body;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod render;
 pub mod sockets;
 pub mod state;
 

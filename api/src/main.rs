@@ -63,6 +63,26 @@ enum Command {
         #[arg(long)]
         expires_in_days: Option<i64>,
     },
+    /// Render a document to a file, as an admin of the company would fetch it.
+    Render {
+        /// invoice, credit-note, proforma, order-confirmation, delivery-note, return-note,
+        /// purchase-order
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        id: i64,
+        /// html or pdf
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// The company's code (the demo's IBX when omitted).
+        #[arg(long, default_value = "IBX")]
+        company: String,
+        /// The document's language (its own when omitted).
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 /// Errors end the process with a one-line message (no backtrace) and exit code 1.
@@ -153,6 +173,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Render {
+            kind,
+            id,
+            format,
+            company,
+            language,
+            out,
+        } => {
+            render(
+                &config,
+                &kind,
+                id,
+                &format,
+                &company,
+                language.as_deref(),
+                &out,
+            )
+            .await
+        }
         Command::CreateApiToken {
             company,
             name,
@@ -195,6 +234,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `mercato render`: the same bytes `GET /documents/…` answers (a posted invoice's kept file).
+async fn render(
+    config: &Config,
+    kind: &str,
+    id: i64,
+    format: &str,
+    company: &str,
+    language: Option<&str>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use api::render::{DocumentFormat, DocumentKind};
+    let kind = DocumentKind::from_slug(kind).with_context(|| format!("unknown kind {kind:?}"))?;
+    let format = DocumentFormat::from_extension(format)
+        .with_context(|| format!("unknown format {format:?}"))?;
+    let (db, _) = db::connect(&config.database_url).await?;
+    Migrator::up(&db, None).await?;
+    let company_row = companies::by_code(&db, company)
+        .await
+        .map_err(AppError::into_anyhow)?
+        .with_context(|| format!("no company {company}"))?;
+    let p = api::auth::Principal::operator(company_row.id);
+    let (doc, rendered) = api::domain::printing::rendered(&db, &p, kind, id, format, language)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    std::fs::write(out, &rendered.bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{} {} ({}, {} bytes) written to {}",
+        kind.slug(),
+        doc.number,
+        rendered.language,
+        rendered.bytes.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

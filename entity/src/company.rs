@@ -9,6 +9,12 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub currency: String,
+    /// What documents print of the issuer (R-DOC-1).
+    pub address: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    /// The language a document falls back to (R-DOC-3).
+    pub language: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -360,3 +360,16 @@ pub enum CommitmentType {
     #[sea_orm(string_value = "VALUE")]
     Value,
 }
+
+/// R-DOC-4: a mail waits (`PENDING`, also while no SMTP server is configured), is `SENT`
+/// once, or `FAILED` after its last attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MailStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}

@@ -17,6 +17,7 @@ mod m20261207_000012_returns;
 mod m20261207_000013_shipment_preparation;
 mod m20261207_000014_intercompany;
 mod m20261207_000015_purchase_invoices;
+mod m20261208_000016_documents;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_shipment_preparation::Migration),
             Box::new(m20261207_000014_intercompany::Migration),
             Box::new(m20261207_000015_purchase_invoices::Migration),
+            Box::new(m20261208_000016_documents::Migration),
         ]
     }
 }

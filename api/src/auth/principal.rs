@@ -10,6 +10,9 @@ pub enum Actor {
     /// The intercompany link of this id acting in one of its companies: mirrored agreements
     /// and the documents of a chain (R-IC-1, R-IC-3). Never the caller of a request.
     Intercompany(i64),
+    /// An operator at the command line (`mercato render`), with an admin's view of one
+    /// company. Never the caller of a request.
+    Operator,
 }
 
 /// Partner token scopes (R-ACC-7).
@@ -101,14 +104,14 @@ impl Principal {
     pub fn user_id(&self) -> Option<i64> {
         match self.actor {
             Actor::User(id) => Some(id),
-            Actor::ApiToken(_) | Actor::Intercompany(_) => None,
+            Actor::ApiToken(_) | Actor::Intercompany(_) | Actor::Operator => None,
         }
     }
 
     pub fn api_token_id(&self) -> Option<i64> {
         match self.actor {
             Actor::ApiToken(id) => Some(id),
-            Actor::User(_) | Actor::Intercompany(_) => None,
+            Actor::User(_) | Actor::Intercompany(_) | Actor::Operator => None,
         }
     }
 
@@ -119,6 +122,7 @@ impl Principal {
             Actor::User(id) => format!("user:{id}"),
             Actor::ApiToken(id) => format!("token:{id}"),
             Actor::Intercompany(id) => format!("intercompany:{id}"),
+            Actor::Operator => "operator".into(),
         }
     }
 
@@ -133,6 +137,14 @@ impl Principal {
             rep_id: None,
             visible_rep_ids: vec![],
             customer_id: None,
+        }
+    }
+
+    /// The command line's operator in `company_id`.
+    pub fn operator(company_id: i64) -> Principal {
+        Principal {
+            actor: Actor::Operator,
+            ..Principal::intercompany(0, company_id)
         }
     }
 

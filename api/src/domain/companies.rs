@@ -78,6 +78,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, input: NewCompany) -> AppResult<
         code: Set(code),
         name: Set(validate::required("name", &input.name, 200)?),
         currency: Set(validate::currency("currency", &input.currency)?),
+        language: Set("en".into()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -100,15 +101,59 @@ pub async fn own(db: &DatabaseConnection, p: &Principal) -> AppResult<company::M
         .ok_or(AppError::NotFound("company"))
 }
 
+/// `updateCompany`: absent fields stay; an empty address, tax id or e-mail clears it.
+#[derive(Default)]
+pub struct CompanyChanges {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     p: &Principal,
-    name: Option<String>,
+    changes: CompanyChanges,
 ) -> AppResult<company::Model> {
     visibility::require(p, Permission::ManageMasterData)?;
     let mut active: company::ActiveModel = own(db, p).await?.into();
-    if let Some(name) = name {
+    if let Some(name) = changes.name {
         active.name = Set(validate::required("name", &name, 200)?);
+    }
+    let optional = |field: &str, value: String, max: usize| -> AppResult<Option<String>> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        validate::required(field, value, max).map(Some)
+    };
+    if let Some(a) = changes.address {
+        // Lines as printed: each one checked on its own, at most six of them.
+        let lines: Vec<&str> = a.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        if lines.len() > 6 {
+            return Err(AppError::validation(
+                "address",
+                "address has at most 6 lines",
+            ));
+        }
+        let checked = lines
+            .into_iter()
+            .map(|l| validate::required("address", l, 100))
+            .collect::<AppResult<Vec<_>>>()?;
+        active.address = Set((!checked.is_empty()).then(|| checked.join("\n")));
+    }
+    if let Some(t) = changes.tax_id {
+        active.tax_id = Set(optional("taxId", t, 40)?);
+    }
+    if let Some(e) = changes.email {
+        active.email = Set(match e.trim() {
+            "" => None,
+            e => Some(validate::email("email", e)?),
+        });
+    }
+    if let Some(l) = changes.language {
+        active.language = Set(validate::language("language", &l)?);
     }
     Ok(active.update(db).await?)
 }

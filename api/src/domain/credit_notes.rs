@@ -382,6 +382,8 @@ pub async fn credit(
     let orig = settlement::save_settlement(&tx, orig).await?;
     note.number = Some(numbering::next(&tx, note.company_id, &series, DocType::CreditNote).await?);
     let note = note.into_active_model().reset_all().update(&*tx).await?;
+    // R-DOC-2: what the credit note prints is fixed with its number.
+    crate::domain::printing::freeze(&*tx, &note).await?;
     for mut o in orders {
         // The order row was read before its freight went back: saving it must not undo that.
         if freight_back.contains(&o.id) {

@@ -547,6 +547,8 @@ pub(crate) async fn post_in(
         numbering::next(tx, first.company_id, &series, DocType::Invoice).await?,
     ));
     let saved = am.update(tx).await?;
+    // R-DOC-2: what the invoice prints is fixed with its number.
+    crate::domain::printing::freeze(tx, &saved).await?;
     // Advances paid on its orders (proformas, schedule lines) settle it now (R-PAY-2).
     for o in orders {
         let o = settlement::apply_advances(tx, o).await?;

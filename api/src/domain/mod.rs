@@ -22,6 +22,7 @@ pub mod page;
 pub mod payments;
 pub mod pricing;
 pub mod principals;
+pub mod printing;
 pub mod proformas;
 pub mod purchase_invoices;
 pub mod purchasing;

@@ -22,6 +22,20 @@ impl Company {
     async fn currency(&self) -> &str {
         &self.0.currency
     }
+    /// Printed on its documents (R-DOC-1).
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn tax_id(&self) -> Option<&str> {
+        self.0.tax_id.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// The language of a document whose customer's language Mercato does not write (R-DOC-3).
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -47,6 +61,11 @@ pub struct CreateCompanyPayload {
 #[derive(InputObject)]
 pub struct UpdateCompanyInput {
     pub name: Option<String>,
+    /// Address lines as printed on documents (an empty string clears it).
+    pub address: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -103,7 +122,14 @@ impl CompanyMutation {
         ctx: &Context<'_>,
         input: UpdateCompanyInput,
     ) -> Result<CompanyPayload> {
-        let company = companies::update(db(ctx), principal(ctx)?, input.name).await?;
+        let changes = companies::CompanyChanges {
+            name: input.name,
+            address: input.address,
+            tax_id: input.tax_id,
+            email: input.email,
+            language: input.language,
+        };
+        let company = companies::update(db(ctx), principal(ctx)?, changes).await?;
         Ok(CompanyPayload {
             company: Company(company),
         })

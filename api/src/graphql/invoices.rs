@@ -105,6 +105,16 @@ impl Invoice {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
+    /// The rendered invoice or credit note (R-DOC-1): a path on this server, fetched with the
+    /// same bearer token.
+    async fn document_url(&self, format: crate::render::DocumentFormat) -> String {
+        crate::downloads::path(crate::domain::printing::kind_of(&self.0), self.0.id, format)
+    }
+    /// SHA-256 of the posted document's PDF in its own language: fixed at posting and the
+    /// same forever (R-DOC-2); null before posting.
+    async fn content_hash(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(crate::domain::printing::content_hash(db(ctx), principal(ctx)?, &self.0).await?)
+    }
     async fn kind(&self) -> InvoiceKind {
         self.0.kind.into()
     }

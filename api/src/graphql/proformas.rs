@@ -15,6 +15,10 @@ impl Proforma {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
+    /// The rendered document (R-DOC-1): a path on this server, fetched with the same bearer token.
+    async fn document_url(&self, format: crate::render::DocumentFormat) -> String {
+        crate::downloads::path(crate::render::DocumentKind::Proforma, self.0.id, format)
+    }
     /// `SERIES-NUMBER` in the PROFORMA series.
     async fn number(&self) -> String {
         format!("{}-{}", self.0.series, self.0.number)

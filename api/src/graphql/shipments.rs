@@ -30,6 +30,10 @@ impl Shipment {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
+    /// The rendered document (R-DOC-1): a path on this server, fetched with the same bearer token.
+    async fn document_url(&self, format: crate::render::DocumentFormat) -> String {
+        crate::downloads::path(crate::render::DocumentKind::DeliveryNote, self.0.id, format)
+    }
     async fn number(&self) -> String {
         number(&self.0.series, self.0.number)
     }

@@ -62,6 +62,7 @@ impl Me {
             Actor::User(_) => "USER",
             Actor::ApiToken(_) => "API_TOKEN",
             Actor::Intercompany(_) => "INTERCOMPANY",
+            Actor::Operator => "OPERATOR",
         }
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -9,6 +9,7 @@ mod auth;
 mod corrections;
 mod direct_delivery;
 mod docs;
+mod documents;
 mod errors;
 mod events;
 mod faults;

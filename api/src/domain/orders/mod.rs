@@ -14,7 +14,7 @@ mod changes;
 mod entry;
 mod for_backorders;
 mod lifecycle;
-mod queries;
+pub mod queries;
 mod save;
 
 pub(crate) use changes::set_line_quantity_within;

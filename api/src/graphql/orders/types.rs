@@ -487,6 +487,14 @@ document_object!(SalesOrder, {
     async fn credit_released_at(&self) -> Option<DateTime<Utc>> {
         self.0.credit_released_at
     }
+    /// Its order confirmation, rendered (R-DOC-1): a path on this server, fetched with the same bearer token.
+    async fn document_url(&self, format: crate::render::DocumentFormat) -> String {
+        crate::downloads::path(
+            crate::render::DocumentKind::OrderConfirmation,
+            self.0.id,
+            format,
+        )
+    }
     /// Date the last order confirmation was sent (R-ORD-15).
     async fn confirmation_date(&self) -> Option<NaiveDate> {
         self.0.confirmation_date
